@@ -1,0 +1,53 @@
+"""Exceptions of the core; each message tells the user what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "NotFound",
+    "RepmonError",
+    "RowProblem",
+    "SchemaBehind",
+]
+
+
+class RepmonError(Exception):
+    """Base of every error the CLI reports without a traceback."""
+
+
+class ConfigError(RepmonError):
+    """A setting is unknown, mistyped or given where it may not be (e.g. a secret in a file)."""
+
+
+class SchemaBehind(RepmonError):
+    """The database schema is older than the code: run `repmon init`."""
+
+
+class NotFound(RepmonError):
+    """A physician, practice, review or alert named on the command line does not exist."""
+
+
+class RowProblem(RepmonError):
+    """One problem of one input row, named by line and field."""
+
+    def __init__(self, line: int, field: str, problem: str) -> None:
+        super().__init__(f"line {line}: {field}: {problem}")
+        self.line = line
+        self.field = field
+        self.problem = problem
+
+
+class InputError(RepmonError):
+    """An input file has problems; nothing of it was written. Lists every problem."""
+
+    def __init__(self, source: str, problems: list[RowProblem], limit: int = 200) -> None:
+        shown = [str(p) for p in problems[:limit]]
+        more = len(problems) - len(shown)
+        tail = f"\n... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{source}: {len(problems)} bad row(s), nothing imported; fix them and run again:\n"
+            + "\n".join(shown)
+            + tail
+        )
+        self.problems = problems

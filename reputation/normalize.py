@@ -1,0 +1,149 @@
+"""Normalisation of what sites give us: dates, ratings, text, names. Pure functions."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from dateutil import parser as dateparser
+from dateutil.relativedelta import relativedelta
+
+__all__ = [
+    "clean_text",
+    "content_hash",
+    "normalise_rating",
+    "normalise_url",
+    "parse_when",
+    "reviewer_key",
+]
+
+_UNITS = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+}
+_RELATIVE = re.compile(
+    r"^(?:(?P<n>\d+|an?|one)\s+(?P<unit>second|minute|hour|day|week|month|year)s?\s+ago"
+    r"|(?P<word>today|yesterday|just now))$",
+    re.IGNORECASE,
+)
+# Unix times above this are milliseconds (year 33658 in seconds).
+_MS_THRESHOLD = 1e12
+_EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+
+
+def parse_when(value: Any, now: datetime) -> datetime:
+    """Turn a site's date (ISO, "Jan 28, 2017", unix time, "3 weeks ago") into aware UTC.
+
+    Raises ValueError naming the value when it is not a date or lies in the future.
+    """
+    if isinstance(value, datetime):
+        result = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, bool) or value is None:
+        raise ValueError(f"not a date: {value!r}")
+    elif isinstance(value, int | float):
+        seconds = value / 1000 if value > _MS_THRESHOLD else value
+        try:
+            result = datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"unix time out of range: {value!r}") from None
+    elif isinstance(value, str):
+        result = _parse_text(value.strip(), now)
+    else:
+        raise ValueError(f"not a date: {value!r}")
+    result = result.astimezone(UTC)
+    if result > now + timedelta(days=1):
+        raise ValueError(f"date in the future: {value!r}")
+    if result < _EARLIEST:
+        raise ValueError(f"date before 1995: {value!r}")
+    return result
+
+
+def _parse_text(text: str, now: datetime) -> datetime:
+    if not text:
+        raise ValueError("empty date")
+    if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
+        return parse_when(float(text), now)
+    match = _RELATIVE.match(" ".join(text.split()))
+    if match:
+        word = (match.group("word") or "").lower()
+        if word in {"today", "just now"}:
+            return now
+        if word == "yesterday":
+            return now - timedelta(days=1)
+        raw_n = match.group("n").lower()
+        n = 1 if raw_n in {"a", "an", "one"} else int(raw_n)
+        unit = match.group("unit").lower()
+        if unit == "month":
+            return now - relativedelta(months=n)
+        if unit == "year":
+            return now - relativedelta(years=n)
+        return now - n * _UNITS[unit]
+    try:
+        parsed = dateparser.parse(text)
+    except (ValueError, OverflowError, TypeError):
+        raise ValueError(f"unrecognised date {text[:60]!r}") from None
+    if parsed is None:
+        raise ValueError(f"unrecognised date {text[:60]!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def normalise_rating(raw: Any, scale: Any = 5) -> float:
+    """Map a rating on a 0..scale (or 1..scale) scale to 0-5; ValueError if out of range."""
+    try:
+        value = float(raw)
+        top = float(scale) if scale not in (None, "") else 5.0
+    except (TypeError, ValueError):
+        raise ValueError(f"rating is not a number: {raw!r}") from None
+    if isinstance(raw, bool) or value != value or top != top or top <= 0:
+        raise ValueError(f"rating is not a number: {raw!r}")
+    if not 0 <= value <= top:
+        raise ValueError(f"rating {raw!r} outside 0..{top:g}")
+    return round(value * 5.0 / top, 3)
+
+
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANKS = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def clean_text(value: Any) -> str:
+    """Decode HTML entities, normalise Unicode (NFC) and whitespace; keeps the words as written."""
+    if value is None:
+        return ""
+    text = html.unescape(str(value))
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANKS.sub("\n\n", text).strip()
+
+
+def content_hash(title: str, text: str, rating: float | None) -> str:
+    """A stable hash of what a reader sees of a review (edits change it)."""
+    key = f"{title}\x1f{text}\x1f{'' if rating is None else f'{rating:.3f}'}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+_ANONYMOUS = {"", "anonymous", "anon", "a patient", "patient", "verified patient", "guest", "user"}
+
+
+def reviewer_key(author: str) -> str:
+    """A reviewer's name folded for matching across sites; empty for anonymous authors."""
+    folded = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", author or ""))
+    folded = "".join(c for c in folded if c.isalnum() or c.isspace()).lower()
+    folded = " ".join(folded.split())
+    return "" if folded in _ANONYMOUS else folded
+
+
+def normalise_url(url: str) -> str:
+    """A URL as a matching key: lower-case scheme and host, no fragment or trailing slash."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))

@@ -1,0 +1,264 @@
+"""Storing reviews: batched upserts on (source, external_id), revisions, deletions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from reputation.models import Physician, Profile, Review, ReviewRevision
+from reputation.normalize import normalise_url
+from reputation.reviews import ReviewIn
+
+__all__ = [
+    "Attachments",
+    "Outcome",
+    "Tally",
+    "known_external_ids",
+    "mark_deleted",
+    "upsert_reviews",
+]
+
+
+class Outcome(StrEnum):
+    """What storing one review did."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    EDITED = "edited"
+    RESPONDED = "responded"
+    RESTORED = "restored"
+
+
+@dataclass
+class Tally:
+    """Counts of one import or crawl: new, updated, unchanged, rejected (with reasons)."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: Outcome) -> None:
+        """Count one stored review."""
+        if outcome is Outcome.NEW:
+            self.new += 1
+        elif outcome is Outcome.UNCHANGED:
+            self.unchanged += 1
+        else:
+            self.updated += 1
+
+    def reject(self, reason: str) -> None:
+        """Count one rejected record under its reason."""
+        self.rejected += 1
+        self.reasons[reason] += 1
+
+
+class Attachments:
+    """Finds the physician and profile a review belongs to, by NPI or profile URL (cached)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._npi: dict[str, int | None] = {}
+        self._url: dict[tuple[str, str], tuple[int, int] | None] = {}
+
+    def resolve(self, review: ReviewIn) -> tuple[int | None, int | None]:
+        """(physician_id, profile_id) for a review; (None, None) when it matches nobody."""
+        if review.profile_url:
+            key = (review.source, normalise_url(review.profile_url))
+            if key not in self._url:
+                self._url[key] = self._profile(*key)
+            found = self._url[key]
+            if found:
+                return found
+        if review.npi:
+            if review.npi not in self._npi:
+                self._npi[review.npi] = self._session.scalar(
+                    select(Physician.id).where(Physician.npi == review.npi)
+                )
+            physician_id = self._npi[review.npi]
+            if physician_id is not None:
+                profile_id = self._session.scalar(
+                    select(Profile.id).where(
+                        Profile.physician_id == physician_id, Profile.source == review.source
+                    )
+                )
+                return physician_id, profile_id
+        return None, None
+
+    def _profile(self, source: str, url: str) -> tuple[int, int] | None:
+        rows = self._session.execute(
+            select(Profile.physician_id, Profile.id, Profile.url).where(Profile.source == source)
+        )
+        for physician_id, profile_id, profile_url in rows:
+            if normalise_url(profile_url) == url:
+                return physician_id, profile_id
+        return None
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _new_row(
+    review: ReviewIn, physician_id: int | None, profile_id: int | None, now: datetime
+) -> dict[str, object]:
+    return {
+        "source": review.source,
+        "external_id": review.external_id,
+        "profile_id": profile_id,
+        "physician_id": physician_id,
+        "author": review.author,
+        "rating": review.rating,
+        "rating_raw": review.rating_raw,
+        "rating_scale": review.rating_scale,
+        "subratings": review.subratings,
+        "title": review.title,
+        "text": review.text,
+        "published_at": review.published_at,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "url": review.url,
+        "language": review.language,
+        "response_text": review.response_text,
+        "response_at": review.response_at,
+        "content_hash": review.content_hash,
+        "deleted_at": None,
+    }
+
+
+def _apply(
+    row: Review,
+    review: ReviewIn,
+    physician_id: int | None,
+    profile_id: int | None,
+    now: datetime,
+    session: Session,
+) -> Outcome:
+    outcome = Outcome.UNCHANGED
+    if row.content_hash != review.content_hash:
+        session.add(
+            ReviewRevision(
+                review_id=row.id,
+                replaced_at=now,
+                rating=row.rating,
+                title=row.title,
+                text=row.text,
+                content_hash=row.content_hash,
+            )
+        )
+        row.rating, row.rating_raw, row.rating_scale = (
+            review.rating,
+            review.rating_raw,
+            review.rating_scale,
+        )
+        row.title, row.text, row.subratings = review.title, review.text, review.subratings
+        row.content_hash = review.content_hash
+        outcome = Outcome.EDITED
+    if review.response_text and review.response_text != row.response_text:
+        row.response_text, row.response_at = review.response_text, review.response_at or now
+        outcome = Outcome.RESPONDED if outcome is Outcome.UNCHANGED else outcome
+    if row.deleted_at is not None:
+        row.deleted_at = None
+        outcome = Outcome.RESTORED if outcome is Outcome.UNCHANGED else outcome
+    if row.physician_id is None and physician_id is not None:
+        row.physician_id, row.profile_id = physician_id, profile_id
+    if review.published_at and row.published_at is None:
+        row.published_at = review.published_at
+    return outcome
+
+
+def upsert_reviews(
+    session: Session,
+    reviews: Sequence[ReviewIn],
+    now: datetime,
+    attachments: Attachments | None = None,
+) -> list[Outcome]:
+    """Store a batch of reviews; returns one Outcome per input review, in order.
+
+    New reviews are inserted with ON CONFLICT DO NOTHING, so concurrent writers never
+    duplicate; a review already stored is compared by content hash and a revision kept.
+    """
+    attach = attachments or Attachments(session)
+    latest: dict[tuple[str, str], ReviewIn] = {}
+    for review in reviews:
+        latest[(review.source, review.external_id)] = review
+    keys = list(latest)
+    if not keys:
+        return []
+    existing = {
+        (r.source, r.external_id): r
+        for r in session.scalars(
+            select(Review).where(tuple_(Review.source, Review.external_id).in_(keys))
+        )
+    }
+    placed = {key: attach.resolve(latest[key]) for key in keys}
+    fresh = [_new_row(latest[key], *placed[key], now) for key in keys if key not in existing]
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    if fresh:
+        statement = _insert(session)(Review).on_conflict_do_nothing(
+            index_elements=["source", "external_id"]
+        )
+        session.execute(statement, fresh)
+        for key in keys:
+            if key not in existing:
+                outcomes[key] = Outcome.NEW
+        # A concurrent writer may have inserted some of them first: load and compare.
+        session.flush()
+    seen_ids = []
+    for key, row in existing.items():
+        outcomes[key] = _apply(row, latest[key], *placed[key], now, session)
+        seen_ids.append(row.id)
+    if seen_ids:
+        session.execute(
+            update(Review).where(Review.id.in_(seen_ids)).values(last_seen_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    session.flush()
+    result, counted = [], set()
+    for r in reviews:
+        key = (r.source, r.external_id)
+        # The same review twice in one batch is stored once; the repeat counts as unchanged.
+        result.append(outcomes[key] if key not in counted else Outcome.UNCHANGED)
+        counted.add(key)
+    return result
+
+
+def known_external_ids(session: Session, source: str, external_ids: Iterable[str]) -> set[str]:
+    """Which of these ids are already stored for this source (for incremental crawls)."""
+    ids = list(external_ids)
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Review.external_id).where(Review.source == source, Review.external_id.in_(ids))
+        )
+    )
+
+
+def mark_deleted(
+    session: Session, source: str, profile_id: int, seen: Iterable[str], now: datetime
+) -> int:
+    """After a full pass over a profile, mark its reviews not seen as deleted; returns how many."""
+    seen_set = set(seen)
+    rows = session.execute(
+        select(Review.id, Review.external_id).where(
+            and_(
+                Review.source == source,
+                Review.profile_id == profile_id,
+                Review.deleted_at.is_(None),
+            )
+        )
+    ).all()
+    gone = [row_id for row_id, external_id in rows if external_id not in seen_set]
+    if gone:
+        session.execute(update(Review).where(Review.id.in_(gone)).values(deleted_at=now))
+    return len(gone)
