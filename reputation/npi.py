@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["npi_problem"]
+__all__ = ["npi_problem", "with_check_digit"]
 
 
 def npi_problem(npi: str) -> str | None:
@@ -20,3 +20,13 @@ def npi_problem(npi: str) -> str | None:
     if total % 10:
         return f"NPI {npi} fails the check digit"
     return None
+
+
+def with_check_digit(first9: str) -> str:
+    """Complete nine digits into a valid NPI by appending the Luhn check digit."""
+    if len(first9) != 9 or not first9.isdigit():
+        raise ValueError(f"need nine digits, got {first9!r}")
+    for last in "0123456789":
+        if npi_problem(first9 + last) is None:
+            return first9 + last
+    raise AssertionError("unreachable: one check digit always fits")

@@ -7,13 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from reputation.errors import NotFound
 from reputation.models import Classification, Physician, Practice, Review
 
-__all__ = ["ReviewFilter", "find_physician", "find_practice", "iter_reviews", "review_row"]
+__all__ = [
+    "ReviewFilter",
+    "count_reviews",
+    "find_physician",
+    "find_practice",
+    "iter_reviews",
+    "review_row",
+]
 
 CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 
@@ -105,3 +112,9 @@ def iter_reviews(session: Session, f: ReviewFilter, version: str) -> Iterator[di
     result = session.execute(_statement(session, f, version).execution_options(yield_per=500))
     for review, physician, classification in result:
         yield review_row(review, physician, classification)
+
+
+def count_reviews(session: Session, f: ReviewFilter, version: str) -> int:
+    """How many reviews match."""
+    stmt = select(func.count()).select_from(_statement(session, f, version).order_by(None).subquery())
+    return session.scalar(stmt) or 0
