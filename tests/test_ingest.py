@@ -1,0 +1,60 @@
+import csv
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from reputation.db import Database
+from reputation.ingest import ingest_file
+from reputation.models import Review
+from reputation.roster import apply_roster, parse_roster
+from tests.conftest import NOW
+from tests.factories import review_records, roster_csv, write_jsonl
+
+
+def _roster(db: Database, n: int = 20) -> None:
+    with db.transaction() as s:
+        apply_roster(s, parse_roster(roster_csv(n)))
+
+
+def test_jsonl_twice_adds_once(db: Database, tmp_path: Path) -> None:
+    _roster(db)
+    path = write_jsonl(tmp_path / "r.jsonl", review_records(2500, 20))
+    first = ingest_file(db, path, NOW)
+    assert (first.tally.new, first.tally.rejected) == (2500, 0)
+    second = ingest_file(db, path, NOW)
+    assert (second.tally.new, second.tally.unchanged, second.tally.updated) == (0, 2500, 0)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Review)) == 2500
+
+
+def test_bad_lines_are_rejected_with_line_and_reason(db: Database, tmp_path: Path) -> None:
+    _roster(db)
+    records = review_records(5, 20)
+    records[1]["rating"] = 9
+    records[3]["npi"] = "1234567893"
+    path = write_jsonl(tmp_path / "r.jsonl", records)
+    with path.open("a") as handle:
+        handle.write("{not json\n")
+    report = ingest_file(db, path, NOW)
+    assert (report.tally.new, report.tally.rejected) == (3, 3)
+    assert "line 2: rating: rating 9 outside 0..5" in report.problems
+    assert "line 4: npi/profile_url: 1234567893 is not in the roster" in report.problems
+    assert any(p.startswith("line 6: not valid JSON") for p in report.problems)
+
+
+def test_csv_with_subratings_and_missing_ids(db: Database, tmp_path: Path) -> None:
+    _roster(db)
+    path = tmp_path / "r.csv"
+    records = review_records(3, 20)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+        writer.writeheader()
+        for r in records:
+            writer.writerow({**r, "external_id": "", "subratings": json.dumps(r["subratings"])})
+    assert ingest_file(db, path, NOW).tally.new == 3
+    assert ingest_file(db, path, NOW).tally.unchanged == 3  # content-hash ids are stable
+    with db.session() as s:
+        review = s.scalar(select(Review).limit(1))
+        assert review is not None and review.external_id.startswith("h:")
+        assert set(review.subratings) == {"staff", "knowledge"}

@@ -1,0 +1,79 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from reputation.db import Database
+from reputation.models import Review, ReviewRevision
+from reputation.reviews import validate_review
+from reputation.roster import apply_roster, parse_roster
+from reputation.store import Outcome, known_external_ids, mark_deleted, upsert_reviews
+from tests.conftest import NOW
+from tests.factories import npi, roster_csv
+
+
+def _review(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "source": "ratemds",
+        "external_id": "42",
+        "npi": npi(0),
+        "author": "Pat",
+        "rating": 2,
+        "text": "Waited an hour.",
+        "published_at": "2026-10-01T10:00:00Z",
+    }
+    base.update(changes)
+    return base
+
+
+def _store(db: Database, *records: dict[str, object], now=NOW) -> list[Outcome]:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        return upsert_reviews(s, [validate_review(r, now) for r in records], now)
+
+
+def _roster(db: Database) -> None:
+    with db.transaction() as s:
+        apply_roster(s, parse_roster(roster_csv(2)))
+
+
+def test_new_unchanged_edited_responded(db: Database) -> None:
+    _roster(db)
+    assert _store(db, _review()) == [Outcome.NEW]
+    assert _store(db, _review(), now=NOW + timedelta(days=1)) == [Outcome.UNCHANGED]
+    assert _store(db, _review(text="Waited two hours.", rating=1)) == [Outcome.EDITED]
+    assert _store(
+        db, _review(text="Waited two hours.", rating=1, response_text="We are sorry.")
+    ) == [Outcome.RESPONDED]
+    with db.session() as s:
+        review = s.scalar(select(Review))
+        assert review is not None
+        assert (review.text, review.rating, review.response_text) == (
+            "Waited two hours.",
+            1.0,
+            "We are sorry.",
+        )
+        assert review.physician_id is not None and review.profile_id is not None
+        assert review.last_seen_at == NOW + timedelta(days=1) or review.last_seen_at == NOW
+        revisions = s.scalars(select(ReviewRevision)).all()
+        assert [(r.text, r.rating) for r in revisions] == [("Waited an hour.", 2.0)]
+        assert s.scalar(select(func.count()).select_from(Review)) == 1
+
+
+def test_same_review_twice_in_one_batch_is_stored_once(db: Database) -> None:
+    _roster(db)
+    assert _store(db, _review(), _review()) == [Outcome.NEW, Outcome.UNCHANGED]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Review)) == 1
+
+
+def test_full_pass_marks_missing_reviews_deleted_and_restores(db: Database) -> None:
+    _roster(db)
+    _store(db, _review(external_id="a"), _review(external_id="b"))
+    with db.transaction() as s:
+        profile_id = s.scalar(select(Review.profile_id).where(Review.external_id == "a"))
+        assert profile_id is not None
+        assert mark_deleted(s, "ratemds", profile_id, {"a"}, NOW) == 1
+        assert known_external_ids(s, "ratemds", ["a", "b", "c"]) == {"a", "b"}
+    with db.session() as s:
+        deleted = s.scalar(select(Review).where(Review.external_id == "b"))
+        assert deleted is not None and deleted.deleted_at == NOW
+    assert _store(db, _review(external_id="b")) == [Outcome.RESTORED]
