@@ -57,7 +57,7 @@ def find_practice(session: Session, key: str) -> Practice:
 
 
 def _statement(session: Session, f: ReviewFilter, version: str) -> Select[Any]:
-    stmt = (
+    stmt: Select[Any] = (
         select(Review, Physician, Classification)
         .outerjoin(Physician, Review.physician_id == Physician.id)
         .outerjoin(
@@ -84,7 +84,9 @@ def _statement(session: Session, f: ReviewFilter, version: str) -> Select[Any]:
     return stmt
 
 
-def review_row(review: Review, physician: Physician | None, c: Classification | None) -> dict[str, Any]:
+def review_row(
+    review: Review, physician: Physician | None, c: Classification | None
+) -> dict[str, Any]:
     """A review as a flat dict for listing and export."""
     return {
         "id": review.id,
@@ -116,5 +118,7 @@ def iter_reviews(session: Session, f: ReviewFilter, version: str) -> Iterator[di
 
 def count_reviews(session: Session, f: ReviewFilter, version: str) -> int:
     """How many reviews match."""
-    stmt = select(func.count()).select_from(_statement(session, f, version).order_by(None).subquery())
+    stmt = select(func.count()).select_from(
+        _statement(session, f, version).order_by(None).subquery()
+    )
     return session.scalar(stmt) or 0

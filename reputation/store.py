@@ -9,10 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import and_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from reputation.dbinsert import insert_ignore
 from reputation.models import Physician, Profile, Review, ReviewRevision
 from reputation.normalize import normalise_url
 from reputation.reviews import ReviewIn
@@ -102,10 +101,6 @@ class Attachments:
             if normalise_url(profile_url) == url:
                 return physician_id, profile_id
         return None
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _new_row(
@@ -204,10 +199,7 @@ def upsert_reviews(
     fresh = [_new_row(latest[key], *placed[key], now) for key in keys if key not in existing]
     outcomes: dict[tuple[str, str], Outcome] = {}
     if fresh:
-        statement = _insert(session)(Review).on_conflict_do_nothing(
-            index_elements=["source", "external_id"]
-        )
-        session.execute(statement, fresh)
+        insert_ignore(session, Review, fresh, ("source", "external_id"))
         for key in keys:
             if key not in existing:
                 outcomes[key] = Outcome.NEW

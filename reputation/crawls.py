@@ -1,0 +1,128 @@
+"""Crawl runs: what to crawl, and how healthy a finished crawl was."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reputation.models import CrawlRun, Physician, Profile
+from reputation.queries import find_physician, find_practice
+
+__all__ = [
+    "CrawlCounts",
+    "Target",
+    "decide_status",
+    "finish_run",
+    "interrupt_stale_runs",
+    "start_run",
+    "targets",
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One profile to crawl."""
+
+    profile_id: int
+    physician_id: int
+    url: str
+    name: str
+    aliases: tuple[str, ...]
+    practice_id: int | None
+
+
+@dataclass(frozen=True)
+class CrawlCounts:
+    """What a finished crawl saw, for deciding its status."""
+
+    pages: int
+    items: int
+    blocked_pages: int
+    broken_pages: int
+    failed_pages: int
+    expected_reviews: int
+    errors: int
+    finish_reason: str
+
+
+def targets(
+    session: Session, source: str, npi: str | None = None, practice: str | None = None
+) -> list[Target]:
+    """The profiles of one source, optionally of one physician or practice."""
+    stmt = select(Profile, Physician).join(Physician).where(Profile.source == source)
+    if npi:
+        stmt = stmt.where(Physician.id == find_physician(session, npi).id)
+    if practice:
+        stmt = stmt.where(Physician.practice_id == find_practice(session, practice).id)
+    return [
+        Target(
+            profile.id,
+            physician.id,
+            profile.url,
+            physician.name,
+            tuple(physician.aliases),
+            physician.practice_id,
+        )
+        for profile, physician in session.execute(stmt.order_by(Profile.id))
+    ]
+
+
+def decide_status(c: CrawlCounts) -> tuple[str, str]:
+    """(status, reason): blocked, broken, failed or ok. A refused page is never "no reviews"."""
+    if c.blocked_pages and c.blocked_pages >= c.pages - c.failed_pages:
+        return "blocked", f"{c.blocked_pages} page(s) refused (403/429 or a challenge page)"
+    if c.finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
+        return "failed", f"crawl ended: {c.finish_reason}"
+    if c.pages == 0:
+        return "failed", "no page could be fetched"
+    if c.failed_pages and c.failed_pages >= c.pages:
+        return "failed", f"{c.failed_pages} page(s) failed and no page succeeded"
+    if c.broken_pages and c.items == 0:
+        return "broken", (
+            f"pages say there are {c.expected_reviews} review(s) but none could be parsed"
+        )
+    problems = []
+    if c.blocked_pages:
+        problems.append(f"{c.blocked_pages} page(s) refused")
+    if c.broken_pages:
+        problems.append(f"{c.broken_pages} page(s) without the reviews they announce")
+    if c.failed_pages or c.errors:
+        problems.append(f"{c.failed_pages + c.errors} error(s)")
+    return "ok", ("partly: " + ", ".join(problems)) if problems else ""
+
+
+def start_run(
+    session: Session, source: str, spider: str, args: Mapping[str, Any], now: datetime
+) -> CrawlRun:
+    """Record a crawl as running."""
+    run = CrawlRun(source=source, spider=spider, args=dict(args), started_at=now, status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(run: CrawlRun, counts: CrawlCounts, now: datetime, errors: list[str]) -> None:
+    """Record how a crawl ended: status, reason and counts."""
+    status, reason = decide_status(counts)
+    run.status = status
+    run.finished_at = now
+    run.pages = counts.pages
+    run.items = counts.items
+    run.errors = [*([reason] if reason else []), *errors[:50]]
+
+
+def interrupt_stale_runs(session: Session, now: datetime, older_than: timedelta) -> int:
+    """Mark runs still `running` long after they started (their process died) as failed."""
+    stale = session.scalars(
+        select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.started_at < now - older_than)
+    ).all()
+    for run in stale:
+        run.status = "failed"
+        run.finished_at = now
+        run.errors = [*run.errors, "interrupted: the crawl process ended without finishing"]
+    return len(stale)
