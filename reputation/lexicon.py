@@ -1,0 +1,343 @@
+"""Every rule of the complaint classifier, as data: cue phrases, actors, flags, VADER edits.
+
+Categories follow the labelling codebook (bedside_manner = the clinician's conduct,
+service = the practice's operations and non-clinician staff, clinical_skill = competence of care).
+Cues are regular-expression fragments matched case-insensitively on the original text, grouped
+by kind:
+
+* ``FIXED_CUES``: complaint phrases that name their category on their own ("misdiagnosed",
+  "waited two hours", "billing"); they fire unless a negator precedes them ("never had to wait").
+* ``CONDUCT_CUES``: how a person treated the patient ("rude", "condescending"); the category
+  depends on who did it: bedside_manner for the physician, service for staff (``ACTORS``).
+* ``NEGATED_CUES``: positive qualities that become complaints when negated ("not caring",
+  "didn't explain", "doesn't know what he is doing").
+* ``ASPECT_STRONG``/``ASPECT_WEAK``: neutral topic words ("the front desk", "his bedside manner")
+  that count only where the sentence's sentiment says it is a complaint.
+
+``HARM_SEVERE``/``HARM_OUTCOME``/``LEGAL``/``PHI`` are the flag cues. ``VADER_ADDITIONS`` adds opinion words that VADER
+lacks; ``VADER_NEUTRAL`` zeroes words that in medical text name a condition, not an opinion;
+``CLINICAL_RESULT`` finds test-result phrases ("came back negative") to hide from VADER.
+"""
+
+from __future__ import annotations
+
+# Negators that flip a cue; "n't" covers didn't/wasn't/doesn't and their apostrophe-less forms.
+NEGATOR = (
+    r"(?:\b(?:not|never|no|without|nor|hardly|barely|dont|didnt|doesnt|wasnt|isnt|wont|cant"
+    r"|couldnt|wouldnt|lack(?:s|ed|ing)?|zero)\b|n['’]t\b)"
+)
+# A negator in this window before a cue cancels it ("never had to wait", "not rude at all").
+NEGATION_BEFORE = NEGATOR + r"(?:\W+\w+){0,2}\W*$"
+# ...unless it is part of an idiom that keeps the complaint ("not only rude but ...").
+NEGATION_EXCEPTIONS = (
+    r"\b(?:not only|not just|no wonder|no matter|not to mention|never again"
+    r"|never (?:\w+ ){0,2}(?:more|so|such|as)|(?:not|never) even)\b"
+)
+# Words between a negator and a positive quality that turn it into praise ("couldn't be more kind").
+PRAISE_GAP = r"\b(?:more|better|enough|say|ask|happier|wait|recommend|regret|imagine)\b"
+
+# Who is the subject of a conduct cue: the physician, a staff member, or the place (a weak hint
+# used only when no person is named nearby). he/she/his/her take the side of the last person
+# named in the same or the previous sentence, else the physician (the one being reviewed).
+ACTORS: dict[str, str] = {
+    "physician": (
+        r"\b(?:dr|doctor|doc|physician|surgeon|specialist|dentist|md|np|pa|practitioner"
+        r"|nurse practitioner|psychiatrist|psychologist|therapist|chiropractor|neurologist"
+        r"|cardiologist|dermatologist|gyn|obgyn|ob|pediatrician|oncologist|urologist"
+        r"|orthopedist|allergist|gastroenterologist|endocrinologist|rheumatologist|podiatrist"
+        r"|internist|anesthesiologist|radiologist|resident|attending|provider|gp)s?\b"
+    ),
+    "staff": (
+        r"\b(?:staff|staffs|nurses?|receptionists?|front[- ]desk|secretar(?:y|ies)|assistants?"
+        r"|ma|mas|office manager|manager|employees?|schedulers?|clerks?|technicians?|techs?"
+        r"|girls|ladies|lady|administrator|admin|phlebotomist|aides?|they|them|their)\b"
+    ),
+    "place": (
+        r"\b(?:(?<!his )(?<!her )office|front office|billing(?: department| office)?|hospital"
+        r"|clinic|practice|team|center|centre|place|facility)\b"
+    ),
+    "pronoun": r"\b(?:he|she|him|her|his|hers|himself|herself)\b",
+}
+# Actor kinds that are people (a pronoun can refer to them).
+PERSON_ACTORS = ("physician", "staff")
+
+# Conduct words: bedside_manner for the physician, service for staff.
+CONDUCT_CUES: tuple[str, ...] = (
+    r"rude(?:ly|ness)?", r"unprofessional(?:ism)?", r"condescending", r"arrogan(?:t|ce)",
+    r"dismissive", r"brush(?:ed|es)? (?:me|us|my \w+|it) off", r"brushed off", r"impatient",
+    r"uncaring", r"insensitive", r"disrespect(?:ful|ed)?", r"belittl(?:ed|ing|es)",
+    r"patroniz(?:ing|ed)", r"nasty", r"(?<!i )mean(?:-spirited)?(?= to| and|\.|,|!)", r"hostile",
+    r"yell(?:ed|ing|s)?(?: at)?", r"scream(?:ed|ing)? at", r"snapp(?:ed|y)(?: at)?",
+    r"(?:bad|terrible|horrible|poor|nasty|awful|rotten|snotty|negative) attitude", r"(?<!a )(?<!the )cold(?! (?:room|office|exam|and flu|symptoms|sore|hands))",
+    r"smug", r"abrasive", r"abrupt", r"curt", r"short with (?:me|us)", r"snotty", r"snobb(?:y|ish)",
+    r"unfriendly", r"impolite", r"unpleasant", r"unkind", r"callous", r"heartless",
+    r"indifferent", r"judgm?ental", r"demeaning", r"degrading", r"humiliat(?:ed|ing)",
+    r"insult(?:ed|ing)", r"sarcastic", r"talk(?:ed|s)? down to", r"laughed at",
+    r"rolled (?:his|her|their) eyes", r"made (?:me|us|my \w+) feel (?:stupid|dumb|like an? \w+)",
+    r"treated (?:me|us|my \w+) like (?:a|an|dirt|garbage|crap|trash|a number|\w+ idiot)",
+    r"unhelpful", r"ignored (?:me|us|my)", r"lack of (?:compassion|empathy|respect|caring)",
+    r"(?:no|zero) (?:compassion|empathy|respect|manners|people skills|personality)",
+    r"attitude problem", r"horrible person", r"terrible person", r"bully(?:ing)?",
+    r"inappropriate(?: comments?| remarks?)?", r"offensive", r"creepy", r"racist", r"sexist",
+    r"argumentative", r"defensive", r"lectur(?:ed|ing)", r"scolded", r"accus(?:ed|ing) me",
+    r"talk(?:ed|s|ing)? over (?:me|us)", r"hung up on (?:me|us)", r"hang(?:s)? up on (?:me|us)",
+    r"bl[oe]w(?:s|n)? (?:me|us|you|my \w+) off", r"judg(?:es|ed|ing) (?:me|us|you)",
+    r"treat(?:s|ed)? (?:me|us|you|patients|people|my \w+) (?:like|as if|badly|poorly|horribly"
+    r"|terribly|very badly|with contempt)", r"meanest", r"cocky", r"pompous", r"egotistical",
+    r"narcissis\w*", r"full of (?:him|her)self", r"lack of (?:sensitivity|concern|interest|tact)",
+    r"(?:very|so|too) (?:short|quick) with (?:me|us)", r"annoy(?:ed|ance)", r"irritated",
+    r"(?:could|couldn't) care less", r"only (?:cares?|interested) (?:about|in) (?:money|the money)",
+)
+
+# Competence words: clinical_skill for the physician, service for staff ("the staff is clueless").
+COMPETENCE_CUES: tuple[str, ...] = (
+    r"incompeten(?:t|ce|tly)", r"inept", r"clueless", r"uneducated", r"untrained",
+    r"unqualified", r"(?:no|lack of|limited|zero) (?:medical )?knowledge",
+    r"(?:didn't|did not|doesn't|does not|don't|do not) (?:seem to |really |even )?know "
+    r"(?:what (?:he|she|they)(?: was| were| is| are|'s|'re) doing|anything|much|the first thing)",
+)
+
+# Positive qualities that are complaints when negated ("was not caring", "didn't listen").
+NEGATED_CUES: dict[str, tuple[str, ...]] = {
+    "conduct": (
+        r"compassionate", r"caring", r"empathetic", r"kind(?! of)", r"friendly", r"personable",
+        r"respect(?:ful|s|ed)?", r"professional", r"polite", r"sensitiv(?:e|ity)", r"courteous", r"pleasant", r"warm",
+        r"helpful", r"nice", r"sympathetic", r"understanding", r"accommodating",
+        r"(?:seem to |really |even )?care(?:d|s)?(?! for)", r"apologi[sz]e",
+    ),
+    "competence": (r"knowledgeable", r"competent", r"qualified", r"skilled"),
+    "bedside_manner": (
+        r"listen(?:ed|s|ing)?", r"hear (?:me|what)", r"explain(?:ed|s)?", r"answer(?:ed)? (?:my|any|our|the)",
+        r"(?:look|looked) (?:at )?me in the eye", r"make eye contact", r"eye contact",
+        r"take (?:me|my concerns?|it|us) seriously", r"took (?:me|my concerns?|it|us) seriously",
+        r"spend (?:much |any )?time", r"spent (?:much |any |more than \w+ )?(?:time|minutes?)",
+        r"let (?:me|you|us) (?:speak|talk|finish|ask|explain)", r"ask (?:me )?(?:any |many )?questions",
+        r"take (?:the )?time", r"took (?:the )?time", r"entertain", r"give (?:me )?(?:a chance|any information)",
+        r"bedside manner", r"communicat(?:e|ed|ion)", r"acknowledge", r"interested",
+    ),
+    "clinical_skill": (
+        r"thorough", r"know how to", r"knew how to",
+        r"(?:help|helped|improve|improved|work(?! with| for| at| there| on)|worked(?! with| for| at| there| on)"
+        r"|heal|healed|fix|fixed|cure|cured|resolve|resolved)"
+        r"(?! me (?:to|with|make|find|get|schedule|set))",
+        r"examine(?:d)?", r"exam(?:ination)?", r"physical exam", r"diagnose(?:d)?",
+        r"(?:order|run|do|perform)(?:ed)? (?:any |a |the |an? )?(?:tests?|labs?|blood ?work|mri|x-?ray|scan)",
+        r"(?:check|test)(?:ed)? (?:me |for )", r"touch(?:ed)? me", r"get better", r"any better",
+        r"relief", r"treat(?:ed)? (?:my|the)",
+    ),
+    "service": (
+        r"(?:return|returned) (?:my |our |any |a )?(?:calls?|phone calls?|messages?)",
+        r"call(?:ed)? (?:me |us )?back", r"(?:get|got) back to (?:me|us)", r"on time",
+        r"answer(?:ed)? (?:the|their) phones?", r"pick(?:ed)? up the phone", r"follow(?:ed)? up",
+        r"(?:send|sent|fax|faxed)(?: over| in)? (?:my |the |our )?(?:records|prescription|referral|results)",
+        r"organi[sz]ed", r"responsive", r"accept(?:ed)? (?:my )?insurance", r"call(?:ed)? (?:me|us)",
+    ),
+}
+
+# Complaint phrases that name their own category.
+FIXED_CUES: dict[str, tuple[str, ...]] = {
+    "bedside_manner": (
+        r"bedside manners?(?: (?:is|was) (?:poor|bad|terrible|horrible|lacking|awful|non-?existent))",
+        r"(?:poor|bad|terrible|horrible|awful|lousy|worst|questionable|zero) bedside manners?",
+        r"rush(?:ed|ing|es)?(?!(?: \w+){0,2} to\b)", r"hurried", r"in and out", r"(?:didn't|did not|never) listen",
+        r"(?:would|wouldn't|did not|didn't|won't|doesn't|does not) (?:even )?let me (?:speak|talk|finish|explain)",
+        r"cut me off", r"interrupt(?:ed|s|ing)?", r"all in (?:\w+ ){0,2}head",
+        r"(?:spent|spends|spend|gave|gives|give|took|was there for|saw (?:me|us) for|talked for)"
+        r"(?: me| us| her| him)? (?:only |maybe |barely |about |less than |at most |all of )?"
+        r"(?:\d+|a|one|two|three|four|five|ten)[- ](?:minutes?|mins?)",
+        r"(?:wants?|wanted|in a hurry|rushing|couldn't wait|can't wait) to (?:leave|get out)",
+        r"(?:very|too|so) (?:quick|fast)(?! to)", r"(?:didn't|did not|never|doesn't|does not)"
+        r" (?:\w+ )?ask (?:me )?(?:any |many |a single )?questions", r"pressur(?:e|ed|ing) (?:me|you|us)",
+        r"(?:too|very|so) rough", r"no time for (?:me|us|patients|questions)",
+        r"(?:stared|staring|looking|typing) (?:at|on|into) (?:the|his|her|a) (?:computer|screen|laptop|chart)",
+        r"(?:felt|feel|feeling) (?:like )?(?:a number|stupid|dumb|ignored|dismissed|belittled|unheard|invisible)",
+        r"(?:felt|feel) like (?:i was|i'm) (?:bothering|a burden|wasting)", r"dismiss(?:ed|es)(?! (?:me|us|him|her|them) (?:from|as))",
+        r"(?:no|without any|little) (?:explanation|communication)", r"poor communicat(?:ion|or)",
+        r"(?:refused|unwilling|reluctant) to (?:answer|explain|discuss|talk)",
+        r"(?:wouldn't|would not|refused to) (?:answer|explain)",
+        r"know-it-all", r"god complex", r"in a (?:rush|hurry)",
+        r"(?:couldn't|could not|can't) wait to get (?:me|us) out",
+        r"(?:attitude|personality|demeanou?r|manner) (?:is|was|stinks|sucks)",
+        r"(?:lacks|lacking|lacked) (?:any )?(?:empathy|compassion|bedside)",
+        r"(?:made|make|makes) (?:me|us) wait",
+    ),
+    "service": (
+        r"wait(?:ed|ing)? (?:for |over |almost |nearly |about |more than |at least )*"
+        r"(?:\d+|an|one|two|three|four|several|many|a couple(?: of)?|\d+ ?(?:-|to) ?\d+) ?(?:\+ )?"
+        r"(?:hours?|hrs?|minutes?|mins?|weeks?|months?|days?)",
+        r"(?:long|longer|excessive|ridiculous|horrible|terrible|forever|hours?[- ]long) (?:wait|waits|waiting)",
+        r"wait(?:ing)? (?:times?|room) (?:is|was|are|were) (?:long|ridiculous|terrible|horrible|awful|crazy)",
+        r"kept (?:me|us|patients) waiting", r"waited (?:forever|and waited)", r"wait forever",
+        r"(?:\d+|an|two|three) ?(?:hours?|hrs?|minutes?|mins) (?:late|behind|wait|in the waiting room)",
+        r"(?:runs?|running|ran|always) (?:\w+ )?(?:late|behind)", r"behind schedule", r"overbook(?:ed|s|ing)?",
+        r"double[- ]book(?:ed|s|ing)?", r"on hold", r"voice ?mails?", r"(?:never|didn't|did not|don't|do not|won't|doesn't|does not) (?:ever )?(?:call(?:ed)?|get|got|return(?:ed)?|respond(?:ed)?)(?: me| us)? back",
+        r"(?:no|never got a|never received a|without a) (?:call|response|reply|return call|callback)",
+        r"(?:unanswered|unreturned) (?:calls?|messages?)", r"(?:messages?|calls?) (?:were |was |are |went )?(?:ignored|unanswered|unreturned)",
+        r"(?:phone|phones) (?:is|are|was|were|just)? ?(?:never|not|always busy|rings?)",
+        r"(?:cancel(?:l?ed|l?ing|s)|resched(?:uled?|uling)) (?:my|the|our|me|appointments?|it)",
+        r"(?:can't|couldn't|could not|cannot|unable to|impossible to|hard to|difficult to) (?:get|make|book|schedule) (?:an? |in |through)?(?:appointments?|appt|in|through|a hold|anyone)",
+        r"(?:first|next) available (?:appointment|appt)", r"(?:months?|weeks?) (?:out|for an appointment|to get an appointment)",
+        r"(?:dropped|discharged|dismissed|kicked out) (?:me|us|my \w+) (?:from|as a patient)",
+        r"no[- ]show fee", r"bill(?:s|ed|ing)?", r"overcharg(?:ed|es|ing)", r"charg(?:ed|es|ing) (?:me|us|my)",
+        r"collections?(?: agency)?", r"co-?pays?", r"deductible", r"refund", r"out of pocket",
+        r"insurance(?: company)? (?:denied|refused|didn't|did not|wouldn't)", r"(?:fees?|prices?) (?:are|is|were|was) (?:\w+ )?(?:high|outrageous|ridiculous)",
+        r"(?:records?|referrals?|prior auth(?:ori[sz]ation)?|refills?|paperwork|forms?|results) (?:were |was |are |never |not )?(?:lost|never|not sent|sent to the wrong)",
+        r"dirty", r"filthy", r"unsanitary", r"disorgani[sz]ed",
+        r"(?:staff|nurses?|receptionists?|front desk) (?:is|are|was|were) (?:\w+ )?(?:rude|incompetent|useless|horrible|terrible|awful|unprofessional|unhelpful|clueless)",
+        r"mix[- ]?up", r"lost (?:my|our|the) (?:records|paperwork|file|chart|results)",
+        r"never (?:got|received|heard) (?:my |the |any )?(?:results|call|response|anything|back)",
+        r"(?:results|referral|prescription|refill) (?:never|wasn't|was not|not) (?:sent|called|given|faxed|received|ready)",
+    ),
+    "clinical_skill": (
+        r"mis-?diagnos(?:ed|is|es|ing)", r"wrong(?:ly)? diagnos(?:ed|is)", r"misread",
+        r"(?:failed|fail|failing|refused|unable) to (?:diagnose|detect|find|catch|recogni[sz]e|notice|treat|order|test|refer (?:me|us|my)|prescribe|examine)",
+        r"missed (?:the |my |a |an |his |her )?(?:diagnosis|\w+ (?:fracture|break|tumor|cancer|infection))",
+        r"missed (?:it|that|something|the)", r"negligen(?:t|ce)",
+        r"malpractice", r"botch(?:ed|es)?", r"butcher(?:ed)?", r"quack", r"careless",
+        r"(?:wrong|incorrect) (?:medication|medicine|meds|drug|dose|dosage|prescription|treatment|tooth|side|diagnosis)",
+        r"(?:unnecessary|needless|useless) (?:surgery|surgeries|procedures?|tests?|treatments?|x-?rays?|medications?)",
+        r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse", r"(?:got|getting|became) worse",
+        r"(?:still|worse) in pain", r"second opinion",
+        r"(?:another|new|different|other) (?:doctor|physician|specialist|surgeon|dentist|dr)\.?(?: \w+){0,3}? (?:found|diagnosed|discovered|confirmed|fixed|corrected|removed|caught)",
+        r"turned out (?:to be|that|i had)", r"(?:no|without|never did an?|didn't do an?) (?:physical )?exam(?:ination)?",
+        r"(?:didn't|did not|never|wouldn't|would not|without) (?:even )?(?:examine|touch|look at|check) (?:me|my|her|him|the)",
+        r"(?:complications?|infected|infection)", r"(?:nerve|permanent|brain|irreversible) damage",
+        r"(?:wrong|bad|poor|terrible|horrible) (?:advice|care|job|results?|outcome|work)",
+        r"(?:refused|wouldn't|would not|won't) (?:to )?(?:prescribe|order|refer (?:me|us|my)|give me|test|treat)",
+        r"(?:over|under)[- ]?(?:prescrib|medicat|treat)\w*", r"(?:ruined|destroyed|damaged|messed up|screwed up) (?:my|her|his|our) (?!appointment|insurance|bill|billing|records?|schedule|prescription|referral|paperwork)",
+        r"(?:surgery|procedure|operation|treatment|adjustment|injection) (?:was|went)? ?(?:wrong|bad|a failure|a disaster|unsuccessful)",
+        r"(?:ineffective|did nothing|didn't work|did not work|no relief|no improvement)",
+        r"mistakes?", r"err(?:or|ors)", r"(?:pushed|pushing|push) (?:pills|drugs|meds|medication|surgery)",
+        r"(?:just|only) (?:wanted to|want to) (?:prescribe|push|sell|do surgery)",
+        r"(?:scar|scarring|deformed|disfigured|lopsided|uneven)",
+    ),
+}
+
+# Topic words that count only in a sentence that is not positive: STRONG ones in any sentence of a
+# negative review (and in negative sentences elsewhere), WEAK ones only in clearly negative
+# sentences that carry no other cue.
+ASPECT_STRONG: dict[str, tuple[str, ...]] = {
+    "bedside_manner": (r"bedside manners?", r"attitude", r"demeanou?r", r"people skills"),
+    "service": (
+        r"(?:front|office) desk", r"receptionists?", r"office (?:staff|manager|personnel)",
+        r"customer service", r"parking", r"waiting room", r"billing", r"bill(?:s|ed)?",
+        r"insurance", r"co-?pays?", r"charged?", r"fees?", r"secretar(?:y|ies)",
+        r"(?:medical )?records", r"referrals?", r"refills?", r"paperwork", r"voice ?mail",
+        r"scheduling", r"schedulers?", r"(?:the|his|her|their) staff", r"nurses?",
+        r"call(?:ed)? (?:back|several times|\w+ times|repeatedly|again)", r"phone calls?",
+    ),
+    "clinical_skill": (
+        r"diagnos[ie]s", r"misdiagnos\w*", r"prescri(?:bed|ption)", r"medications?", r"surgery",
+        r"procedure", r"knowledge", r"skills?", r"competence", r"expertise", r"treatment",
+    ),
+}
+ASPECT_WEAK: dict[str, tuple[str, ...]] = {
+    "bedside_manner": (
+        r"personality", r"manners?", r"communication(?: skills)?", r"compassion", r"empathy",
+        r"respect", r"listen\w*", r"explain\w*", r"questions",
+    ),
+    "service": (
+        r"staff", r"(?<!his )(?<!her )office", r"appointments?", r"appts?", r"phones?", r"calls?",
+        r"pay(?:ment)?", r"wait(?:ed|ing)?", r"hospital", r"clinic", r"facility", r"assistant",
+        r"money",
+    ),
+    "clinical_skill": (
+        r"results", r"care", r"advice", r"pain", r"outcome", r"exam", r"tests?", r"treatments?",
+        r"meds", r"condition", r"symptoms",
+    ),
+}
+
+# harm: alleged injury, dangerous error, death or serious adverse event attributed to care.
+# HARM_SEVERE counts in any review that is not positive; HARM_OUTCOME (bad physical outcomes)
+# only where the review also complains about clinical skill, i.e. the outcome is blamed on care.
+HARM_SEVERE: tuple[str, ...] = (
+    r"(?:died|death|passed away|killed|kill(?:ed|ing)? (?:me|her|him|someone|people|patients)"
+    r"|fatal|lost (?:his|her|my|their) life)",
+    r"(?:almost|nearly|could have|could've|would have) (?:died|killed|lost)", r"life[- ]threatening",
+    r"perforat\w*", r"pierced", r"punctured", r"(?:nerve|brain|permanent|organ|irreversible) damage",
+    r"paraly[sz]\w*", r"sepsis|septic", r"stroke", r"heart attack", r"overdos\w*",
+    r"hemorrhag\w*|bled (?:out|heavily)|internal bleeding",
+    r"(?:wrong|incorrect) (?:medication|drug|dose|dosage|tooth|side|leg|eye|knee|hip|site)",
+    r"allergic reaction", r"botch(?:ed)?", r"butcher(?:ed)?", r"disfigur\w*", r"deformed",
+    r"miscarri\w*", r"(?:missed|undiagnosed|misdiagnosed|overlooked) (?:\w+ )?(?:cancer|tumou?r"
+    r"|fracture|stroke|appendicitis|infection|heart attack|blood clot|ectopic)",
+    r"(?:cancer|tumou?r|mass|growth)\b.{0,60}\b(?:missed|spread|growing|grew|larger|stage (?:3|4|iii|iv)|too late)",
+    r"(?:lost|lose) (?:my|her|his) (?:vision|sight|eye|leg|arm|baby|hearing|teeth|tooth)",
+    r"(?:ruined|destroyed|damaged|mutilated|scarred) (?:my|her|his) (?!appointment|insurance|bill"
+    r"|billing|records?|schedule|prescription|referral|paperwork|day|week)\w+",
+    r"dangerous", r"malpractice", r"negligen(?:t|ce)",
+)
+HARM_OUTCOME: tuple[str, ...] = (
+    r"infect(?:ed|ion|ions)", r"abscess\w*", r"complications?", r"injur(?:ed|y|ies)", r"harmed",
+    r"maimed", r"crippled", r"damage[sd]?", r"scar(?:s|red|ring)?", r"burn(?:ed|t|s)",
+    r"broke (?:my|her|his)", r"fractur\w*", r"(?:severe|excruciating|unbearable|constant|chronic) pain",
+    r"(?:another|second|2nd|third|corrective|revision|more|additional|\d+|several) surger(?:y|ies)",
+    r"re-?do(?:ne)?", r"fix (?:what|the damage|his mistake|her mistake)", r"adverse",
+    r"side[- ]effects?", r"reactions?", r"withdrawals?", r"left (?:inside|in) (?:me|my|her|his)",
+    r"(?:ended up|rushed|went|admitted|back|weeks|days|stay) (?:in|to|at) (?:the )?(?:er|emergency|hospital|icu)",
+    r"emergency (?:room|surgery)", r"hospitali[sz]\w*", r"\bicu\b", r"torture", r"suffer(?:ed|ing)?",
+    r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse", r"unnecessary (?:surgery|procedures?"
+    r"|injections?|treatments?|medications?)", r"consequences", r"permanent(?:ly)?",
+)
+LEGAL: tuple[str, ...] = (
+    r"law ?suits?", r"\bsu(?:e|ed|ing)\b", r"malpractice", r"attorneys?", r"lawyers?", r"legal action",
+    r"(?:medical|state|licensing|dental) board", r"college of physicians", r"board of (?:medicine|health)",
+    r"(?:file|filed|filing|lodged?) (?:a |an )?(?:formal |official )?(?:complaint|grievance|report)",
+    r"report(?:ed|ing)? (?:him|her|them|this (?:doctor|office|practice)) to", r"attorney general",
+    r"negligence claim", r"small claims", r"took (?:him|her|them) to court",
+)
+# phi: the text itself exposes identifying details together with health information.
+PHI: tuple[str, ...] = (
+    r"\b(?:dob|d\.o\.b\.|date of birth|born on)\b\W{0,3}\d", r"\b(?:ssn|social security(?: number)?)\b",
+    r"\b(?:mrn|medical record (?:number|no|#))\b", r"\b\d{3}-\d{2}-\d{4}\b",
+    r"\b(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}\b", r"\b[\w.+-]+@[\w-]+\.[\w.]+\b",
+    r"\bmy name is [A-Z][a-z]+ [A-Z][a-z]+", r"\b(?:patient|pt) (?:name|id)\b",
+)
+# Health words that make identifying details in PHI matter.
+PHI_HEALTH = r"\b(?:diagnos\w*|hiv|cancer|pregnan\w*|depress\w*|bipolar|schizo\w*|std|herpes|surgery|disease|disorder|addict\w*|abortion|medication)\b"
+
+# Hides clinical test results from VADER ("tested positive", "came back negative").
+CLINICAL_RESULT = (
+    r"\b(?:(?:tests?|tested|results?|came back|screen(?:ed|ing)?|biopsy|biopsies|scans?|cultures?"
+    r"|mammogram|pap|x-?rays?|mri|ct|swab|panel|was|were|is|are|be|been|turned out)\s+(?:\w+\s+)?"
+    r"(?:negative|positive))|\b(?:negative|positive)(?=\s+(?:for|test|result|biopsy|screen|culture"
+    r"|diagnosis|pregnancy|margins?|nodes?|findings?))|\b(?:hiv|her2|brca|er|pr|rh|covid|strep)[- ]"
+    r"(?:negative|positive)|\bfalse (?:negative|positive)"
+)
+# Phrases where an opinion-looking word is a name ("urgent care", "please see", "primary care").
+NEUTRAL_PHRASES = (
+    r"\b(?:urgent|primary|health|intensive|critical|medical|patient|managed|home|after|self|skin|"
+    r"prenatal|foot|eye|dental|palliative|hospice|standard of) ?care\b|\bcare (?:team|plan|center|unit)\b"
+    r"|\bwell[- ](?:woman|child|baby|visit|being)\b|\bpain (?:management|clinic|doctor|specialist|meds?"
+    r"|medications?|killers?)\b"
+)
+
+# Opinion words VADER's lexicon lacks (VADER scale -4..+4).
+VADER_ADDITIONS: dict[str, float] = {
+    "rushed": -1.8, "rushing": -1.2, "hurried": -1.5, "dismissive": -2.0, "dismissed": -1.5,
+    "misdiagnosed": -2.5, "misdiagnosis": -2.5, "billing": -0.8, "billed": -0.8, "waited": -1.0,
+    "condescending": -2.2, "uncaring": -2.3, "unhelpful": -1.8, "negligent": -2.5,
+    "negligence": -2.5, "botched": -2.8, "butchered": -2.8, "quack": -2.3, "unnecessary": -1.0,
+    "overbooked": -1.5, "overcharged": -2.0, "collections": -1.0, "unresponsive": -1.8,
+    "cold": -1.0, "patronizing": -2.0, "mistreated": -2.5, "unqualified": -2.0, "inept": -2.3,
+    "sloppy": -1.8, "malpractice": -2.5, "beware": -2.0, "arrogance": -2.2, "rudeness": -2.2,
+    "unprofessionalism": -2.2, "incompetence": -2.3, "impatient": -1.6, "judgmental": -1.7,
+    "judgemental": -1.7, "disorganised": -1.2, "insensitive": -1.8, "demeaning": -2.1,
+    "belittling": -2.0, "nasty": -2.3, "useless": -2.0, "worthless": -2.3, "elsewhere": -0.6,
+    "cancelled": -1.0, "canceled": -1.2, "rescheduled": -0.6, "refuses": -1.2, "refusing": -1.2,
+    "ignores": -1.3, "ignoring": -1.3, "unanswered": -1.2, "inattentive": -1.8,
+    "impersonal": -1.5, "callous": -2.2, "abrupt": -1.2, "curt": -1.2, "smug": -1.6,
+    "clueless": -1.8, "careless": -1.8, "overpriced": -1.6, "disrespectful": -2.2,
+    "unethical": -2.3, "unsanitary": -1.8, "filthy": -2.0, "hostile": -2.0, "dishonest": -2.2,
+    "worse": -2.1, "scammed": -2.5, "ripped": -1.2, "lied": -2.0, "lying": -2.0, "liar": -2.5,
+    "heartless": -2.4, "ineffective": -1.6, "incorrect": -1.2, "wrong": -1.5, "unable": -0.8,
+    "infection": -1.2, "complications": -1.3, "damage": -1.6, "damaged": -1.8,
+}
+# Words that in medical text name a condition or the service, not the writer's opinion.
+VADER_NEUTRAL: tuple[str, ...] = (
+    "cancer", "tumor", "pain", "sick", "ill", "disease", "negative", "positive", "cure",
+    "well", "like", "okay", "ok", "patient", "patience", "free", "pretty", "please",
+    "emergency", "injury", "depression", "depressed", "anxiety", "fracture",
+)
+# Sentence openers that make a sentence outweigh the one before it ("... But he never listens").
+CONTRAST_OPENERS = r"^\W*(?:but|however|unfortunately|sadly|that said|although|though|yet)\b"

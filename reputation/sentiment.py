@@ -1,0 +1,128 @@
+"""Medical-aware sentiment on top of VADER: sentence scores, document score, star rating."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Protocol
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from reputation import lexicon
+
+__all__ = [
+    "POSITIVE_AT",
+    "NEGATIVE_AT",
+    "analyzer",
+    "document_compound",
+    "label_for",
+    "neutralise",
+    "overall_compound",
+    "rating_compound",
+    "sentence_compound",
+    "split_sentences",
+]
+
+# VADER's conventional label thresholds on the compound score.
+POSITIVE_AT = 0.05
+NEGATIVE_AT = -0.05
+
+_CLINICAL = re.compile(lexicon.CLINICAL_RESULT, re.IGNORECASE)
+_NEUTRAL = re.compile(lexicon.NEUTRAL_PHRASES, re.IGNORECASE)
+_CONTRAST = re.compile(lexicon.CONTRAST_OPENERS, re.IGNORECASE)
+_BOUNDARY = re.compile(r"(?:[.!?]+|…)[\"'’”)\]]*(?=\s|$)|\n+|\s[-–—]{1,2}\s")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:dr|mr|mrs|ms|st|vs|etc|jr|sr|prof|approx|appt|e\.g|i\.e)|\b[a-z])\.$", re.IGNORECASE
+)
+
+
+class _Analyzer(Protocol):
+    def polarity_scores(self, text: str) -> dict[str, float]: ...
+
+
+@lru_cache(maxsize=1)
+def analyzer() -> _Analyzer:
+    """Return the one VADER analyzer, with the medical lexicon edits applied."""
+    vader = SentimentIntensityAnalyzer()
+    vader.lexicon.update(lexicon.VADER_ADDITIONS)
+    for word in lexicon.VADER_NEUTRAL:
+        vader.lexicon.pop(word, None)
+    result: _Analyzer = vader
+    return result
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return (start, end) spans of the sentences of ``text``, whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        if match.group().startswith(".") and len(match.group().strip()) == 1:
+            if _ABBREVIATION.search(text, max(0, match.start() - 8), match.end()):
+                continue
+        _add_span(text, start, match.end(), spans)
+        start = match.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if any(ch.isalnum() for ch in text[start:end]):
+        spans.append((start, end))
+
+
+def neutralise(text: str) -> str:
+    """Hide test results and service names that look like opinions ("came back negative")."""
+    text = _CLINICAL.sub(" result ", text)
+    return _NEUTRAL.sub(" service ", text)
+
+
+def sentence_compound(sentence: str) -> float:
+    """Return the VADER compound of one sentence after medical neutralisation."""
+    return float(analyzer().polarity_scores(neutralise(sentence))["compound"])
+
+
+def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> float:
+    """Combine sentence scores: negative sentences and contrast clauses ("But ...") weigh more."""
+    total = weight_sum = 0.0
+    weights = [1.0] * len(compounds)
+    for i, sentence in enumerate(sentences):
+        if i and _CONTRAST.search(sentence):
+            weights[i] *= 1.5
+            weights[i - 1] *= 0.5
+    if weights:
+        weights[-1] *= 1.3  # the closing sentence usually carries the verdict
+    for weight, score in zip(weights, compounds, strict=True):
+        if score < 0:
+            weight *= 1.6  # complaints outweigh the pleasantries around them
+        elif score == 0:
+            weight *= 0.3
+        total += weight * score
+        weight_sum += weight
+    return total / weight_sum if weight_sum else 0.0
+
+
+def rating_compound(rating: float) -> float:
+    """Map a 0-5 star rating onto the compound scale (3 stars is neutral)."""
+    return max(-1.0, min(1.0, (rating - 3.0) / 2.0))
+
+
+def overall_compound(text_score: float, complaints: int, rating: float | None) -> float:
+    """Final compound: text score pulled down by complaints found; the rating leads when given."""
+    text_score = max(-1.0, min(1.0, text_score - 0.25 * min(complaints, 3)))
+    if rating is None:
+        return round(text_score, 4)
+    return round(0.7 * rating_compound(rating) + 0.3 * text_score, 4)
+
+
+def label_for(compound: float) -> str:
+    """Return negative / neutral / positive for a compound score."""
+    if compound >= POSITIVE_AT:
+        return "positive"
+    if compound <= NEGATIVE_AT:
+        return "negative"
+    return "neutral"
