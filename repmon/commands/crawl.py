@@ -1,0 +1,161 @@
+"""`repmon crawl` (ad-hoc crawls) and `repmon crawls` (crawl history and health)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.live import Live
+from rich.table import Table
+from sqlalchemy import select
+
+from repmon.app import App, console, parse_now, pass_app
+from repmon.crawling import CrawlRequest, run_crawls
+from reputation.errors import RepmonError
+from reputation.models import CrawlRun
+from reputation.reviews import SOURCES
+
+__all__ = ["crawl", "crawls"]
+
+
+def _table(runs: dict[str, CrawlRun], final: bool) -> Table:
+    table = Table(
+        "source",
+        "status",
+        "pages",
+        "new",
+        "updated",
+        "unchanged",
+        "rejected",
+        "deleted",
+        "note",
+        title="crawl" if not final else "crawl finished",
+    )
+    for key in sorted(runs):
+        r = runs[key]
+        style = {"ok": "green", "running": "cyan"}.get(r.status, "bold red")
+        note = r.errors[0] if r.errors else ""
+        table.add_row(
+            r.source,
+            f"[{style}]{r.status}[/]",
+            str(r.pages),
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.rejected),
+            str(r.deleted),
+            note[:70],
+        )
+    return table
+
+
+@click.command()
+@click.argument("sources", nargs=-1, type=click.Choice(SOURCES))
+@click.option("--physician", metavar="NPI", help="Only this physician's profiles.")
+@click.option("--practice", metavar="ID", help="Only this practice's physicians (id or name).")
+@click.option("--url", help="Crawl one profile URL (give exactly one SOURCE).")
+@click.option("--full", is_flag=True, help="Full pass: no incremental stop; marks deletions.")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Sources crawled at once.")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="T",
+    help="Crawl as if at time T (ISO 8601): the sandbox or replay clock.",
+)
+@pass_app
+def crawl(
+    app: App,
+    sources: tuple[str, ...],
+    physician: str | None,
+    practice: str | None,
+    url: str | None,
+    full: bool,
+    jobs: int,
+    now_text: str | None,
+) -> None:
+    """Crawl sources now, each in a fresh process; exit 1 if a source failed or was blocked."""
+    if url and len(sources) != 1:
+        raise RepmonError("--url needs exactly one SOURCE, e.g. `repmon crawl ratemds --url URL`")
+    db = app.database()
+    now = parse_now(now_text)
+    request = CrawlRequest(
+        sources=sources,
+        physician=physician,
+        practice=practice,
+        url=url,
+        full=full,
+        now=now if now_text else None,
+    )
+    with Live(
+        console=console, transient=True, refresh_per_second=4, auto_refresh=console.is_terminal
+    ) as live:
+        runs = run_crawls(
+            db,
+            app.settings,
+            request,
+            now,
+            jobs=jobs,
+            on_progress=lambda r: live.update(_table(r, final=False)),
+        )
+    if not runs:
+        raise RepmonError(
+            "nothing to crawl: import a roster with profiles (`repmon roster import`)"
+        )
+    console.print(_table({f"{r.source}#{r.id}": r for r in runs}, final=True))
+    bad = [r for r in runs if r.status in ("failed", "blocked")]
+    if bad:
+        console.print(
+            f"[bold red]{len(bad)} source(s) failed or blocked[/]: "
+            + ", ".join(f"{r.source} ({r.status})" for r in bad)
+        )
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--source", type=click.Choice(SOURCES), help="Only this source.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_app
+def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
+    """Show recent crawl runs with their status (ok, blocked, broken, failed) and counts."""
+    with app.database().session() as session:
+        stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+        if source:
+            stmt = stmt.where(CrawlRun.source == source)
+        runs = session.scalars(stmt).all()
+    if as_json:
+        for r in runs:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": r.id,
+                        "source": r.source,
+                        "status": r.status,
+                        "started_at": r.started_at.isoformat(),
+                        "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                        "pages": r.pages,
+                        "new": r.new,
+                        "updated": r.updated,
+                        "unchanged": r.unchanged,
+                        "rejected": r.rejected,
+                        "deleted": r.deleted,
+                        "errors": r.errors,
+                    }
+                )
+            )
+        return
+    table = Table("id", "source", "started", "status", "pages", "new", "upd", "same", "rej", "note")
+    for r in runs:
+        table.add_row(
+            str(r.id),
+            r.source,
+            r.started_at.strftime("%Y-%m-%d %H:%M"),
+            r.status,
+            str(r.pages),
+            str(r.new),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.rejected),
+            (r.errors[0] if r.errors else "")[:60],
+        )
+    console.print(table)

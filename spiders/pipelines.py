@@ -1,0 +1,229 @@
+"""The one storing pipeline: validate, normalise, upsert; page items become crawl health.
+
+Enabled with the Scrapy setting REPMON_STORE=1 (`repmon crawl` sets it). Without it, spiders
+run without a database, e.g. `scrapy crawl ratemds -a url=... -O out.jsonl`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from reputation.crawls import CrawlCounts, finish_run, start_run
+from reputation.db import Database
+from reputation.mentions import Candidate, candidates, store_mention
+from reputation.models import CrawlRun
+from reputation.normalize import normalise_url
+from reputation.reviews import Rejected, ReviewIn, validate_review
+from reputation.settings import load_settings
+from reputation.store import Attachments, Tally, known_external_ids, mark_deleted, upsert_reviews
+from spiders.items import MentionItem, PageItem, ReviewItem
+
+__all__ = ["StorePipeline"]
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+@dataclass
+class _Profile:
+    """What the run saw of one profile, for deletion marking."""
+
+    seen: set[str] = field(default_factory=set)
+    complete: bool = False
+    partial: bool = False
+    refused: bool = False
+
+
+def crawl_now(value: str | None) -> datetime:
+    """The crawl's clock: REPMON_NOW when replaying or crawling the sandbox, else the clock."""
+    if not value:
+        return datetime.now(UTC)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class StorePipeline:
+    """Stores reviews and mentions through reputation.store and records the CrawlRun."""
+
+    def __init__(self, db: Database, run_id: int | None, now: datetime, replay: bool) -> None:
+        self.db = db
+        self.run_id = run_id
+        self.now = now
+        self.replay = replay
+        self.tally = Tally()
+        self.buffer: list[ReviewIn] = []
+        self.profiles: dict[str, _Profile] = {}
+        self.pages = Counter[str]()
+        self.expected = 0
+        self.mentions_new = 0
+        self.problems: list[str] = []
+        self.cands: list[Candidate] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        """Build from Scrapy settings; not configured unless REPMON_STORE is on."""
+        s = crawler.settings
+        if not s.getbool("REPMON_STORE"):
+            raise NotConfigured("REPMON_STORE is off: items are not stored")
+        url = (
+            s.get("REPMON_DATABASE_URL") or load_settings(None, os.environ, Path.cwd()).database_url
+        )
+        db = Database(url)
+        db.ensure_schema()
+        run_id = s.getint("REPMON_RUN_ID") or None
+        now_setting = s.get("REPMON_NOW")
+        pipeline = cls(db, run_id, crawl_now(now_setting), replay=bool(now_setting))
+        pipeline.crawler = crawler
+        return pipeline
+
+    crawler: Crawler
+
+    def open_spider(self, spider: Spider) -> None:
+        """Start (or adopt) the CrawlRun and give the spider its incremental check."""
+        with self.db.transaction() as session:
+            if self.run_id is None:
+                args = {
+                    k: v
+                    for k, v in vars(spider).items()
+                    if k in ("url", "physician", "practice", "full")
+                }
+                run = start_run(session, spider.name, spider.name, args, self.now)
+                self.run_id = run.id
+        spider.seen = self.seen  # type: ignore[attr-defined]
+
+    def seen(self, external_ids: Iterable[str]) -> bool:
+        """True when every one of these reviews is already stored (stop paginating)."""
+        ids = list(external_ids)
+        if not ids:
+            return False
+        with self.db.session() as session:
+            return len(known_external_ids(session, self._source, ids)) == len(set(ids))
+
+    @property
+    def _source(self) -> str:
+        return str(getattr(self.crawler.spider, "name", ""))
+
+    def process_item(self, item: Any, spider: Spider) -> Any:
+        """Validate and buffer a review, store a mention, or count a page."""
+        if isinstance(item, PageItem):
+            self._page(item)
+            return item
+        if isinstance(item, MentionItem):
+            self._mention(item)
+            return item
+        if not isinstance(item, ReviewItem):
+            return item
+        try:
+            review = validate_review(asdict(item), self.now)
+        except Rejected as exc:
+            self.tally.reject(exc.field)
+            self.crawler.stats.inc_value(f"repmon/rejected/{exc.field}")
+            if len(self.problems) < 20:
+                self.problems.append(f"rejected {item.external_id}: {exc}")
+            raise DropItem(f"invalid review {item.external_id}: {exc}") from None
+        key = normalise_url(item.profile_url)
+        self.profiles.setdefault(key, _Profile()).seen.add(review.external_id)
+        self.buffer.append(review)
+        if len(self.buffer) >= BATCH:
+            self._flush()
+        return item
+
+    def _page(self, page: PageItem) -> None:
+        self.pages[page.status] += 1
+        if page.aggregate_count:
+            self.expected = max(self.expected, page.aggregate_count)
+        profile = self.profiles.setdefault(normalise_url(page.profile_url), _Profile())
+        profile.partial = profile.partial or page.partial
+        profile.refused = profile.refused or page.status != "ok"
+        if page.full and page.last_page and page.status == "ok":
+            profile.complete = True
+        self.problems.extend(page.problems[: max(0, 20 - len(self.problems))])
+
+    def _mention(self, item: MentionItem) -> None:
+        with self.db.transaction() as session:
+            if self.cands is None:
+                self.cands = candidates(session)
+            try:
+                if store_mention(session, asdict(item), self.cands, self.now):
+                    self.mentions_new += 1
+                    self.tally.new += 1
+                else:
+                    self.tally.unchanged += 1
+            except ValueError as exc:
+                self.tally.reject("mention")
+                self.problems.append(str(exc))
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        with self.db.transaction() as session:
+            attach = Attachments(session)
+            for outcome in upsert_reviews(session, self.buffer, self.now, attach):
+                self.tally.add(outcome)
+            self._save_counts(session.get(CrawlRun, self.run_id))
+        self.buffer.clear()
+
+    def _save_counts(self, run: CrawlRun | None) -> None:
+        if run is None:
+            return
+        run.new, run.updated = self.tally.new, self.tally.updated
+        run.unchanged, run.rejected = self.tally.unchanged, self.tally.rejected
+        run.reject_reasons = dict(self.tally.reasons)
+        run.pages = sum(self.pages.values())
+
+    def close_spider(self, spider: Spider) -> None:
+        """Store what is left, mark deletions after complete passes, and finish the CrawlRun."""
+        self._flush()
+        stats = self.crawler.stats
+        reason = str(stats.get_value("finish_reason") or "finished")
+        errors = int(stats.get_value("log_count/ERROR") or 0)
+        items = self.tally.new + self.tally.updated + self.tally.unchanged + self.tally.rejected
+        with self.db.transaction() as session:
+            run = session.get(CrawlRun, self.run_id)
+            assert run is not None, "the crawl run row disappeared"
+            deleted = 0
+            attach = Attachments(session)
+            for url, profile in self.profiles.items():
+                if not profile.complete or profile.partial or profile.refused:
+                    continue
+                probe = ReviewIn(
+                    source=spider.name,
+                    external_id="",
+                    text="",
+                    rating=None,
+                    rating_raw=None,
+                    rating_scale=None,
+                    published_at=None,
+                    profile_url=url,
+                )
+                _, profile_id = attach.resolve(probe)
+                if profile_id is not None:
+                    deleted += mark_deleted(
+                        session, spider.name, profile_id, profile.seen, self.now
+                    )
+            self._save_counts(run)
+            run.deleted = deleted
+            counts = CrawlCounts(
+                pages=sum(self.pages.values()),
+                items=items,
+                blocked_pages=self.pages["blocked"],
+                broken_pages=self.pages["broken"],
+                failed_pages=self.pages["failed"],
+                expected_reviews=self.expected,
+                errors=errors,
+                finish_reason=reason,
+            )
+            finish_run(run, counts, self.now if self.replay else crawl_now(None), self.problems)
+            log.info("crawl run %s: %s %s", run.id, run.status, run.errors[:1])
+        self.db.dispose()
