@@ -17,9 +17,7 @@ from reputation.db import Database
 from reputation.errors import RepmonError
 from reputation.settings import Settings, load_settings
 
-__all__ = [
-    "App",
-    "ReportingGroup", "console", "err_console", "now_option", "parse_now", "pass_app"]
+__all__ = ["App", "ReportingGroup", "console", "err_console", "now_option", "parse_now", "pass_app"]
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.core", "reviews"),
     ("repmon.commands.crawl", "crawl"),
     ("repmon.commands.crawl", "crawls"),
+    ("repmon.commands.reclassify", "reclassify"),
 )
 
 

@@ -94,13 +94,18 @@ def roster_list(app: App, as_json: bool) -> None:
     records = []
     for p in physicians:
         practice = practices.get(p.practice_id) if p.practice_id else None
-        records.append({
-            "npi": p.npi, "name": p.name, "specialty": p.specialty, "aliases": p.aliases,
-            "practice_id": practice.id if practice else None,
-            "practice": practice.name if practice else "",
-            "hospital": practice.hospital if practice else "",
-            "profiles": profiles.get(p.id, {}),
-        })
+        records.append(
+            {
+                "npi": p.npi,
+                "name": p.name,
+                "specialty": p.specialty,
+                "aliases": p.aliases,
+                "practice_id": practice.id if practice else None,
+                "practice": practice.name if practice else "",
+                "hospital": practice.hospital if practice else "",
+                "profiles": profiles.get(p.id, {}),
+            }
+        )
     if as_json:
         for record in records:
             click.echo(json.dumps(record))
@@ -121,8 +126,13 @@ def ingest(app: App, file: Path, now: datetime) -> None:
     """Import reviews from a JSONL or CSV file (optionally .gz); re-importing adds nothing."""
     db = app.database()
     with Progress(
-        TextColumn("ingest"), BarColumn(), TextColumn("{task.completed} lines"),
-        TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal,
+        TextColumn("ingest"),
+        BarColumn(),
+        TextColumn("{task.completed} lines"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("ingest", total=None)
         report = ingest_file(db, file, now, lambda n: progress.update(task, completed=n))
@@ -137,9 +147,25 @@ def ingest(app: App, file: Path, now: datetime) -> None:
         console.print(f"  ... and {t.rejected - len(report.problems)} more rejected")
 
 
-EXPORT_FIELDS = ("id", "source", "external_id", "npi", "physician", "published_at", "rating",
-                 "author", "title", "text", "url", "response_text", "response_at", "sentiment",
-                 "categories", "flags", "deleted")
+EXPORT_FIELDS = (
+    "id",
+    "source",
+    "external_id",
+    "npi",
+    "physician",
+    "published_at",
+    "rating",
+    "author",
+    "title",
+    "text",
+    "url",
+    "response_text",
+    "response_at",
+    "sentiment",
+    "categories",
+    "flags",
+    "deleted",
+)
 
 
 @click.command()
@@ -152,14 +178,23 @@ EXPORT_FIELDS = ("id", "source", "external_id", "npi", "physician", "published_a
 @click.option("--csv", "fmt", flag_value="csv", help="Export CSV.")
 @click.option("--limit", type=int, default=None, help="At most this many (table default 50).")
 @pass_app
-def reviews(app: App, npi: str | None, practice: str | None, since: datetime | None,
-            category: str | None, negative: bool, fmt: str | None, limit: int | None) -> None:
+def reviews(
+    app: App,
+    npi: str | None,
+    practice: str | None,
+    since: datetime | None,
+    category: str | None,
+    negative: bool,
+    fmt: str | None,
+    limit: int | None,
+) -> None:
     """List or export stored reviews, newest first."""
     from reputation.classify import CLASSIFIER_VERSION
 
     since_utc = since.replace(tzinfo=UTC) if since else None
-    flt = ReviewFilter(physician_npi=npi, practice=practice, since=since_utc,
-                       category=category, negative=negative)
+    flt = ReviewFilter(
+        physician_npi=npi, practice=practice, since=since_utc, category=category, negative=negative
+    )
     db = app.database()
     with db.session() as session:
         rows = iter_reviews(session, flt, CLASSIFIER_VERSION)
@@ -186,9 +221,15 @@ def reviews(app: App, npi: str | None, practice: str | None, since: datetime | N
                 break
             stars = "" if row["rating"] is None else f"{row['rating']:.1f}"
             text = row["text"] if len(row["text"]) <= 90 else row["text"][:87] + "..."
-            table.add_row(str(row["id"]), row["published_at"][:10], row["source"],
-                          row["physician"], stars, ", ".join(row["categories"] + row["flags"]),
-                          text)
+            table.add_row(
+                str(row["id"]),
+                row["published_at"][:10],
+                row["source"],
+                row["physician"],
+                stars,
+                ", ".join(row["categories"] + row["flags"]),
+                text,
+            )
             shown += 1
         console.print(table)
         total = count_reviews(session, flt, CLASSIFIER_VERSION)
