@@ -32,6 +32,7 @@ CLASSIFIER_VERSION = "rules-1"
 CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 FLAGS = ("harm", "legal", "phi")
 _MAX_EVIDENCE = 3
+_PRAISE = 0.5  # sentence compound from which a sentence counts as praise
 # How much one cue of each kind is worth; a category's confidence combines its cues.
 _STRENGTH = {"fixed": 0.75, "conduct": 0.7, "negated": 0.65, "strong": 0.55, "weak": 0.45}
 
@@ -139,12 +140,15 @@ class _Review:
         self.actors = self._resolve_actors()
         self.actor_starts = [pos for pos, _ in self.actors]
         self.hits: dict[str, dict[int, float]] = {name: {} for name in CATEGORIES}
+        self.positive = False
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
 
     def add(self, category: str, pos: int, kind: str) -> None:
         sentence = self.sentence_of(pos)
+        if self.positive and self.scores and self.scores[sentence] >= _PRAISE:
+            return  # in a positive review only a sentence that is not praise holds a complaint
         found = self.hits[category]
         found[sentence] = max(found.get(sentence, 0.0), _STRENGTH[kind])
 
@@ -216,9 +220,11 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
             review.add(category, m.start(), "negated")
     cued = {s for found in review.hits.values() for s in found}
     for name, pattern in _STRONG.items():
+        # clinical words are everywhere in a medical story: only a negative sentence counts
+        lenient = negative_review and name != "clinical_skill"
         for m in pattern.finditer(text):
             score = review.scores[review.sentence_of(m.start())] if review.spans else 0.0
-            if score <= -0.05 or (negative_review and score < 0.3):
+            if score <= -0.05 or (lenient and score < 0.3):
                 review.add(name, m.start(), "strong")
     for name, pattern in _WEAK.items():
         for m in pattern.finditer(text):
@@ -268,9 +274,11 @@ def classify(text: str, rating: float | None) -> Classification:
     sentences = [text[a:b] for a, b in review.spans]
     text_score = document_compound(sentences, review.scores)
     if rating is not None:
-        negative_review = rating <= 2.0
+        # a low rating on glowing text is usually a mis-click: such a review is not "unspecified"
+        negative_review = rating <= 2.0 and text_score < 0.5
     else:
         negative_review = text_score <= -0.05
+    review.positive = rating >= 4.0 if rating is not None else text_score >= 0.3
     _find_cues(review, negative_review)
     categories = _categories(review, negative_review)
     complaints = sum(len(c.evidence) for c in categories)

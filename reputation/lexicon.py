@@ -82,8 +82,11 @@ CONDUCT_CUES: tuple[str, ...] = (
     r"argumentative", r"defensive", r"lectur(?:ed|ing)", r"scolded", r"accus(?:ed|ing) me",
     r"talk(?:ed|s|ing)? over (?:me|us)", r"hung up on (?:me|us)", r"hang(?:s)? up on (?:me|us)",
     r"bl[oe]w(?:s|n)? (?:me|us|you|my \w+) off", r"judg(?:es|ed|ing) (?:me|us|you)",
-    r"treat(?:s|ed)? (?:me|us|you|patients|people|my \w+) (?:like|as if|badly|poorly|horribly"
-    r"|terribly|very badly|with contempt)", r"meanest", r"cocky", r"pompous", r"egotistical",
+    r"treat(?:s|ed)? (?:me|us|you|her|him|them|patients|people|my \w+) (?:very )?(?:like|as if|bad"
+    r"|badly|poorly|horribly|terribly|with contempt|rudely)",
+    r"(?:cares?|caring|interested) (?:more )?(?:about|in) (?:the |making )?money",
+    r"money[- ](?:hungry|grubbing|driven|oriented)", r"all about (?:the )?(?:money|business)",
+    r"in it for the money", r"burn(?:ed|t)[- ]?out", r"lack of (?:help|compassion|care)", r"meanest", r"cocky", r"pompous", r"egotistical",
     r"narcissis\w*", r"full of (?:him|her)self", r"lack of (?:sensitivity|concern|interest|tact)",
     r"(?:very|so|too) (?:short|quick) with (?:me|us)", r"annoy(?:ed|ance)", r"irritated",
     r"(?:could|couldn't) care less", r"only (?:cares?|interested) (?:about|in) (?:money|the money)",
@@ -107,7 +110,7 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
     ),
     "competence": (r"knowledgeable", r"competent", r"qualified", r"skilled"),
     "bedside_manner": (
-        r"listen(?:ed|s|ing)?", r"hear (?:me|what)", r"explain(?:ed|s)?", r"answer(?:ed)? (?:my|any|our|the)",
+        r"listen\w*", r"hear (?:me|what)", r"explain\w*", r"(?:very |so )?good at (?:explaining|listening|communicating|answering)", r"answer(?:ed)? (?:my|any|our|the)",
         r"(?:look|looked) (?:at )?me in the eye", r"make eye contact", r"eye contact",
         r"take (?:me|my concerns?|it|us) seriously", r"took (?:me|my concerns?|it|us) seriously",
         r"spend (?:much |any )?time", r"spent (?:much |any |more than \w+ )?(?:time|minutes?)",
@@ -117,7 +120,7 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
     ),
     "clinical_skill": (
         r"thorough", r"know how to", r"knew how to",
-        r"(?:help|helped|improve|improved|work(?! with| for| at| there| on)|worked(?! with| for| at| there| on)"
+        r"(?:improve|improved|work(?! with| for| at| there| on| out)|worked(?! with| for| at| there| on| out)"
         r"|heal|healed|fix|fixed|cure|cured|resolve|resolved)"
         r"(?! me (?:to|with|make|find|get|schedule|set))",
         r"examine(?:d)?", r"exam(?:ination)?", r"physical exam", r"diagnose(?:d)?",
@@ -149,6 +152,7 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:very|too|so) (?:quick|fast)(?! to)", r"(?:didn't|did not|never|doesn't|does not)"
         r" (?:\w+ )?ask (?:me )?(?:any |many |a single )?questions", r"pressur(?:e|ed|ing) (?:me|you|us)",
         r"(?:too|very|so) rough", r"no time for (?:me|us|patients|questions)",
+        r"f[ae]l+s? asleep", r"(?:spoke|talked|says|said) (?:very )?little", r"left (?:the room )?quickly",
         r"(?:stared|staring|looking|typing) (?:at|on|into) (?:the|his|her|a) (?:computer|screen|laptop|chart)",
         r"(?:felt|feel|feeling) (?:like )?(?:a number|stupid|dumb|ignored|dismissed|belittled|unheard|invisible)",
         r"(?:felt|feel) like (?:i was|i'm) (?:bothering|a burden|wasting)", r"dismiss(?:ed|es)(?! (?:me|us|him|her|them) (?:from|as))",
@@ -178,7 +182,11 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:can't|couldn't|could not|cannot|unable to|impossible to|hard to|difficult to) (?:get|make|book|schedule) (?:an? |in |through)?(?:appointments?|appt|in|through|a hold|anyone)",
         r"(?:first|next) available (?:appointment|appt)", r"(?:months?|weeks?) (?:out|for an appointment|to get an appointment)",
         r"(?:dropped|discharged|dismissed|kicked out) (?:me|us|my \w+) (?:from|as a patient)",
-        r"no[- ]show fee", r"bill(?:s|ed|ing)?", r"overcharg(?:ed|es|ing)", r"charg(?:ed|es|ing) (?:me|us|my)",
+        r"no[- ]show fee", r"cancel(?:l?ed|l?ing|lations?|s)", r"not (?:taking|accepting) (?:new )?patients",
+        r"(?:doesn't|does not|don't|do not|won't|wouldn't|didn't|did not) (?:want|take|accept) (?:\w+ )?insurances?",
+        r"(?:could not|couldn't|can't|cannot|unable to|never able to) (?:reach|contact|get hold of|get a hold of|get through)",
+        r"no one (?:was there|answered|picks? up|calls? back)", r"portal", r"no one knew",
+        r"(?:months?|weeks?)(?: \w+){0,4} (?:before|to get|for) (?:an? |the )?(?:appt|appointment|visit|consult)", r"bill(?:s|ed|ing)?", r"overcharg(?:ed|es|ing)", r"charg(?:ed|es|ing) (?:me|us|my)",
         r"collections?(?: agency)?", r"co-?pays?", r"deductible", r"refund", r"out of pocket",
         r"insurance(?: company)? (?:denied|refused|didn't|did not|wouldn't)", r"(?:fees?|prices?) (?:are|is|were|was) (?:\w+ )?(?:high|outrageous|ridiculous)",
         r"(?:records?|referrals?|prior auth(?:ori[sz]ation)?|refills?|paperwork|forms?|results) (?:were |was |are |never |not )?(?:lost|never|not sent|sent to the wrong)",
@@ -195,10 +203,12 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"missed (?:it|that|something|the)", r"negligen(?:t|ce)",
         r"malpractice", r"botch(?:ed|es)?", r"butcher(?:ed)?", r"quack", r"careless",
         r"(?:wrong|incorrect) (?:medication|medicine|meds|drug|dose|dosage|prescription|treatment|tooth|side|diagnosis)",
-        r"(?:unnecessary|needless|useless) (?:surgery|surgeries|procedures?|tests?|treatments?|x-?rays?|medications?)",
+        r"(?:unnecessary|needless|useless) (?:\w+ )?(?:surgery|surgeries|procedures?|tests?|treatments?|x-?rays?|medications?|scans?|visits?)",
         r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse", r"(?:got|getting|became) worse",
         r"(?:still|worse) in pain", r"second opinion",
-        r"(?:another|new|different|other) (?:doctor|physician|specialist|surgeon|dentist|dr)\.?(?: \w+){0,3}? (?:found|diagnosed|discovered|confirmed|fixed|corrected|removed|caught)",
+        r"(?:another|new|different|other|second|next) (?:\w+ )?(?:doctors?|dr|physicians?|specialists?|surgeons?|dentists?"
+        r"|\w+ologists?|\w+iatrists?|ent|gp|er|hospital)\.?(?: \w+){0,4}? (?:found|diagnosed|discovered|confirmed"
+        r"|fixed|corrected|removed|caught|said|told|says|figured)",
         r"turned out (?:to be|that|i had)", r"(?:no|without|never did an?|didn't do an?) (?:physical )?exam(?:ination)?",
         r"(?:didn't|did not|never|wouldn't|would not|without) (?:even )?(?:examine|touch|look at|check) (?:me|my|her|him|the)",
         r"(?:complications?|infected|infection)", r"(?:nerve|permanent|brain|irreversible) damage",
@@ -210,6 +220,31 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"mistakes?", r"err(?:or|ors)", r"(?:pushed|pushing|push) (?:pills|drugs|meds|medication|surgery)",
         r"(?:just|only) (?:wanted to|want to) (?:prescribe|push|sell|do surgery)",
         r"(?:scar|scarring|deformed|disfigured|lopsided|uneven)",
+        r"(?:didn't|did not|nothing|never) help(?:ed)? (?:with )?(?:my|the|her|his) (?:pain|condition|problem"
+        r"|symptoms|issues?|back|knee|neck|headaches?|migraines?)",
+        r"pill[- ]?push\w*", r"push(?:es|ed|ing)? (?:the |more )?(?:pills|drugs|meds|opioids|antibiotics)",
+        r"(?:threw|throws|throw|throwing) (?:\w+ )?(?:drugs|pills|meds|medications?|antibiotics) at",
+        r"(?:more|so much|a lot of|worse) pain", r"caused (?:me |her |him )?(?:so much |a lot of |more )?pain",
+        r"wors[et] than (?:before|when|it was)", r"made (?:my|it|me|things) \w+ wors[et]",
+        r"incorrectly (?:diagnos\w*|treat\w*|prescrib\w*|read)", r"(?:no|without (?:a|any)) (?:diagnosis|remed\w+|solutions?|treatment plan)",
+        r"sub-? ?standard", r"(?:no|zero|little) confidence in (?:his|her|their|the)",
+        r"how little (?:he|she|they) (?:seems? to )?knows?",
+        r"(?:sent|send|sends) (?:me|us|her|him) (?:home|off|away) (?:without|with nothing)",
+        r"without (?:doing|offering|giving) (?:me )?(?:anything|any)",
+        r"no (?:closer|nearer) to (?:a |an )?(?:solution|diagnosis|answer|cure)", r"misinform\w*",
+        r"wrong information", r"(?:not|isn't|wasn't) (?:very |too )?(?:bright|smart)", r"numb\w*",
+        r"without (?:even )?(?:performing |doing |giving )?(?:a |an |any )?(?:physical )?(?:exam\w*|examining|checking|looking)",
+        r"(?:reluctant|unwilling|didn't want|did not want|refused|refuses|hesitant) to (?:give me |write )?(?:a |any )?"
+        r"(?:refer\w*|order|prescribe|test|treat|run|do (?:a|any|the) (?:test|scan|mri|x-?ray|biopsy)|operate)",
+        r"(?:said|told (?:me|us)|claimed|insisted|assured (?:me|us)) (?:that )?(?:nothing was wrong|there was nothing wrong"
+        r"|(?:everything|it) was (?:fine|ok|okay|normal)|i was fine|(?:he|she) was fine)",
+        r"jump(?:s|ed|ing)? to (?:a )?conclusions?", r"quick to (?:diagnose|determine|dismiss|judge|prescribe)",
+        r"(?:didn't|did not|doesn't|does not|won't|wouldn't|never) (?:even )?(?:review|read|look at|look over|go over|take)"
+        r" (?:my|your|the|her|his|a) (?:\w+ )?(?:history|chart|records|file|results|notes|scans?|x-?rays?|mri|report)",
+        r"(?:quick|fast|easy) (?:dollar|buck)", r"sales pitch", r"upsell\w*", r"selling (?:you |me )?(?:products|supplements)",
+        r"experiment(?:ing|ed)? (?:on|with)", r"changed (?:his|her|the) diagnosis", r"(?:got|getting) no ?where",
+        r"order(?:ed|s)? (?:more|unnecessary|lots of|a lot of|a bunch of) (?:\w+ )?(?:tests|images|scans|labs|x-?rays)",
+        r"(?:no|not any|not) better", r"(?:did|do|does) (?:more )?harm", r"(?:gave|given|prescribed) (?:me |her |him )?(?:the )?wrong",
     ),
 }
 
