@@ -27,6 +27,7 @@ __all__ = [
     "Base",
     "Classification",
     "CrawlRun",
+    "DaemonLease",
     "Mention",
     "OutboxMessage",
     "Physician",
@@ -254,6 +255,7 @@ class Alert(Base):
     last_seen_at: Mapped[datetime]
     last_notified_at: Mapped[datetime | None]
     thread_message_id: Mapped[str | None] = mapped_column(String(300))
+    consecutive: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Silence(Base):
@@ -315,6 +317,16 @@ class Subscription(Base):
     scope_type: Mapped[str] = mapped_column(String(20))  # all | practice | physician
     scope_id: Mapped[int] = mapped_column(Integer, default=0)  # 0 with scope_type "all"
     recipient: Mapped[Recipient] = relationship(back_populates="subscriptions")
+
+
+class DaemonLease(Base):
+    """Who runs the daemon on this database; a lease that lapses if its holder dies."""
+
+    __tablename__ = "daemon_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
 
 def utcnow() -> datetime:
