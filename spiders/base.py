@@ -1,0 +1,190 @@
+"""What every repmon spider shares: arguments, targets, incremental stop, page health."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import UsageError
+from scrapy.http import Response, TextResponse
+from scrapy.utils.misc import load_object
+
+from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
+from spiders.parsers import ParseResult, detect_challenge
+
+__all__ = ["BaseSpider", "Target", "page_status"]
+
+Item = ReviewItem | MentionItem | PageItem
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing to crawl: a profile URL, a place/business id, or (social) a physician."""
+
+    url: str = ""
+    npi: str = ""
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    practice: str = ""
+
+
+def page_status(result: ParseResult, page: int) -> PageStatus:
+    """ "broken" when a first page yields nothing but claims reviews or could not be read."""
+    if result.found == 0 and page == 1 and (result.aggregate_count or result.problems):
+        return "broken"
+    return "ok"
+
+
+class BaseSpider(scrapy.Spider):
+    """Arguments: -a url=URL (one profile), -a physician=NPI, -a full=1."""
+
+    # HTTP statuses that mean "the site is refusing us" rather than "something failed".
+    blocked_statuses: frozenset[int] = frozenset({403, 429})
+    # Sources that only ever show the newest few reviews (no deletion inference).
+    partial = False
+    handle_httpstatus_list = [401, 403, 404, 410, 429, 500, 502, 503, 504]
+
+    def __init__(
+        self,
+        url: str | None = None,
+        physician: str | None = None,
+        full: str | bool | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.url = url or ""
+        self.physician = physician or ""
+        self.full = str(full).lower() in {"1", "true", "yes", "on"}
+
+    # -- hooks the storing pipeline replaces -------------------------------------------------
+
+    def known_ids(self, external_ids: Sequence[str]) -> set[str]:
+        """Which of these external ids are already stored (the pipeline replaces this)."""
+        return set()
+
+    def start_targets(self) -> list[Target]:
+        """Targets of this run: `-a url=`, else the REPMON_TARGETS provider (the database)."""
+        if self.url:
+            return [Target(url=self.url, npi=self.physician)]
+        provider_path = self.settings.get("REPMON_TARGETS") if hasattr(self, "crawler") else ""
+        if not provider_path:
+            raise UsageError(
+                f"spider {self.name}: no -a url=URL given and no target provider configured "
+                "(REPMON_TARGETS); crawl profiles from the database with `repmon crawl`"
+            )
+        provider = load_object(provider_path)
+        return list(provider(self.name, self.physician or None, self.settings))
+
+    # -- request building -------------------------------------------------------------------
+
+    def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
+        """First request(s) for one target; each spider implements this."""
+        raise NotImplementedError
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """Yield the first request of every target."""
+        for target in self.start_targets():
+            for request in self.requests_for(target):
+                yield request
+
+    @property
+    def max_pages(self) -> int:
+        """Guard against pagination loops."""
+        return self.settings.getint("REPMON_MAX_PAGES", 50)
+
+    # -- response handling ------------------------------------------------------------------
+
+    def refused(self, response: Response, target: Target, page: int) -> PageItem | None:
+        """A page item when the response is a block, challenge or error page, else None."""
+        body = response.text if isinstance(response, TextResponse) else ""
+        headers = {
+            k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v
+        }
+        challenge = detect_challenge(response.status, body, headers)
+        status: PageStatus | None = None
+        problem = ""
+        if challenge:
+            status, problem = "blocked", challenge
+        elif response.status in self.blocked_statuses:
+            status, problem = "blocked", f"HTTP {response.status} after retries"
+        elif response.status >= 400:
+            status, problem = "failed", f"HTTP {response.status}"
+        if status is None:
+            return None
+        self.crawler.stats.inc_value(f"repmon/pages_{status}")
+        return self.page_item(response, target, page, status=status, problems=[problem])
+
+    def page_item(self, response: Response, target: Target, page: int, **fields: Any) -> PageItem:
+        """A PageItem for this response with the spider's common fields filled in."""
+        return PageItem(
+            source=self.name,
+            url=response.url,
+            profile_url=target.url,
+            http_status=response.status,
+            page=page,
+            full=self.full,
+            partial=self.partial,
+            npi=target.npi,
+            **fields,
+        )
+
+    def emit(
+        self,
+        response: Response,
+        result: ParseResult,
+        target: Target,
+        page: int,
+        *,
+        last_page: bool,
+        stopped_early: bool = False,
+    ) -> Iterator[Item]:
+        """Yield the parsed reviews/mentions, then the page item describing this page."""
+        for review in result.reviews:
+            review.npi = review.npi or target.npi
+            if target.url and not review.profile_url:
+                review.profile_url = target.url
+            yield review
+        for mention in result.mentions:
+            if target.npi and target.npi not in mention.physician_hints:
+                mention.physician_hints.append(target.npi)
+            yield mention
+        status = page_status(result, page)
+        if status != "ok":
+            self.crawler.stats.inc_value(f"repmon/pages_{status}")
+        yield self.page_item(
+            response,
+            target,
+            page,
+            status=status,
+            reviews_found=result.found,
+            aggregate_count=result.aggregate_count,
+            last_page=last_page,
+            stopped_early=stopped_early,
+            physician_name=result.physician_name,
+            specialty=result.specialty,
+            locations=result.locations,
+            problems=result.problems,
+        )
+
+    def go_on(self, result: ParseResult, page: int, has_next: bool) -> tuple[bool, bool]:
+        """(fetch next page?, stopped early?) — stop when every id on the page is known."""
+        if not has_next or page >= self.max_pages:
+            return False, False
+        if self.full:
+            return True, False
+        ids = [r.external_id for r in result.reviews] + [m.external_id for m in result.mentions]
+        if ids and set(ids) <= self.known_ids(ids):
+            return False, True
+        return True, False
+
+    @staticmethod
+    def json_of(response: Response) -> Any:
+        """Decoded JSON of a response, or None when it is not JSON."""
+        try:
+            return json.loads(response.text) if isinstance(response, TextResponse) else None
+        except ValueError:
+            return None

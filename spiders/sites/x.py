@@ -1,0 +1,44 @@
+"""X API v2 recent search for untagged mentions; the token from X_BEARER_TOKEN."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlencode
+
+from scrapy.http import Response
+
+from spiders.parsers import ParseResult, parse_x
+from spiders.social import SearchSpider
+
+__all__ = ["XSpider"]
+
+
+class XSpider(SearchSpider):
+    """`scrapy crawl x -a url='"Jane Doe"'`"""
+
+    name = "x"
+
+    def search_url(self, query: str, token: str | None) -> str:
+        """`/tweets/search/recent?query=...`, continuing at `next_token`."""
+        params = {
+            "query": query,
+            "max_results": "100",
+            "tweet.fields": "created_at,author_id,lang",
+            "expansions": "author_id",
+            "user.fields": "username",
+        }
+        if token:
+            params["next_token"] = token
+        endpoint = self.settings.get("X_ENDPOINT").rstrip("/")
+        return f"{endpoint}/tweets/search/recent?{urlencode(params)}"
+
+    def headers(self) -> dict[str, str]:
+        """Bearer authentication."""
+        token = os.environ.get("X_BEARER_TOKEN", "")
+        if not token:
+            self.logger.warning("X_BEARER_TOKEN is not set; the real API will refuse requests")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def parse_result(self, response: Response, query: str) -> ParseResult:
+        """Posts of one search page."""
+        return parse_x(self.json_of(response), query)
