@@ -95,6 +95,17 @@ SETTINGS: tuple[Setting, ...] = (
     # digests
     Setting("digest.min_reviews_for_average", 3, "Below this many reviews no average is shown."),
     Setting("digest.cron", "mon 07:00", "When weekly digests go out (day HH:MM, recipient's tz)."),
+    Setting(
+        "digest.response_deadline_days",
+        7,
+        "A negative review unanswered for longer is shown in red in digests.",
+    ),
+    # reply assistant
+    Setting(
+        "reply.templates",
+        "",
+        "TOML file of approved reply templates; empty means the shipped templates/replies.toml.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

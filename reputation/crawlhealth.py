@@ -1,0 +1,101 @@
+"""Crawl health per source, in words: "Yelp: blocked since Tuesday", "Google: no crawl yet"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from reputation.isoweek import zone
+
+__all__ = ["CrawlFact", "CrawlHealth", "crawl_health", "duration", "source_label"]
+
+SOURCE_LABELS = {
+    "google": "Google", "yelp": "Yelp", "ratemds": "RateMDs", "healthgrades": "Healthgrades",
+    "vitals": "Vitals", "zocdoc": "Zocdoc", "reddit": "Reddit", "x": "X",
+}
+
+
+def source_label(source: str) -> str:
+    """How a source is named to people: ratemds -> RateMDs."""
+    return SOURCE_LABELS.get(source, source.replace("_", " ").title())
+
+
+@dataclass(frozen=True)
+class CrawlFact:
+    """One crawl run of a source."""
+
+    source: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CrawlHealth:
+    """How one source's crawling stands: level ok, warn or bad, and a sentence."""
+
+    source: str
+    level: str
+    text: str
+
+
+def duration(hours: float) -> str:
+    """A duration for people: "40 min", "5 h", "3.5 days"."""
+    if hours < 1:
+        return f"{max(1, round(hours * 60))} min"
+    if hours < 48:
+        return f"{round(hours)} h"
+    return f"{hours / 24:.1f} days"
+
+
+def _ago(now: datetime, then: datetime) -> str:
+    """How long ago: "3 h ago", "4.0 days ago"."""
+    return f"{duration(max((now - then).total_seconds(), 60) / 3600)} ago"
+
+
+def _since(now: datetime, then: datetime, tz: str) -> str:
+    """A point in time as a person says it: "09:40" today, "Tuesday" this week, else the date."""
+    local = then.astimezone(zone(tz))
+    if now - then < timedelta(hours=20):
+        return local.strftime("%H:%M")
+    return local.strftime("%A") if now - then < timedelta(days=6) else local.strftime("%d %b %Y")
+
+
+def crawl_health(runs: Iterable[CrawlFact], sources: Iterable[str], now: datetime,
+                 tz: str) -> tuple[CrawlHealth, ...]:
+    """One line per source (expected or crawled): ok, blocked since when, or no crawl yet."""
+    by_source: dict[str, list[CrawlFact]] = {}
+    for run in runs:
+        by_source.setdefault(run.source, []).append(run)
+    health = []
+    for source in sorted(set(sources) | set(by_source), key=source_label):
+        label = source_label(source)
+        runs = sorted(by_source.get(source, []), key=lambda r: r.started_at)
+        if not runs:
+            health.append(CrawlHealth(label, "warn", f"{label}: no crawl yet"))
+            continue
+        last = runs[-1]
+        done = [r for r in runs if r.status != "running"]
+        latest = done[-1] if done else last
+        if latest.status == "ok":
+            when = latest.finished_at or latest.started_at
+            stale = now - when > timedelta(days=2)
+            health.append(CrawlHealth(
+                label, "warn" if stale else "ok", f"{label}: ok, last crawl {_ago(now, when)}"
+            ))
+            continue
+        if latest.status == "running":
+            since = _since(now, last.started_at, tz)
+            health.append(CrawlHealth(label, "warn", f"{label}: first crawl running since {since}"))
+            continue
+        streak = latest
+        for run in reversed(done):
+            if run.status == "ok":
+                break
+            streak = run
+        reason = f" ({latest.reason})" if latest.reason else ""
+        since = _since(now, streak.started_at, tz)
+        health.append(CrawlHealth(label, "bad", f"{label}: {latest.status} since {since}{reason}"))
+    return tuple(health)
