@@ -55,8 +55,8 @@ class MailParts(Protocol):
 
 def sender_domain(sender: str) -> str:
     """The domain of a From: value such as 'Repmon <repmon@example.org>', or repmon.local."""
-    addr = parseaddr(sender)[1]
-    domain = addr.rpartition("@")[2].strip().lower()
+    local, at, domain = parseaddr(sender)[1].rpartition("@")
+    domain = domain.strip().lower() if at and local else ""
     ok = domain and all(c.isalnum() or c in ".-" for c in domain)
     return domain if ok else DEFAULT_DOMAIN
 
