@@ -60,7 +60,7 @@ def _since(now: datetime, then: datetime, tz: str) -> str:
     local = then.astimezone(zone(tz))
     if now - then < timedelta(hours=20):
         return local.strftime("%H:%M")
-    return local.strftime("%A") if now - then < timedelta(days=6) else local.strftime("%d %b %Y")
+    return local.strftime("%A") if now - then < timedelta(days=6) else local.strftime("%a %d %b")
 
 
 def crawl_health(runs: Iterable[CrawlFact], sources: Iterable[str], now: datetime,
