@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.crawl", "crawl"),
     ("repmon.commands.crawl", "crawls"),
     ("repmon.commands.reclassify", "reclassify"),
+    ("repmon.commands.alerts", "alerts"),
+    ("repmon.commands.recipients", "recipients"),
 )
 
 

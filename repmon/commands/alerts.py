@@ -1,0 +1,190 @@
+"""`repmon alerts ...`: evaluate, list, show, silence, backtest."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import click
+from rich.table import Table
+from sqlalchemy import select
+
+from alerts.evaluate import Thresholds, evaluate, load_history
+from repmon.app import App, console, now_option, pass_app
+from reputation.backtest import DetectorSet, backtest, per_month
+from reputation.errors import NotFound, RepmonError
+from reputation.models import Alert, Silence
+
+__all__ = ["alerts"]
+
+
+@click.group()
+def alerts() -> None:
+    """Evaluate, inspect, silence and backtest alerts."""
+
+
+@alerts.command("evaluate")
+@click.option("--no-notify", is_flag=True, help="Update alert states but enqueue no email.")
+@now_option
+@pass_app
+def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
+    """Run every detector at --now, advance the alert lifecycle and enqueue emails."""
+    report = evaluate(app.database(), app.settings, now, notify=not no_notify)
+    for move in report.transitions:
+        if move.event in ("fired", "resolved", "reminder"):
+            labels = move.state.labels
+            console.print(
+                f"{move.event:9} {labels.get('kind')} {labels.get('entity')} "
+                f"{labels.get('category')} {labels.get('window')}"
+                + ("  (silenced)" if move.silenced else "")
+            )
+    console.print(
+        f"{report.firing} firing, {report.pending} pending; "
+        f"{report.emails} email(s) enqueued (send them with `repmon outbox flush`)"
+    )
+
+
+def _alert_dict(a: Alert) -> dict[str, object]:
+    return {
+        "id": a.id,
+        "fingerprint": a.fingerprint,
+        "kind": a.kind,
+        "state": a.state,
+        "labels": a.labels,
+        "annotations": a.annotations,
+        "started_at": a.started_at.isoformat(),
+        "fired_at": a.fired_at.isoformat() if a.fired_at else None,
+        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+        "last_seen_at": a.last_seen_at.isoformat(),
+    }
+
+
+@alerts.command("list")
+@click.option("--state", type=click.Choice(["pending", "firing", "resolved"]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_app
+def alerts_list(app: App, state: str | None, as_json: bool) -> None:
+    """List alerts, newest first."""
+    with app.database().session() as session:
+        stmt = select(Alert).order_by(Alert.started_at.desc(), Alert.id.desc())
+        if state:
+            stmt = stmt.where(Alert.state == state)
+        rows = session.scalars(stmt).all()
+    if as_json:
+        for a in rows:
+            click.echo(json.dumps(_alert_dict(a)))
+        return
+    table = Table("id", "state", "kind", "entity", "category", "window", "since", "numbers")
+    for a in rows:
+        n = a.annotations
+        numbers = (
+            f"{n['observed']} vs {n['expected']:.1f} expected, q={n['q_value']:.3g}"
+            if a.kind == "cluster"
+            else ""
+        )
+        table.add_row(
+            str(a.id),
+            a.state,
+            a.kind,
+            a.labels.get("entity", ""),
+            a.labels.get("category", ""),
+            a.labels.get("window", ""),
+            a.started_at.strftime("%Y-%m-%d"),
+            numbers,
+        )
+    console.print(table)
+
+
+@alerts.command("show")
+@click.argument("alert_id", type=int)
+@pass_app
+def alerts_show(app: App, alert_id: int) -> None:
+    """Show one alert with all its numbers and review ids."""
+    with app.database().session() as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id} (see `repmon alerts list`)")
+        click.echo(json.dumps(_alert_dict(alert), indent=2))
+
+
+def _duration(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([hdw])", text.strip())
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration like 12h, 7d or 2w")
+    n, unit = int(match.group(1)), match.group(2)
+    return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+
+
+@alerts.command("silence")
+@click.option(
+    "--match",
+    "matchers",
+    multiple=True,
+    metavar="LABEL=VALUE",
+    required=True,
+    help="Label to match, e.g. entity=physician:12 or kind=unanswered (repeatable).",
+)
+@click.option("--for", "duration", default="7d", show_default=True, help="12h, 7d, 2w ...")
+@click.option("--reason", required=True, help="Why (shown with the silence).")
+@click.option("--by", "created_by", default="", help="Who silences.")
+@now_option
+@pass_app
+def alerts_silence(
+    app: App, matchers: tuple[str, ...], duration: str, reason: str, created_by: str, now: datetime
+) -> None:
+    """Mute notifications of matching alerts until the silence expires (states still change)."""
+    parsed = {}
+    for m in matchers:
+        key, sep, value = m.partition("=")
+        if not sep or key not in ("kind", "entity", "category", "window"):
+            raise RepmonError(f"--match {m!r}: use kind=, entity=, category= or window=")
+        parsed[key] = value
+    expires = now + _duration(duration)
+    with app.database().transaction() as session:
+        silence = Silence(
+            matchers=parsed,
+            reason=reason,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires,
+        )
+        session.add(silence)
+        session.flush()
+        console.print(f"silence {silence.id} until {expires:%Y-%m-%d %H:%M} UTC: {parsed}")
+
+
+@alerts.command("backtest")
+@click.option("--from", "start", type=click.DateTime(), required=True, help="First day.")
+@click.option("--to", "end", type=click.DateTime(), required=True, help="Day after the last.")
+@click.option("--json", "as_json", is_flag=True, help="Every alert it would have raised.")
+@pass_app
+def alerts_backtest(app: App, start: datetime, end: datetime, as_json: bool) -> None:
+    """Replay stored history day by day with the current thresholds; print alerts per month."""
+    start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+    if end <= start:
+        raise RepmonError("--to must be after --from")
+    t = Thresholds.from_settings(app.settings)
+    with app.database().session() as session:
+        history = load_history(session, end)
+    detectors = DetectorSet(
+        clusters=t.clusters,
+        immediate=True,
+        unanswered_days=t.unanswered_days,
+        rating_drop={"min_drop": t.rating_drop, "min_count": t.rating_min_count},
+    )
+    raised = backtest(history.events, start, end, detectors, t.policy, history.facts)
+    if as_json:
+        for alert in raised:
+            click.echo(json.dumps(alert.as_json()))
+        return
+    months = per_month(raised)
+    kinds = sorted({k for row in months.values() for k in row})
+    table = Table("month", *kinds, "total")
+    for month in sorted(months):
+        row = months[month]
+        table.add_row(month, *(str(row.get(k, 0)) for k in kinds), str(sum(row.values())))
+    console.print(table)
+    console.print(
+        f"{len(raised)} alert(s) would have fired between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
+    )

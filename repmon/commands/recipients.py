@@ -1,0 +1,132 @@
+"""`repmon recipients ...`: who receives which alerts and digests."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from rich.table import Table
+from sqlalchemy import select
+
+from repmon.app import App, console, pass_app
+from reputation.errors import RepmonError
+from reputation.models import Recipient, Subscription
+from reputation.queries import find_physician, find_practice
+
+__all__ = ["recipients"]
+
+TOPICS = ("alerts", "safety", "digest", "cluster", "rating_drop", "unanswered", "crawl_health")
+
+
+@click.group()
+def recipients() -> None:
+    """Add, list and remove the people who receive alerts and digests."""
+
+
+@recipients.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--tz", "timezone", default="", help="IANA timezone, e.g. America/Chicago.")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    type=click.Choice(TOPICS),
+    required=True,
+    help="alerts (all kinds), safety (harm/legal), digest, or one alert kind.",
+)
+@click.option("--physician", metavar="NPI", help="Scope: one physician.")
+@click.option("--practice", metavar="ID", help="Scope: one practice (id or name).")
+@pass_app
+def recipients_add(
+    app: App,
+    email: str,
+    name: str,
+    timezone: str,
+    topics: tuple[str, ...],
+    physician: str | None,
+    practice: str | None,
+) -> None:
+    """Subscribe EMAIL to topics for a physician, a practice, or everything (default)."""
+    if "@" not in email or any(c in email for c in "\r\n<>, "):
+        raise RepmonError(f"{email!r} is not a plain email address")
+    if timezone:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RepmonError(f"unknown timezone {timezone!r} (use e.g. Europe/London)") from None
+    if physician and practice:
+        raise RepmonError("give --physician or --practice, not both")
+    with app.database().transaction() as session:
+        scope_type, scope_id = "all", 0
+        if physician:
+            scope_type, scope_id = "physician", find_physician(session, physician).id
+        elif practice:
+            scope_type, scope_id = "practice", find_practice(session, practice).id
+        recipient = session.scalar(select(Recipient).where(Recipient.email == email))
+        if recipient is None:
+            recipient = Recipient(email=email, name=name, timezone=timezone)
+            session.add(recipient)
+            session.flush()
+        else:
+            recipient.name = name or recipient.name
+            recipient.timezone = timezone or recipient.timezone
+        existing = {(s.topic, s.scope_type, s.scope_id) for s in recipient.subscriptions}
+        for topic in topics:
+            if (topic, scope_type, scope_id) not in existing:
+                session.add(
+                    Subscription(
+                        recipient_id=recipient.id,
+                        topic=topic,
+                        scope_type=scope_type,
+                        scope_id=scope_id,
+                    )
+                )
+    console.print(
+        f"{email}: {', '.join(topics)} for {scope_type}"
+        + (f" {physician or practice}" if scope_type != "all" else "")
+    )
+
+
+@recipients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_app
+def recipients_list(app: App, as_json: bool) -> None:
+    """List recipients and their subscriptions."""
+    with app.database().session() as session:
+        rows = session.scalars(select(Recipient).order_by(Recipient.email)).all()
+        data = [
+            {
+                "email": r.email,
+                "name": r.name,
+                "timezone": r.timezone,
+                "subscriptions": [
+                    f"{s.topic}:{s.scope_type}:{s.scope_id}" for s in r.subscriptions
+                ],
+            }
+            for r in rows
+        ]
+    if as_json:
+        for d in data:
+            click.echo(json.dumps(d))
+        return
+    table = Table("email", "name", "timezone", "subscriptions")
+    for d in data:
+        table.add_row(d["email"], d["name"], d["timezone"], ", ".join(d["subscriptions"]))
+    console.print(table)
+
+
+@recipients.command("remove")
+@click.argument("email")
+@pass_app
+def recipients_remove(app: App, email: str) -> None:
+    """Remove a recipient and all their subscriptions."""
+    with app.database().transaction() as session:
+        recipient = session.scalar(select(Recipient).where(Recipient.email == email))
+        if recipient is None:
+            raise RepmonError(f"no recipient {email}")
+        for s in recipient.subscriptions:
+            session.delete(s)
+        session.delete(recipient)
+    console.print(f"removed {email}")
