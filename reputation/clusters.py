@@ -1,0 +1,406 @@
+"""Cluster detection: negative reviews on one physician or practice beyond what chance explains.
+
+For each entity (physician, practice), category (all + complaint categories) and window:
+expected negatives = the entity's review volume over the window x the organisation's negative
+rate over a trailing baseline that excludes the window. The volume is estimated from the
+entity's baseline volume pooled with the window's *positive* reviews scaled up by 1/(1 - rate)
+(extra negatives never inflate their own expectation), shrunk toward the average entity's
+volume by `volume_prior_days` pseudo-days. The upper-tail p-value is negative binomial, the
+dispersion estimated by moments from the physicians' baseline counts (Poisson when it comes
+out at zero). A test only counts when >= min_negatives negatives from >= min_distinct_reviewers
+reviewers fall in the window; a non-empty reviewer key counts once however many sites it
+posted on. Benjamini-Hochberg runs across every test of one evaluation. A practice finding
+inhibits its physicians' findings of the same category and lists them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from reputation.alertrules import ClusterAlert
+
+__all__ = [
+    "ALL",
+    "CATEGORIES",
+    "ClusterConfig",
+    "EventIndex",
+    "ReviewEvent",
+    "benjamini_hochberg",
+    "family_fdr",
+    "find_clusters",
+    "reviewer_key",
+    "upper_tail",
+]
+
+CATEGORIES = ("bedside_manner", "service", "clinical_skill")
+ALL = "all"
+_DAY = 86400.0
+_PRIOR = "alerts.cluster.volume_prior_days"
+_ANONYMOUS = {"", "anonymous", "anon", "a patient", "patient", "verified patient", "guest", "user"}
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+def reviewer_key(author: str | None) -> str:
+    """Normalised author name; empty for anonymous placeholders (each then counts as distinct)."""
+    key = re.sub(r"[^\w ]+", " ", (author or "").casefold())
+    key = " ".join(key.split())
+    return "" if key in _ANONYMOUS else key
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One classified review as the cluster detector sees it."""
+
+    review_id: int
+    physician_id: int
+    practice_id: int | None
+    published_at: datetime
+    negative: bool
+    categories: frozenset[str] = frozenset()
+    reviewer_key: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Thresholds of the cluster detector (settings `alerts.cluster.*`)."""
+
+    windows: tuple[int, ...] = (14, 30, 90)
+    baseline_days: int = 365
+    min_history_days: int = 60
+    min_negatives: int = 3
+    min_distinct_reviewers: int = 2
+    fdr_q: float = 0.05
+    volume_prior_days: float | None = None
+    categories: tuple[str, ...] = CATEGORIES
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ClusterConfig:
+        """Build from a Settings object (or any mapping of setting names)."""
+        windows = tuple(int(w) for w in str(settings["alerts.cluster.windows"]).split(",") if w)
+        return cls(
+            windows=windows,
+            baseline_days=int(settings["alerts.cluster.baseline_days"]),
+            min_history_days=int(settings["alerts.cluster.min_history_days"]),
+            min_negatives=int(settings["alerts.cluster.min_negatives"]),
+            min_distinct_reviewers=int(settings["alerts.cluster.min_distinct_reviewers"]),
+            fdr_q=float(settings["alerts.cluster.fdr_q"]),
+            volume_prior_days=prior if (prior := float(settings[_PRIOR])) >= 0 else None,
+        )
+
+
+def upper_tail(k: F64, mu: F64, alpha: F64) -> F64:
+    """P(X >= k) for X negative binomial with mean mu and variance mu + alpha mu^2."""
+    k = np.asarray(k, dtype=np.float64)
+    mu = np.maximum(np.asarray(mu, dtype=np.float64), 1e-12)
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), mu.shape)
+    out = np.ones_like(mu)
+    pois = alpha <= 1e-9
+    out[pois] = stats.poisson.sf(k[pois] - 1, mu[pois])
+    nb = ~pois
+    if nb.any():
+        n = 1.0 / alpha[nb]
+        out[nb] = stats.nbinom.sf(k[nb] - 1, n, n / (n + mu[nb]))
+    return np.asarray(np.where(k <= 0, 1.0, out), dtype=np.float64)
+
+
+def benjamini_hochberg(p: F64, q: float) -> tuple[NDArray[np.bool_], F64]:
+    """Rejections at FDR level q and the BH-adjusted p-values (q-values)."""
+    p = np.asarray(p, dtype=np.float64)
+    m = p.size
+    if m == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    qv = np.empty(m)
+    qv[order] = adjusted
+    return qv <= q, qv
+
+
+def family_fdr(p: F64, family: I64, q: float) -> tuple[NDArray[np.bool_], F64]:
+    """Two-stage FDR (Benjamini-Bogomolov): BH over families on Simes p-values, then BH
+    inside each selected family at level q R / M. Returns rejections and reported q-values."""
+    p = np.asarray(p, dtype=np.float64)
+    hits = np.zeros(p.size, dtype=bool)
+    qv = np.ones(p.size)
+    if p.size == 0:
+        return hits, qv
+    order = np.lexsort((p, family))
+    fam, ps = family[order], p[order]
+    starts = np.flatnonzero(np.r_[True, fam[1:] != fam[:-1]])
+    sizes = np.diff(np.r_[starts, fam.size])
+    rank = np.arange(fam.size) - np.repeat(starts, sizes) + 1
+    simes = np.minimum.reduceat(ps * np.repeat(sizes, sizes) / rank, starts)
+    selected, fam_q = benjamini_hochberg(simes, q)
+    n_sel, n_fam = int(selected.sum()), starts.size
+    qv[order] = np.repeat(fam_q, sizes)
+    for f in np.flatnonzero(selected).tolist():
+        lo, hi = int(starts[f]), int(starts[f] + sizes[f])
+        inner_hit, inner_q = benjamini_hochberg(ps[lo:hi], q * n_sel / n_fam)
+        rows = order[lo:hi]
+        qv[rows] = np.maximum(fam_q[f], np.minimum(inner_q * n_fam / n_sel, 1.0))
+        hits[rows] = inner_hit
+    return hits, qv
+
+
+def _days(when: datetime) -> float:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp() / _DAY
+
+
+@dataclass
+class EventIndex:
+    """Events sorted by (entity, time) with cumulative counts: window counts by binary search."""
+
+    n_physicians: int
+    entity_ids: list[tuple[str, int]]
+    keys: F64
+    times: F64
+    review_ids: I64
+    reviewers: I64
+    negative: NDArray[np.bool_]
+    catmask: I64
+    cum: I64  # shape (1 + n_categories, rows + 1): negatives overall, then per category
+    first_time: F64
+    practice_of: dict[int, int] = field(default_factory=dict)
+    categories: tuple[str, ...] = CATEGORIES
+    span: float = 1.0
+    t0: float = 0.0
+
+    @classmethod
+    def build(
+        cls, events: Iterable[ReviewEvent], categories: Sequence[str] = CATEGORIES
+    ) -> EventIndex:
+        """Index events once; evaluations at any `now` then cost O(entities log events)."""
+        cats = {c: 1 << i for i, c in enumerate(categories)}
+        rid: list[int] = []
+        phys: list[int] = []
+        prac: list[int] = []
+        times: list[float] = []
+        neg: list[bool] = []
+        mask: list[int] = []
+        who: list[int] = []
+        codes: dict[str, int] = {}
+        practice_of: dict[int, tuple[float, int]] = {}
+        for e in events:
+            t = _days(e.published_at)
+            rid.append(e.review_id)
+            phys.append(e.physician_id)
+            prac.append(-1 if e.practice_id is None else e.practice_id)
+            times.append(t)
+            neg.append(e.negative)
+            mask.append(sum(cats.get(c, 0) for c in e.categories) if e.negative else 0)
+            key = e.reviewer_key
+            who.append(codes.setdefault(key, len(codes)) if key else -len(rid))
+            if e.practice_id is not None and t >= practice_of.get(e.physician_id, (-1e18, 0))[0]:
+                practice_of[e.physician_id] = (t, e.practice_id)
+        p_arr = np.asarray(phys, dtype=np.int64)
+        q_arr = np.asarray(prac, dtype=np.int64)
+        pids, p_ent = np.unique(p_arr, return_inverse=True)
+        has = q_arr >= 0
+        qids, q_ent = np.unique(q_arr[has], return_inverse=True)
+        ent = np.concatenate([p_ent, q_ent + len(pids)])
+        rows = np.concatenate([np.arange(len(rid)), np.flatnonzero(has)])
+        t_all = np.asarray(times, dtype=np.float64)[rows]
+        t0 = float(t_all.min()) - 1.0 if t_all.size else 0.0
+        span = float(t_all.max()) - t0 + 2.0 if t_all.size else 2.0
+        order = np.lexsort((t_all, ent))
+        ent, rows, t_all = ent[order], rows[order], t_all[order]
+        negs = np.asarray(neg, dtype=bool)[rows]
+        cm = np.asarray(mask, dtype=np.int64)[rows]
+        series = [negs] + [(cm >> i) & 1 == 1 for i in range(len(categories))]
+        cum = np.zeros((len(series), rows.size + 1), dtype=np.int64)
+        for i, s in enumerate(series):
+            np.cumsum(s, out=cum[i, 1:])
+        n_ent = len(pids) + len(qids)
+        starts = np.searchsorted(ent, np.arange(n_ent))
+        first = t_all[np.minimum(starts, max(rows.size - 1, 0))] if rows.size else np.zeros(0)
+        ids = [("physician", int(x)) for x in pids] + [("practice", int(x)) for x in qids]
+        return cls(
+            n_physicians=len(pids),
+            entity_ids=ids,
+            keys=ent * span + (t_all - t0),
+            times=t_all,
+            review_ids=np.asarray(rid, dtype=np.int64)[rows],
+            reviewers=np.asarray(who, dtype=np.int64)[rows],
+            negative=negs,
+            catmask=cm,
+            cum=cum,
+            first_time=np.asarray(first, dtype=np.float64),
+            practice_of={k: v[1] for k, v in practice_of.items()},
+            categories=tuple(categories),
+            span=span,
+            t0=t0,
+        )
+
+    def bounds(self, t: F64 | float) -> I64:
+        """Row position after every event of each entity at or before time t (days)."""
+        n = len(self.entity_ids)
+        rel = np.clip(np.asarray(t, dtype=np.float64) - self.t0, 0.0, self.span - 1.0)
+        return np.asarray(
+            np.searchsorted(self.keys, np.arange(n) * self.span + rel, side="right"), dtype=np.int64
+        )
+
+    def _select(self, lo: int, hi: int, series: int) -> NDArray[np.bool_]:
+        if series == 0:
+            return self.negative[lo:hi]
+        return np.asarray((self.catmask[lo:hi] >> (series - 1)) & 1 == 1)
+
+    def reviewer_count(self, lo: int, hi: int, series: int) -> tuple[int, list[int]]:
+        """Distinct reviewers among negatives of a series in rows [lo, hi), and their review ids."""
+        sel = self._select(lo, hi, series)
+        who = self.reviewers[lo:hi][sel]
+        return len(set(who.tolist())), self.review_ids[lo:hi][sel].tolist()
+
+    def category_split(self, lo: int, hi: int, series: int) -> tuple[tuple[str, int], ...]:
+        """Counts per category (and unspecified) of the window's negatives of a series."""
+        sel = self._select(lo, hi, series)
+        cm = self.catmask[lo:hi][sel]
+        split = [(c, int(((cm >> i) & 1).sum())) for i, c in enumerate(self.categories)]
+        return (*split, ("unspecified", int((cm == 0).sum())))
+
+
+def _dispersion(n: F64, e: F64) -> float:
+    """Method-of-moments NB dispersion of counts n around expectations e (0 = Poisson)."""
+    ok = e > 0
+    if ok.sum() < 20:
+        return 0.0
+    num = float((((n[ok] - e[ok]) ** 2) - n[ok]).sum())
+    return min(max(num / float((e[ok] ** 2).sum()), 0.0), 5.0)
+
+
+def _prior_days(n: F64, e: F64, rate: float, config: ClusterConfig) -> float:
+    """Empirical-Bayes prior strength (pseudo-days) of the shrinkage of entity volumes.
+
+    Entity volumes are gamma-distributed around the average with a squared CV estimated by
+    moments; the gamma-Poisson posterior mean then weighs the average by 1 / (cv^2 rate) days.
+    """
+    if config.volume_prior_days is not None:
+        return config.volume_prior_days
+    cap = 10.0 * config.baseline_days
+    if (e > 0).sum() < 20:
+        return min(30.0, cap)
+    cv2 = _dispersion(n, e)
+    return cap if cv2 * rate * cap <= 1.0 else 1.0 / (cv2 * rate)
+
+
+def find_clusters(
+    index: EventIndex, now: datetime, config: ClusterConfig = ClusterConfig()
+) -> list[ClusterAlert]:
+    """Significant clusters at `now`, practice findings carrying the physicians they inhibit."""
+    tn = _days(now)
+    n_phys = index.n_physicians
+    n_ent = len(index.entity_ids)
+    if n_ent == 0:
+        return []
+    started = index.first_time <= tn
+    hi = index.bounds(tn)
+    n_series = index.cum.shape[0]
+    tests: list[tuple[int, F64, F64, F64, I64, I64]] = []  # window, k, mu, alpha, lo, code
+    data_start = index.t0 + 1.0
+    for w in config.windows:
+        a = tn - w
+        if a - data_start < config.min_history_days:
+            continue
+        lo = index.bounds(a)
+        base_lo = index.bounds(a - config.baseline_days)
+        tot_w = (hi - lo).astype(np.float64)
+        tot_b = (lo - base_lo).astype(np.float64)
+        neg_w = (index.cum[:, hi] - index.cum[:, lo]).astype(np.float64)
+        neg_b = (index.cum[:, lo] - index.cum[:, base_lo]).astype(np.float64)
+        expo = np.clip(a - np.maximum(a - config.baseline_days, index.first_time), 0.0, None)
+        phys = slice(0, n_phys)
+        org_tot = float(tot_b[phys].sum())
+        if org_tot < 1:
+            continue
+        p0 = neg_b[:, phys].sum(axis=1) / org_tot
+        rate = np.zeros(n_ent)
+        for part in (slice(0, n_phys), slice(n_phys, n_ent)):
+            e_sum = float(expo[part].sum())
+            prior = float(tot_b[part].sum()) / e_sum if e_sum > 0 else 0.0
+            pos = tot_w[part] - neg_w[0, part]
+            est = tot_b[part] + pos / max(1.0 - float(p0[0]), 1e-6)
+            m = _prior_days(tot_b[part], prior * expo[part], prior, config)
+            rate[part] = (est + m * prior) / (expo[part] + w + m)
+        volume = rate * w
+        for s in range(n_series):
+            if p0[s] <= 0:
+                continue
+            disp = _dispersion(neg_b[s, phys], p0[s] * tot_b[phys])
+            idx = np.flatnonzero(started & (volume > 0))
+            code = np.asarray(idx * n_series + s, dtype=np.int64)
+            tests.append(
+                (w, neg_w[s, idx], volume[idx] * p0[s], np.full(idx.size, disp), lo[idx], code)
+            )
+    if not tests:
+        return []
+    window = np.concatenate([np.full(t[1].size, t[0]) for t in tests])
+    k = np.concatenate([t[1] for t in tests])
+    mu = np.concatenate([t[2] for t in tests])
+    alpha = np.concatenate([t[3] for t in tests])
+    lows = np.concatenate([t[4] for t in tests])
+    code = np.concatenate([t[5] for t in tests])
+    ent, series = code // n_series, code % n_series
+    p = upper_tail(k, mu, alpha)
+    raw_hits, _ = family_fdr(p, ent, config.fdr_q)
+    distinct: dict[int, tuple[int, list[int]]] = {}
+    for i in np.flatnonzero(raw_hits & (k >= config.min_negatives)).tolist():
+        d, ids = index.reviewer_count(int(lows[i]), int(hi[ent[i]]), int(series[i]))
+        distinct[i] = (d, ids)
+        k[i] = float(d)
+    p[list(distinct)] = upper_tail(k[list(distinct)], mu[list(distinct)], alpha[list(distinct)])
+    hits, qv = family_fdr(p, ent, config.fdr_q)
+    found: list[ClusterAlert] = []
+    for i in sorted(distinct):
+        d, ids = distinct[i]
+        if not hits[i] or d < config.min_negatives or d < config.min_distinct_reviewers:
+            continue
+        kind, eid = index.entity_ids[int(ent[i])]
+        lo_i, hi_i = int(lows[i]), int(hi[ent[i]])
+        found.append(
+            ClusterAlert(
+                entity_kind="physician" if kind == "physician" else "practice",
+                entity_id=eid,
+                category=ALL if series[i] == 0 else index.categories[int(series[i]) - 1],
+                window_days=int(window[i]),
+                observed=d,
+                expected=float(mu[i]),
+                p_value=float(p[i]),
+                q_value=float(qv[i]),
+                n_reviews=hi_i - lo_i,
+                distinct_reviewers=d,
+                category_split=index.category_split(lo_i, hi_i, int(series[i])),
+                review_ids=tuple(ids),
+            )
+        )
+    return _inhibit(found, index.practice_of)
+
+
+def _inhibit(found: list[ClusterAlert], practice_of: dict[int, int]) -> list[ClusterAlert]:
+    """Bundle findings: a practice finding holds its physicians' findings of the same category,
+    and each entity's most significant finding holds the entity's other findings."""
+    practice_cats = {(a.entity_id, a.category) for a in found if a.entity_kind == "practice"}
+    own: dict[tuple[str, int], list[ClusterAlert]] = {}
+    held: dict[tuple[str, int], list[ClusterAlert]] = {}
+    for a in found:
+        prac = practice_of.get(a.entity_id) if a.entity_kind == "physician" else None
+        if prac is not None and (prac, a.category) in practice_cats:
+            held.setdefault(("practice", prac), []).append(a)
+        else:
+            own.setdefault((a.entity_kind, a.entity_id), []).append(a)
+    out = []
+    for key, mine in own.items():
+        mine.sort(key=lambda a: (a.p_value, a.category != ALL, a.window_days))
+        out.append(replace(mine[0], inhibited=(*mine[1:], *held.get(key, ()))))
+    return sorted(out, key=lambda a: a.p_value)
