@@ -94,23 +94,100 @@ class Classification:
         }
 
 
-def _alternation(parts: Iterable[str]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
+class _CueSet:
+    """Alternative patterns compiled one by one, each guarded by literals it cannot match without.
+
+    A big alternation is tried at every word of every review; most cues never occur, so a cheap
+    substring test on the lowered text skips them (this keeps the classifier near VADER's speed).
+    """
+
+    def __init__(self, alternatives: Iterable[str], prefix: str = r"\b") -> None:
+        self.items: list[tuple[tuple[str, ...] | None, re.Pattern[str]]] = []
+        for alternative in alternatives:
+            for part in _split_top(alternative):
+                pattern = re.compile(prefix + "(?:" + part + r")\b", re.IGNORECASE)
+                self.items.append((_required(part), pattern))
+
+    def find(self, text: str, lowered: str) -> list[re.Match[str]]:
+        """All matches of every alternative whose guard literals occur in ``lowered``."""
+        found: list[re.Match[str]] = []
+        for literals, pattern in self.items:
+            if literals is None or any(literal in lowered for literal in literals):
+                found.extend(pattern.finditer(text))
+        return found
 
 
-def _negated(parts: Iterable[str]) -> re.Pattern[str]:
-    body = "|".join(parts)
-    return re.compile(
-        lexicon.NEGATOR + r"(?P<gap>(?:\W+\w+){0,2}?)\W+(?:" + body + r")\b", re.IGNORECASE
-    )
+def _split_top(pattern: str) -> list[str]:
+    """Split a pattern at its top-level "|"."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 1
+        elif char == "[":
+            i = pattern.index("]", i + 1)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return [*parts, pattern[start:]]
 
 
-_FIXED = {name: _alternation(parts) for name, parts in lexicon.FIXED_CUES.items()}
-_CONDUCT = _alternation(lexicon.CONDUCT_CUES)
-_COMPETENCE = _alternation(lexicon.COMPETENCE_CUES)
-_NEGATED = {name: _negated(parts) for name, parts in lexicon.NEGATED_CUES.items()}
-_STRONG = {name: _alternation(parts) for name, parts in lexicon.ASPECT_STRONG.items()}
-_WEAK = {name: _alternation(parts) for name, parts in lexicon.ASPECT_WEAK.items()}
+def _required(pattern: str) -> tuple[str, ...] | None:
+    """Literal strings one of which every match contains, or None when unknown."""
+    runs, groups, current, depth, group_start, i = [], [], "", 0, 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" or char in "[+.^$":
+            runs.append(current)
+            current = ""
+            i = pattern.index("]", i + 1) + 1 if char == "[" else i + (2 if char == "\\" else 1)
+            continue
+        if char == "(":
+            if depth == 0:
+                runs.append(current)
+                current, group_start = "", i
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            optional = i + 1 < len(pattern) and pattern[i + 1] in "?*{"
+            if depth == 0 and not optional and not pattern.startswith("(?<", group_start):
+                if not pattern.startswith(("(?=", "(?!"), group_start):
+                    groups.append(pattern[pattern.index(":", group_start) + 1 : i]
+                                  if pattern.startswith("(?:", group_start)
+                                  else pattern[group_start + 1 : i])
+        elif depth == 0:
+            if char in "?*{":
+                current = current[:-1]
+                runs.append(current)
+                current = ""
+                if char == "{":
+                    i = pattern.index("}", i)
+            else:
+                current += char
+        i += 1
+    runs.append(current)
+    best = max((r.strip() for r in runs), key=len, default="")
+    if len(best) >= 3:
+        return (best.lower(),)
+    for group in groups:
+        options = [_required(option) for option in _split_top(group)]
+        if all(options):
+            return tuple(literal for option in options if option for literal in option)
+    return None
+
+
+_NEGATED_PREFIX = lexicon.NEGATOR + r"(?P<gap>(?:\W+\w+){0,2}?)\W+"
+_FIXED = {name: _CueSet(parts) for name, parts in lexicon.FIXED_CUES.items()}
+_CONDUCT = _CueSet(lexicon.CONDUCT_CUES)
+_COMPETENCE = _CueSet(lexicon.COMPETENCE_CUES)
+_NEGATED = {name: _CueSet(parts, _NEGATED_PREFIX) for name, parts in lexicon.NEGATED_CUES.items()}
+_STRONG = {name: _CueSet(parts) for name, parts in lexicon.ASPECT_STRONG.items()}
+_WEAK = {name: _CueSet(parts) for name, parts in lexicon.ASPECT_WEAK.items()}
 _NEGATION_BEFORE = re.compile(lexicon.NEGATION_BEFORE, re.IGNORECASE)
 _NEGATION_EXCEPT = re.compile(lexicon.NEGATION_EXCEPTIONS, re.IGNORECASE)
 _PRAISE_GAP = re.compile(lexicon.PRAISE_GAP, re.IGNORECASE)
@@ -118,9 +195,9 @@ _ACTOR = re.compile(
     "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in lexicon.ACTORS.items()), re.IGNORECASE
 )
 _FOLLOWING_ACTOR = re.compile(r"[\s,]*(?:(?!to\b|with\b|at\b|toward\b|for\b)\w+\s+){0,1}$")
-_HARM_SEVERE = _alternation(lexicon.HARM_SEVERE)
-_HARM_OUTCOME = _alternation(lexicon.HARM_OUTCOME)
-_LEGAL = _alternation(lexicon.LEGAL)
+_HARM_SEVERE = _CueSet(lexicon.HARM_SEVERE)
+_HARM_OUTCOME = _CueSet(lexicon.HARM_OUTCOME)
+_LEGAL = _CueSet(lexicon.LEGAL)
 _PHI = re.compile("|".join(lexicon.PHI), re.IGNORECASE)
 _PHI_HEALTH = re.compile(lexicon.PHI_HEALTH, re.IGNORECASE)
 
@@ -134,13 +211,28 @@ class _Review:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # curly apostrophes as straight ones (same length, so offsets stay valid)
+        self.match_text = text.replace("\u2019", "'")
+        self.lowered = self.match_text.lower()
         self.spans = split_sentences(text)
         self.starts = [s for s, _ in self.spans]
         self.scores = [sentence_compound(text[s:e]) for s, e in self.spans]
-        self.actors = self._resolve_actors()
-        self.actor_starts = [pos for pos, _ in self.actors]
+        self._actors: list[tuple[int, str]] | None = None
+        self._actor_starts: list[int] = []
         self.hits: dict[str, dict[int, float]] = {name: {} for name in CATEGORIES}
         self.positive = False
+
+    def find(self, cues: _CueSet) -> list[re.Match[str]]:
+        """Matches of a cue set in this review."""
+        return cues.find(self.match_text, self.lowered)
+
+    @property
+    def actors(self) -> list[tuple[int, str]]:
+        """Actor mentions (position, physician/staff/place), found on first use."""
+        if self._actors is None:
+            self._actors = self._resolve_actors()
+            self._actor_starts = [pos for pos, _ in self._actors]
+        return self._actors
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
@@ -161,14 +253,15 @@ class _Review:
         """Who a conduct cue at [start, end) is about: "physician" or "staff"."""
         sentence = self.sentence_of(start)
         s_start, s_end = self.spans[sentence] if self.spans else (0, len(self.text))
-        i = bisect.bisect_left(self.actor_starts, end)
-        if i < len(self.actors) and self.actors[i][0] < min(s_end, end + 30):
-            if _FOLLOWING_ACTOR.fullmatch(self.text[end : self.actors[i][0]]):
-                return _person(self.actors[i][1])  # "rude receptionist", "rude and cold doctor"
+        actors = self.actors
+        i = bisect.bisect_left(self._actor_starts, end)
+        if i < len(actors) and actors[i][0] < min(s_end, end + 30):
+            if _FOLLOWING_ACTOR.fullmatch(self.text[end : actors[i][0]]):
+                return _person(actors[i][1])  # "rude receptionist", "rude and cold doctor"
         previous_start = self.spans[sentence - 1][0] if sentence > 0 else s_start
         place = False
-        for j in range(bisect.bisect_left(self.actor_starts, start) - 1, -1, -1):
-            pos, kind = self.actors[j]
+        for j in range(bisect.bisect_left(self._actor_starts, start) - 1, -1, -1):
+            pos, kind = actors[j]
             if pos < previous_start:
                 break
             if kind in lexicon.PERSON_ACTORS:
@@ -180,7 +273,7 @@ class _Review:
         """Actor mentions in order; a pronoun takes the side of a person named just before."""
         mentions: list[tuple[int, str]] = []
         last_person, last_sentence = "physician", -2
-        for match in _ACTOR.finditer(self.text):
+        for match in _ACTOR.finditer(self.match_text):
             kind = match.lastgroup or "physician"
             sentence = self.sentence_of(match.start())
             if kind == "pronoun":
@@ -196,21 +289,20 @@ def _person(kind: str) -> str:
 
 
 def _find_cues(review: _Review, negative_review: bool) -> None:
-    text = review.text
     for name, pattern in _FIXED.items():
-        for m in pattern.finditer(text):
+        for m in review.find(pattern):
             if not review.negated_before(m.start()):
                 review.add(name, m.start(), "fixed")
-    for m in _CONDUCT.finditer(text):
+    for m in review.find(_CONDUCT):
         if not review.negated_before(m.start()):
             who = review.actor_at(m.start(), m.end())
             review.add("bedside_manner" if who == "physician" else "service", m.start(), "conduct")
-    for m in _COMPETENCE.finditer(text):
+    for m in review.find(_COMPETENCE):
         if not review.negated_before(m.start()):
             who = review.actor_at(m.start(), m.end())
             review.add("clinical_skill" if who == "physician" else "service", m.start(), "conduct")
     for name, pattern in _NEGATED.items():
-        for m in pattern.finditer(text):
+        for m in review.find(pattern):
             if _PRAISE_GAP.search(m.group("gap")) or _NEGATION_EXCEPT.search(m.group()):
                 continue
             category = _ACTOR_CATEGORY.get(name, name)
@@ -222,12 +314,12 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
     for name, pattern in _STRONG.items():
         # clinical words are everywhere in a medical story: only a negative sentence counts
         lenient = negative_review and name != "clinical_skill"
-        for m in pattern.finditer(text):
+        for m in review.find(pattern):
             score = review.scores[review.sentence_of(m.start())] if review.spans else 0.0
             if score <= -0.05 or (lenient and score < 0.3):
                 review.add(name, m.start(), "strong")
     for name, pattern in _WEAK.items():
-        for m in pattern.finditer(text):
+        for m in review.find(pattern):
             sentence = review.sentence_of(m.start())
             if sentence not in cued and review.spans and review.scores[sentence] <= -0.3:
                 review.add(name, m.start(), "weak")
@@ -255,13 +347,13 @@ def _flags(review: _Review, categories: tuple[Category, ...], positive: bool) ->
     text = review.text
     flags: list[str] = []
     clinical = any(c.name == "clinical_skill" for c in categories)
-    severe = [m for m in _HARM_SEVERE.finditer(text) if not review.negated_before(m.start())]
+    severe = [m for m in review.find(_HARM_SEVERE) if not review.negated_before(m.start())]
     outcome = clinical and any(
-        not review.negated_before(m.start()) for m in _HARM_OUTCOME.finditer(text)
+        not review.negated_before(m.start()) for m in review.find(_HARM_OUTCOME)
     )
     if not positive and (severe or outcome):
         flags.append("harm")
-    if any(not review.negated_before(m.start()) for m in _LEGAL.finditer(text)):
+    if any(not review.negated_before(m.start()) for m in review.find(_LEGAL)):
         flags.append("legal")
     if _PHI.search(text) and _PHI_HEALTH.search(text):
         flags.append("phi")

@@ -13,6 +13,7 @@ from reputation.classify import Classification
 
 __all__ = [
     "CODE_FOR",
+    "LABELS",
     "Example",
     "Gold",
     "Mistake",
