@@ -130,6 +130,11 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "TOML file of approved reply templates; empty means the shipped templates/replies.toml.",
     ),
+    Setting(
+        "reply.contact",
+        "our Patient Relations office",
+        "How suggested replies invite reviewers to get in touch offline (office, phone, email).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,0 +1,113 @@
+"""`repmon digest`: render weekly digests to files, or enqueue them for delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import click
+from rich.table import Table
+from sqlalchemy import select
+
+from repmon.app import App, console, now_option, pass_app
+from reputation.digests import (
+    DigestJob,
+    DigestOptions,
+    build_digests,
+    enqueue_digests,
+    plan_digests,
+    preview_jobs,
+    render_digest,
+)
+from reputation.isoweek import IsoWeek
+from reputation.models import Physician, Practice
+from reputation.outbox import sender_domain
+from reputation.queries import find_physician, find_practice
+from reputation.render import RenderedMail
+
+__all__ = ["digest", "to_eml"]
+
+
+def to_eml(job: DigestJob, mail: RenderedMail, sender: str, now: datetime) -> bytes:
+    """The digest as an RFC 5322 message: text and HTML alternatives."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = job.to_addr
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=sender_domain(sender))
+    msg.set_content(mail.text)
+    msg.add_alternative(mail.html, subtype="html")
+    return bytes(msg)
+
+
+def _week(value: str | None) -> IsoWeek | None:
+    if not value:
+        return None
+    try:
+        return IsoWeek.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+
+
+@click.command()
+@click.option("--week", metavar="YYYY-Www",
+              help="ISO week such as 2026-W47. Default: the last week that ended, per recipient.")
+@click.option("--physician", "npi", metavar="NPI", help="Only this physician's digests.")
+@click.option("--practice", metavar="ID", help="Only this practice's roll-ups (id or name).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each digest as .eml and .html into DIR.")
+@click.option("--send", is_flag=True, help="Enqueue digests in the outbox (once per week).")
+@now_option
+@pass_app
+def digest(app: App, week: str | None, npi: str | None, practice: str | None, out: Path | None,
+           send: bool, now: datetime) -> None:
+    """Render weekly digests to files (--out) or enqueue them for subscribers (--send)."""
+    from reputation.classify import CLASSIFIER_VERSION
+
+    if npi and practice:
+        raise click.UsageError("give --physician or --practice, not both")
+    iso = _week(week)
+    options = DigestOptions.from_settings(app.settings, CLASSIFIER_VERSION)
+    db = app.database()
+    with db.transaction() as session:
+        physician_id = find_physician(session, npi).id if npi else None
+        practice_id = find_practice(session, practice).id if practice else None
+        jobs = plan_digests(session, iso, now, options.timezone,
+                            physician_id=physician_id, practice_id=practice_id)
+        if out is not None:
+            if not jobs:
+                if physician_id is not None:
+                    scopes = [("physician", physician_id)]
+                elif practice_id is not None:
+                    scopes = [("practice", practice_id)]
+                else:
+                    scopes = [("practice", i) for i in session.scalars(select(Practice.id))]
+                    scopes = scopes or [("physician", i)
+                                        for i in session.scalars(select(Physician.id))]
+                default = iso or IsoWeek.last_completed(now, options.timezone)
+                jobs = preview_jobs(default, options.timezone, scopes)
+                console.print(f"no digest subscribers for this scope: rendering {len(jobs)} "
+                              "preview(s) addressed to \"preview\"")
+            out.mkdir(parents=True, exist_ok=True)
+            for job, built in build_digests(session, jobs, now, options):
+                mail = render_digest(job, built, now)
+                who = job.recipient_id if job.recipient_id is not None else "preview"
+                stem = out / f"digest-{job.week}-{job.scope}-{job.scope_id}-{who}"
+                stem.with_suffix(".html").write_text(mail.html, encoding="utf-8")
+                stem.with_suffix(".eml").write_bytes(to_eml(job, mail, options.sender, now))
+                console.print(f"{stem}.eml  {stem}.html")
+        if send:
+            counts = enqueue_digests(session, iso, now, options,
+                                     physician_id=physician_id, practice_id=practice_id)
+            console.print(f"digests: {counts.planned} due, {counts.enqueued} enqueued, "
+                          f"{counts.already} already enqueued earlier")
+        if out is None and not send:
+            table = Table("recipient", "timezone", "scope", "week")
+            for job in jobs:
+                table.add_row(job.to_addr, job.tz, f"{job.scope} {job.scope_id}", str(job.week))
+            console.print(table)
+            console.print(f"{len(jobs)} digest(s) due; nothing written: give --out DIR to "
+                          "render them or --send to enqueue them")
