@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "InputError",
+    "LeaseHeld",
     "NotFound",
     "RepmonError",
     "RowProblem",
@@ -18,6 +19,10 @@ class RepmonError(Exception):
 
 class ConfigError(RepmonError):
     """A setting is unknown, mistyped or given where it may not be (e.g. a secret in a file)."""
+
+
+class LeaseHeld(RepmonError):
+    """Another daemon runs on this database; stop it first (the message says which)."""
 
 
 class SchemaBehind(RepmonError):

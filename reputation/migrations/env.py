@@ -9,6 +9,15 @@ from reputation.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# APScheduler creates and owns its job table; migrations leave it alone.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Skip tables that belong to other libraries."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def run() -> None:
@@ -16,14 +25,22 @@ def run() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=conn,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_object=include_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -1,0 +1,5 @@
+"""`python -m repmon`."""
+
+from repmon.cli import main
+
+main()

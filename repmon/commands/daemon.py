@@ -1,0 +1,94 @@
+"""`repmon run` (the daemon) and `repmon status`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import click
+from rich.table import Table
+from sqlalchemy import func, inspect, select, text
+
+from repmon.app import App, console, pass_app
+from reputation.models import Alert, CrawlRun, DaemonLease
+from reputation.outbox import count_by_status
+
+__all__ = ["run", "status"]
+
+
+@click.command()
+@pass_app
+def run(app: App) -> None:
+    """Run the scheduler: crawls, alert evaluation, outbox, weekly digests (one per database)."""
+    from repmon.daemon import Daemon
+
+    app.database()  # creates or checks the schema first, with a clear message
+    console.print(
+        f"repmon daemon on {app.settings.database_url.split('@')[-1]} — "
+        "Ctrl-C or SIGTERM stops it cleanly"
+    )
+    Daemon(app.settings, app.config).run()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Show the daemon, its jobs and next run times, last crawl per source, outbox, alerts."""
+    db = app.database()
+    now = datetime.now(UTC)
+    with db.session() as session:
+        lease = session.get(DaemonLease, "daemon")
+        daemon = "running: " + lease.holder if lease and lease.expires_at > now else "not running"
+        jobs = []
+        if "apscheduler_jobs" in inspect(db.engine).get_table_names():
+            for job_id, next_run in session.execute(
+                text("SELECT id, next_run_time FROM apscheduler_jobs ORDER BY next_run_time")
+            ):
+                when = datetime.fromtimestamp(next_run, UTC).isoformat() if next_run else "paused"
+                jobs.append({"id": job_id, "next_run": when})
+        latest = (
+            select(CrawlRun.source, func.max(CrawlRun.id).label("id"))
+            .group_by(CrawlRun.source)
+            .subquery()
+        )
+        crawls = [
+            {
+                "source": r.source,
+                "status": r.status,
+                "started_at": r.started_at.isoformat(),
+                "new": r.new,
+                "note": r.errors[0] if r.errors else "",
+            }
+            for r in session.scalars(
+                select(CrawlRun).join(latest, CrawlRun.id == latest.c.id).order_by(CrawlRun.source)
+            )
+        ]
+        outbox = count_by_status(session)
+        firing = (
+            session.scalar(select(func.count()).select_from(Alert).where(Alert.state == "firing"))
+            or 0
+        )
+    data = {
+        "daemon": daemon,
+        "jobs": jobs,
+        "crawls": crawls,
+        "outbox": outbox,
+        "firing_alerts": firing,
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    console.print(f"daemon: {daemon}")
+    table = Table("job", "next run (UTC)")
+    for j in jobs:
+        table.add_row(j["id"], j["next_run"][:19])
+    console.print(table if jobs else "jobs: none scheduled (start `repmon run`)")
+    table = Table("source", "last crawl", "status", "new", "note")
+    for c in crawls:
+        table.add_row(c["source"], c["started_at"][:16], c["status"], str(c["new"]), c["note"][:60])
+    console.print(table if crawls else "crawls: none yet")
+    console.print(
+        "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty")
+    )
+    console.print(f"firing alerts: {firing}")

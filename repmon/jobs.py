@@ -1,0 +1,116 @@
+"""Scheduled jobs. Each takes names and ids (never objects), loads what it needs, calls the
+pure functions, writes or sends, and is wrapped so one failure is logged and recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alerts.evaluate import evaluate
+from alerts.relay import drain
+from repmon.crawling import CrawlRequest, run_crawls, sources_to_crawl
+from reputation.classifying import classify_stored
+from reputation.db import Database
+from reputation.settings import Settings, load_settings
+
+__all__ = ["crawl_source", "drain_outbox", "evaluate_alerts", "job", "send_digests"]
+
+log = logging.getLogger("repmon.jobs")
+F = TypeVar("F", bound=Callable[..., Any])
+# The last outcome of every job, for `repmon status` (the daemon keeps it in memory and
+# also logs it; a job that failed because the database was down cannot record it there).
+LAST_RUNS: dict[str, dict[str, str]] = {}
+
+
+def _context(config: str | None) -> tuple[Settings, Database]:
+    settings = load_settings(Path(config) if config else None, os.environ, Path.cwd())
+    return settings, Database(settings.database_url)
+
+
+def job(func: F) -> F:
+    """Catch and log everything a job raises, so the scheduler goes on; record the outcome."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        name = func.__name__ + (f"[{args[0]}]" if args else "")
+        started = datetime.now(UTC)
+        try:
+            result = func(*args, **kwargs)
+        except Exception as exc:  # the job boundary: log, record, go on
+            log.exception("job %s failed", name)
+            LAST_RUNS[name] = {
+                "at": started.isoformat(),
+                "status": "failed",
+                "detail": f"{type(exc).__name__}: {exc}"[:300],
+            }
+            return None
+        LAST_RUNS[name] = {"at": started.isoformat(), "status": "ok", "detail": str(result)}
+        log.info("job %s: %s", name, result)
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
+@job
+def crawl_source(source: str, config: str | None = None) -> str:
+    """Crawl one source (fresh process), classify what came in, evaluate alerts."""
+    settings, db = _context(config)
+    try:
+        now = datetime.now(UTC)
+        if source not in sources_to_crawl(db, CrawlRequest(sources=())):
+            return f"{source}: no profiles to crawl"
+        runs = run_crawls(db, settings, CrawlRequest(sources=(source,)), now, jobs=1)
+        classified = classify_stored(db, datetime.now(UTC))
+        report = evaluate(db, settings, datetime.now(UTC))
+        states = ", ".join(f"{r.source}:{r.status}" for r in runs)
+        return f"{states}; {classified} classified; {report.emails} alert email(s)"
+    finally:
+        db.dispose()
+
+
+@job
+def evaluate_alerts(config: str | None = None) -> str:
+    """Evaluate alerts now."""
+    settings, db = _context(config)
+    try:
+        report = evaluate(db, settings, datetime.now(UTC))
+        return f"{report.firing} firing, {report.emails} email(s)"
+    finally:
+        db.dispose()
+
+
+@job
+def drain_outbox(config: str | None = None) -> str:
+    """Send what is due in the outbox."""
+    settings, db = _context(config)
+    try:
+        report = asyncio.run(drain(db, settings, lambda: datetime.now(UTC)))
+        return str(report)
+    finally:
+        db.dispose()
+
+
+@job
+def send_digests(config: str | None = None) -> str:
+    """Enqueue last week's digests for every subscriber (idempotent), then drain."""
+    from reputation.classify import CLASSIFIER_VERSION
+    from reputation.digests import DigestOptions, enqueue_digests
+
+    settings, db = _context(config)
+    try:
+        with db.transaction() as session:
+            counts = enqueue_digests(
+                session,
+                None,
+                datetime.now(UTC),
+                DigestOptions.from_settings(settings, CLASSIFIER_VERSION),
+            )
+        return f"{counts}; " + str(drain_outbox(config))
+    finally:
+        db.dispose()
