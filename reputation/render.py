@@ -34,6 +34,7 @@ __all__ = [
     "one_line",
     "render_mail",
     "safe_url",
+    "source_name",
     "stars",
 ]
 
@@ -157,6 +158,23 @@ def safe_url(value: object) -> str:
     return ""
 
 
+SOURCE_NAMES = {
+    "google": "Google",
+    "healthgrades": "Healthgrades",
+    "ratemds": "RateMDs",
+    "reddit": "Reddit",
+    "vitals": "Vitals",
+    "x": "X",
+    "yelp": "Yelp",
+    "zocdoc": "Zocdoc",
+}
+
+
+def source_name(source: str) -> str:
+    """How a source is named to people: 'ratemds' -> 'RateMDs'; unknown ones as given."""
+    return SOURCE_NAMES.get(str(source).lower(), str(source))
+
+
 def _number(value: float, digits: int = 1) -> str:
     """A number without needless decimals: 5 -> '5', 0.8 -> '0.8', 6.25 -> '6.3'."""
     quantum = Decimal(1).scaleb(-digits)
@@ -186,6 +204,7 @@ ENV.filters.update(
     pvalue=_pvalue,
     one_line=one_line,
     safe_url=safe_url,
+    source_name=source_name,
 )
 ENV.globals["product"] = PRODUCT
 

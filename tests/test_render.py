@@ -71,16 +71,16 @@ def test_alert_mail_says_what_happened_in_plain_words() -> None:
     assert mail.subject == (
         "[Reputation Monitor] Cluster of bedside-manner complaints: Dr. Ana Abara"
     )
-    for part in (mail.text, re.sub(r"\s+", " ", mail.html)):
+    for part in (re.sub(r"\s+", " ", mail.text), re.sub(r"\s+", " ", mail.html)):
         assert "5 negative reviews in 30 days where about 0.8 were expected (6.3×)" in part
-        assert "p = 0.0004" in part and "120 physicians and practices tested q = 0.01" in part
+        assert "p = 0.0004" in part and "the 120 physicians and practices tested, q = 0.01" in part
         assert "bedside manner" in part
         assert "Mon 23 Nov 2026 04:00 EST" in part  # NOW in the recipient's timezone
     assert "»Dr. Abara was rude and dismissive.«" in mail.text
     assert "<mark" in mail.html and "Dr. Abara was rude and dismissive.</mark>" in mail.html
     assert 'href="https://www.healthgrades.com/review/17"' in mail.html
     assert "https://www.healthgrades.com/review/17" in mail.text
-    assert "★☆☆☆☆" in mail.text
+    assert "★☆☆☆☆" in mail.text and "Read the review on Healthgrades" in mail.html
 
 
 def test_html_has_css_inlined_and_a_product_layout() -> None:
