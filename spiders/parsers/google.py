@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_float, as_int, as_text, stable_id, to_iso
+from spiders.parsers.result import (
+    ParseResult,
+    as_body,
+    as_float,
+    as_int,
+    as_text,
+    stable_id,
+    to_iso,
+)
 
 __all__ = ["parse_google"]
 
@@ -36,7 +44,7 @@ def _new(data: dict[str, Any], place_url: str, result: ParseResult) -> None:
                 author=as_text(author.get("displayName")),
                 rating=as_float(r.get("rating")),
                 rating_scale=5.0,
-                text=as_text(original.get("text")) or as_text(text.get("text")),
+                text=as_body(original.get("text")) or as_body(text.get("text")),
                 published_at=to_iso(r.get("publishTime")),
                 published_raw=as_text(r.get("publishTime")) or relative,
                 language=as_text(original.get("languageCode")) or as_text(text.get("languageCode")),
@@ -77,7 +85,7 @@ def _legacy(data: dict[str, Any], place_url: str, result: ParseResult) -> None:
                 author=author,
                 rating=as_float(r.get("rating")),
                 rating_scale=5.0,
-                text=as_text(r.get("text")),
+                text=as_body(r.get("text")),
                 published_at=to_iso(when),
                 published_raw=as_text(r.get("relative_time_description")),
                 language=as_text(r.get("language")),

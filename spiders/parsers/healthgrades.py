@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_float, as_int, as_text, to_iso
 
 __all__ = ["comments_url", "extract_pes", "parse_healthgrades", "parse_healthgrades_comments"]
 
@@ -55,7 +55,7 @@ def _review(c: dict[str, Any], profile_url: str, name: str) -> ReviewItem | None
     if not external:
         return None
     response = c.get("providerResponse") if isinstance(c.get("providerResponse"), dict) else {}
-    response_text = as_text(response.get("commentText"))
+    response_text = as_body(response.get("commentText"))
     submitted = c.get("submittedDate")
     return ReviewItem(
         source="healthgrades",
@@ -66,7 +66,7 @@ def _review(c: dict[str, Any], profile_url: str, name: str) -> ReviewItem | None
         author=as_text(c.get("displayName")),
         rating=as_float(c.get("overallScore")),
         rating_scale=5.0,
-        text=as_text(c.get("commentText")),
+        text=as_body(c.get("commentText")),
         published_at=to_iso(submitted),
         published_raw=submitted if isinstance(submitted, str) else "",
         response_text=response_text,

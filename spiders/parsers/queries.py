@@ -18,11 +18,11 @@ def name_variants(name: str, aliases: list[str] | tuple[str, ...] = ()) -> list[
         if not bare:
             continue
         parts = bare.split()
-        candidates = [bare]
+        # A lone surname is only ever searched as "Dr. <surname>".
+        candidates = [bare] if len(parts) >= 2 else []
         if len(parts) >= 3:
             candidates.append(f"{parts[0]} {parts[-1]}")
-        if len(parts) >= 2:
-            candidates.append(f"Dr. {parts[-1]}")
+        candidates.append(f"Dr. {parts[-1]}")
         for c in candidates:
             if c.lower() not in {o.lower() for o in out}:
                 out.append(c)

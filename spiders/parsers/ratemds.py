@@ -9,7 +9,7 @@ from typing import Any
 from parsel import Selector
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_float, as_int, as_text, to_iso
 from spiders.parsers.schemaorg import microdata_aggregate, microdata_reviews
 
 __all__ = ["SUBRATINGS", "extract_props", "parse_ratemds", "parse_ratemds_json"]
@@ -40,8 +40,8 @@ def _review(r: dict[str, Any], profile_url: str, name: str) -> ReviewItem | None
     comments = r.get("comments")
     if isinstance(comments, list):
         for c in comments:
-            if isinstance(c, dict) and as_text(c.get("comment")):
-                response_text = as_text(c.get("comment"))
+            if isinstance(c, dict) and as_body(c.get("comment")):
+                response_text = as_body(c.get("comment"))
                 response_at = to_iso(c.get("created"))
                 break
     subratings = {k: v for k in SUBRATINGS if (v := as_float(r.get(k))) is not None}
@@ -56,7 +56,7 @@ def _review(r: dict[str, Any], profile_url: str, name: str) -> ReviewItem | None
         rating=as_float(r.get("average")),
         rating_scale=5.0,
         subratings=subratings,
-        text=as_text(r.get("comment")),
+        text=as_body(r.get("comment")),
         published_at=to_iso(created),
         published_raw=created if isinstance(created, str) else "",
         response_text=response_text,

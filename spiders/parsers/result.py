@@ -11,7 +11,7 @@ from typing import Any
 
 from spiders.items import MentionItem, ReviewItem
 
-__all__ = ["ParseResult", "as_float", "as_int", "as_text", "stable_id", "to_iso"]
+__all__ = ["ParseResult", "as_body", "as_float", "as_int", "as_text", "stable_id", "to_iso"]
 
 
 @dataclass
@@ -86,6 +86,13 @@ def as_text(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     return _SPACES.sub(" ", html.unescape(value)).strip()
+
+
+def as_body(value: Any) -> str:
+    """Review text kept as written (line breaks, spacing), entities decoded, ends stripped."""
+    if not isinstance(value, str):
+        return ""
+    return html.unescape(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def as_float(value: Any) -> float | None:

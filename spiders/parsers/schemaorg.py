@@ -12,7 +12,15 @@ from typing import Any
 from parsel import Selector
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_float, as_int, as_text, stable_id, to_iso
+from spiders.parsers.result import (
+    ParseResult,
+    as_body,
+    as_float,
+    as_int,
+    as_text,
+    stable_id,
+    to_iso,
+)
 
 __all__ = ["microdata_aggregate", "microdata_reviews", "parse_schemaorg"]
 
@@ -142,7 +150,7 @@ def parse_schemaorg(html: str, url: str, source: str = "schemaorg") -> ParseResu
                     "rating": as_float(rating.get("ratingValue")),
                     "best": as_float(rating.get("bestRating")),
                     "title": as_text(node.get("name")),
-                    "text": as_text(node.get("reviewBody") or node.get("description")),
+                    "text": as_body(node.get("reviewBody") or node.get("description")),
                     "date": as_text(node.get("datePublished") or node.get("dateCreated")),
                     "url": as_text(node.get("url")),
                 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spiders.items import MentionItem
-from spiders.parsers.result import ParseResult, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_text, to_iso
 
 __all__ = ["parse_reddit", "parse_x"]
 
@@ -33,9 +33,7 @@ def parse_reddit(
                 url=base_url.rstrip("/") + permalink if permalink else as_text(post.get("url")),
                 author=as_text(post.get("author")),
                 title=as_text(post.get("title")),
-                text=(post.get("selftext") or post.get("body") or "").strip()
-                if isinstance(post.get("selftext") or post.get("body") or "", str)
-                else "",
+                text=as_body(post.get("selftext") or post.get("body")),
                 published_at=to_iso(post.get("created_utc")),
                 query=query,
             )
@@ -79,7 +77,7 @@ def parse_x(data: Any, query: str = "") -> ParseResult:
                 external_id=ident,
                 url=f"https://x.com/{author or 'i/web'}/status/{ident}",
                 author=author,
-                text=post.get("text", "").strip() if isinstance(post.get("text"), str) else "",
+                text=as_body(post.get("text")),
                 published_at=to_iso(post.get("created_at")),
                 query=query,
             )

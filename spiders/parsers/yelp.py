@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_float, as_int, as_text, to_iso
 
 __all__ = ["parse_yelp"]
 
@@ -23,7 +23,7 @@ def _fusion(r: dict[str, Any], business_url: str) -> ReviewItem | None:
         author=as_text(user.get("name")),
         rating=as_float(r.get("rating")),
         rating_scale=5.0,
-        text=as_text(r.get("text")),
+        text=as_body(r.get("text")),
         # Fusion gives business-local time without a zone; UTC is within a day of it.
         published_at=to_iso(created),
         published_raw=created,
@@ -45,7 +45,7 @@ def _feed(r: dict[str, Any], business_url: str) -> ReviewItem | None:
         physician_name=as_text(business.get("name")),
         author=as_text(author.get("displayName")),
         rating=as_float(r.get("rating")),
-        text=as_text(text.get("full")),
+        text=as_body(text.get("full")),
         published_at=to_iso(r.get("createdAt")),
         published_raw=as_text(r.get("createdAt")),
         language=as_text(text.get("language")),
