@@ -81,6 +81,7 @@ class ClusterConfig:
     min_distinct_reviewers: int = 2
     fdr_q: float = 0.05
     volume_prior_days: float | None = None
+    surge_p: float = 0.01
     categories: tuple[str, ...] = CATEGORIES
 
     @classmethod
@@ -94,7 +95,8 @@ class ClusterConfig:
             min_negatives=int(settings["alerts.cluster.min_negatives"]),
             min_distinct_reviewers=int(settings["alerts.cluster.min_distinct_reviewers"]),
             fdr_q=float(settings["alerts.cluster.fdr_q"]),
-            volume_prior_days=prior if (prior := float(settings[_PRIOR])) >= 0 else None,
+            volume_prior_days=prior if (prior := float(settings[_PRIOR])) > 0 else None,
+            surge_p=float(settings["alerts.cluster.surge_p"]),
         )
 
 
@@ -334,6 +336,11 @@ def find_clusters(
             m = _prior_days(tot_b[part], prior * expo[part], prior, config)
             rate[part] = (est + m * prior) / (expo[part] + w + m)
         volume = rate * w
+        # A surge of positive reviews means the volume itself changed: expect from the window.
+        pos_w = tot_w - neg_w[0]
+        seen = pos_w / max(1.0 - float(p0[0]), 1e-6)
+        surge = stats.poisson.sf(pos_w - 1, volume * (1.0 - p0[0])) < config.surge_p
+        volume = np.where(surge & (seen > volume), seen, volume)
         for s in range(n_series):
             if p0[s] <= 0:
                 continue

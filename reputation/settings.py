@@ -104,6 +104,12 @@ SETTINGS: tuple[Setting, ...] = (
         30.0,
         "Days of organisation-average volume blended into each entity's expected volume.",
     ),
+    Setting(
+        "alerts.cluster.surge_p",
+        0.01,
+        "A window whose positive reviews alone are this improbable is a volume surge: "
+        "its expected negatives follow the window's own volume.",
+    ),
     Setting("alerts.cluster.for_hours", 0.0, "A cluster must persist this long before firing."),
     Setting(
         "alerts.cluster.resolve_after_days",
