@@ -57,10 +57,10 @@ def _ago(now: datetime, then: datetime) -> str:
 
 def _since(now: datetime, then: datetime, tz: str) -> str:
     """A point in time as a person says it: "09:40" today, "Tuesday" this week, else the date."""
-    local = then.astimezone(zone(tz))
-    if now - then < timedelta(hours=20):
+    local, today = then.astimezone(zone(tz)), now.astimezone(zone(tz)).date()
+    if local.date() == today:
         return local.strftime("%H:%M")
-    return local.strftime("%A") if now - then < timedelta(days=6) else local.strftime("%a %d %b")
+    return local.strftime("%A") if (today - local.date()).days < 7 else local.strftime("%a %d %b")
 
 
 def crawl_health(runs: Iterable[CrawlFact], sources: Iterable[str], now: datetime,
@@ -95,7 +95,8 @@ def crawl_health(runs: Iterable[CrawlFact], sources: Iterable[str], now: datetim
             if run.status == "ok":
                 break
             streak = run
-        reason = f" ({latest.reason})" if latest.reason else ""
+        why = latest.reason or streak.reason
+        reason = f" ({why})" if why else ""
         since = _since(now, streak.started_at, tz)
         health.append(CrawlHealth(label, "bad", f"{label}: {latest.status} since {since}{reason}"))
     return tuple(health)

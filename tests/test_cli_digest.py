@@ -1,0 +1,97 @@
+"""`repmon digest` and `repmon reply suggest` as a user runs them, on a fresh database."""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+from datetime import timedelta
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from repmon.cli import main
+from repmon.commands.digest import digest
+from repmon.commands.reply import reply
+from reputation.db import Database
+from reputation.models import Recipient, Subscription
+from tests.conftest import NOW
+from tests.factories import review_records, roster_csv, write_jsonl
+
+for _command in (digest, reply):
+    if _command.name not in main.commands:  # until repmon/cli.py registers them
+        main.add_command(_command)
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def setup_reviews(workdir: Path) -> list[dict[str, str]]:
+    (workdir / "roster.csv").write_text(roster_csv(6))
+    assert run("roster", "import", "roster.csv").exit_code == 0
+    records = review_records(60, 6)
+    for i, record in enumerate(records):
+        record["published_at"] = (NOW - timedelta(hours=13 * i + 30)).isoformat()
+    records[0]["text"] = "<script>alert(1)</script> Rude. <a href='javascript:x()'>win</a>"
+    records[0]["rating"] = 1
+    write_jsonl(workdir / "r.jsonl", records)
+    assert "60 new" in run("ingest", "r.jsonl", "--now", NOW.isoformat()).output
+    return [json.loads(line) for line in run("roster", "list", "--json").output.splitlines()]
+
+
+def test_digest_out_renders_eml_and_html_previews(workdir: Path) -> None:
+    roster = setup_reviews(workdir)
+    result = run("digest", "--week", "2026-W47", "--physician", roster[0]["npi"], "--out", "out",
+                 "--now", NOW.isoformat())
+    assert result.exit_code == 0, result.output
+    assert 'addressed to "preview"' in result.output
+    emls = sorted((workdir / "out").glob("*.eml"))
+    assert len(emls) == 1 and emls[0].with_suffix(".html").exists()
+    assert str(emls[0].relative_to(workdir)) in result.output
+    msg = email.message_from_bytes(emls[0].read_bytes(), policy=default)
+    assert isinstance(msg, EmailMessage)
+    assert msg["To"] == "preview" and "week 47" in str(msg["Subject"])
+    text = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert text is not None and html is not None
+    assert "NEW REVIEWS THIS WEEK" in text.get_content()
+    body = html.get_content()
+    assert "Rating trend" in body and "<script>" not in body and "&lt;script&gt;" in body
+    assert "Crawl health" in body
+
+    everything = run("digest", "--out", "all", "--now", NOW.isoformat())
+    assert len(list((workdir / "all").glob("*-practice-*-preview.eml"))) == 3, everything.output
+
+
+def test_digest_send_enqueues_once_per_week(workdir: Path) -> None:
+    roster = setup_reviews(workdir)
+    db = Database(os.environ["REPMON_DATABASE_URL"])
+    with db.transaction() as session:
+        recipient = Recipient(email="lead@example.org", name="Lead", timezone="America/Chicago")
+        session.add(recipient)
+        session.flush()
+        session.add(Subscription(recipient_id=recipient.id, topic="digest",
+                                 scope_type="practice", scope_id=roster[0]["practice_id"]))
+    db.dispose()
+    first = run("digest", "--send", "--now", NOW.isoformat())
+    assert "1 due, 1 enqueued, 0 already" in first.output, first.output
+    again = run("digest", "--send", "--week", "2026-W47", "--now", NOW.isoformat())
+    assert "1 due, 0 enqueued, 1 already" in again.output
+    listed = run("digest", "--now", NOW.isoformat())
+    assert "lead@example.org" in listed.output and "1 digest(s) due" in listed.output
+    out = run("digest", "--out", "sub", "--now", NOW.isoformat())
+    assert len(list((workdir / "sub").glob("*.eml"))) == 1 and "preview" not in out.output
+    bad = CliRunner().invoke(main, ["digest", "--week", "2026-W60"])
+    assert bad.exit_code == 2 and "has no week" in bad.output
+
+
+def test_reply_suggest_passes_the_check(workdir: Path) -> None:
+    setup_reviews(workdir)
+    result = run("reply", "suggest", "1")
+    assert result.exit_code == 0, result.output
+    assert "check: passed" in result.output and "<script>" not in result.output
+    missing = CliRunner().invoke(main, ["reply", "suggest", "9999"])
+    assert missing.exit_code == 2 and "no review with id 9999" in missing.output

@@ -1,0 +1,286 @@
+"""Weekly digests: ISO weeks and timezones, content for a known week, rendering, idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reputation.crawlhealth import CrawlFact
+from reputation.db import Database
+from reputation.digest import AlertFact, DigestData, IsoWeek, ReviewFact, build_digest
+from reputation.digests import DigestOptions, build_digests, enqueue_digests, plan_digests
+from reputation.models import (
+    Alert,
+    Classification,
+    CrawlRun,
+    OutboxMessage,
+    Physician,
+    Practice,
+    Profile,
+    Recipient,
+    Review,
+    Subscription,
+)
+from reputation.render import render_mail
+
+LA = "America/Los_Angeles"
+MON = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday after 2026-W47, 07:00 in Los Angeles
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+# --- ISO weeks and timezones -------------------------------------------------------------
+
+def test_isoweek_parse_and_errors() -> None:
+    assert str(IsoWeek.parse("2026-W47")) == "2026-W47"
+    assert IsoWeek.parse("2026w07") == IsoWeek(2026, 7)
+    assert IsoWeek.parse("2026-W47").shift(-47) == IsoWeek(2025, 52)
+    for bad in ("2026-47", "W47", "2026-W54", "2026-W00"):
+        with pytest.raises(ValueError, match="2026-W47|has no week"):
+            IsoWeek.parse(bad)
+
+
+def test_last_completed_week_depends_on_the_recipients_timezone() -> None:
+    assert IsoWeek.last_completed(utc(2026, 11, 23, 9), "UTC") == IsoWeek(2026, 47)
+    # 05:00 UTC Monday is still Sunday evening in Los Angeles: W47 has not ended there.
+    assert IsoWeek.last_completed(utc(2026, 11, 23, 5), LA) == IsoWeek(2026, 46)
+    # 10:30 UTC Sunday is already Monday 00:30 at UTC+14.
+    assert IsoWeek.last_completed(utc(2026, 11, 22, 10, 30), "Pacific/Kiritimati") == IsoWeek(
+        2026, 47)
+    assert IsoWeek.last_completed(utc(2026, 1, 5, 12), "UTC") == IsoWeek(2026, 1)
+    assert IsoWeek.last_completed(utc(2026, 1, 4, 12), "UTC") == IsoWeek(2025, 52)
+
+
+def test_week_bounds_are_local_mondays_including_dst_weeks() -> None:
+    assert IsoWeek(2026, 47).bounds(LA) == (utc(2026, 11, 16, 8), utc(2026, 11, 23, 8))
+    start, end = IsoWeek(2026, 44).bounds(LA)  # DST ends Sunday 1 November 2026
+    assert (start, end) == (utc(2026, 10, 26, 7), utc(2026, 11, 2, 8))
+    assert end - start == timedelta(hours=169)
+    start, end = IsoWeek(2026, 10).bounds(LA)  # DST starts Sunday 8 March 2026
+    assert end - start == timedelta(hours=167)
+    start, end = IsoWeek(2026, 43).bounds("Europe/Berlin")  # DST ends Sunday 25 October
+    assert (start, end) == (utc(2026, 10, 18, 22), utc(2026, 10, 25, 23))
+
+
+def fact(i: int, published: datetime, rating: float | None = 4.0, **kw: object) -> ReviewFact:
+    values: dict[str, object] = dict(
+        id=i, physician_name="Dr. Ana Abara", source="ratemds", rating=rating,
+        published_at=published, text=f"Review {i}.", url=f"https://ratemds.example/r/{i}",
+        response_at=None, negative=rating is not None and rating <= 2)
+    values.update(kw)
+    return ReviewFact(**values)  # type: ignore[arg-type]
+
+
+def data(reviews: list[ReviewFact], **kw: object) -> DigestData:
+    values: dict[str, object] = dict(
+        scope="physician", scope_id=1, name="Dr. Ana Abara", context="Cardiology",
+        reviews=tuple(reviews), unanswered=(), alerts=(), crawls=(), sources=(),
+        org_mix=(("bedside_manner", 10), ("service", 30), ("clinical_skill", 5)), org_reviews=100)
+    values.update(kw)
+    return DigestData(**values)  # type: ignore[arg-type]
+
+
+def test_sunday_2330_local_belongs_to_that_week() -> None:
+    sunday_late = utc(2026, 11, 23, 7, 30)  # Sunday 22 November 23:30 in Los Angeles
+    monday_early = utc(2026, 11, 23, 8, 30)  # Monday 23 November 00:30 there
+    dst_sunday = utc(2026, 11, 2, 7, 30)  # Sunday 1 November 23:30 PST, the day DST ended
+    facts = [fact(1, sunday_late), fact(2, monday_early), fact(3, dst_sunday)]
+    d = build_digest(data(facts), IsoWeek(2026, 47), LA, MON, 3)
+    assert [r.id for r in d.new_reviews] == [1]
+    assert d.new_reviews[0].when == "Sun 22 Nov 2026, 23:30"
+    assert [r.id for r in build_digest(data(facts), IsoWeek(2026, 44), LA, MON, 3).new_reviews] \
+        == [3]
+    # The same instant is Monday in UTC, so a UTC recipient sees it in the next week.
+    assert build_digest(data(facts), IsoWeek(2026, 47), "UTC", MON, 3).new_reviews == ()
+
+
+def known_week() -> DigestData:
+    w = IsoWeek(2026, 47).monday()
+    at = lambda days, hour=12: datetime(w.year, w.month, w.day, hour, tzinfo=UTC) + timedelta(  # noqa: E731
+        days=days)
+    hostile = "Rude. <script>alert('x')</script> <a href=\"javascript:steal()\">prize</a>"
+    this_week = [
+        fact(1, at(1), 1.0, text="The doctor was dismissive and rude to me. " + hostile,
+             categories=("bedside_manner",), flags=("legal",),
+             evidence=("The doctor was dismissive and rude to me.",), url="javascript:alert(1)"),
+        fact(2, at(2), 5.0, text="Kind and thorough.", response_at=at(3), responded=True),
+    ]
+    earlier = [fact(10 + k, at(-7 * k), 4.0 if k % 2 else 2.0, categories=("service",),
+                    response_at=at(-7 * k, 20) if k % 3 == 0 else None,
+                    responded=k % 3 == 0) for k in range(1, 12) for _ in range(3)]
+    earlier = [ReviewFact(**{**r.__dict__, "id": 100 + i}) for i, r in enumerate(earlier)]
+    unanswered = (this_week[0], fact(50, at(-30), 1.0, text="Billing was a mess.",
+                                     categories=("service",), evidence=("Billing was a mess.",)))
+    return data(
+        this_week + earlier, unanswered=unanswered, sources=("google", "ratemds", "yelp"),
+        alerts=(AlertFact("cluster", "Cluster of bedside-manner complaints", at(4)),),
+        crawls=(CrawlFact("yelp", "ok", utc(2026, 11, 16, 3), utc(2026, 11, 16, 4)),
+                CrawlFact("yelp", "blocked", utc(2026, 11, 17, 3), utc(2026, 11, 17, 4),
+                          "2 challenge page(s) (bot protection)"),
+                CrawlFact("yelp", "blocked", utc(2026, 11, 22, 3), utc(2026, 11, 22, 4)),
+                CrawlFact("ratemds", "ok", MON - timedelta(hours=3), MON - timedelta(hours=3))),
+    )
+
+
+def test_digest_content_for_a_known_week() -> None:
+    d = build_digest(known_week(), IsoWeek(2026, 47), "UTC", MON, 3, deadline_days=7)
+    assert [r.id for r in d.new_reviews] == [1, 2]
+    first = d.new_reviews[0]
+    assert first.stars == "★☆☆☆☆" and first.chips == ("Bedside manner",)
+    assert first.flags == ("Legal threat",) and first.source == "RateMDs"
+    assert ("The doctor was dismissive and rude to me.", True) in first.segments
+    assert d.week_mean is None  # two reviews this week: below the minimum of three
+    assert [p.count for p in d.trend] == [3] * 11 + [2]
+    assert [p.mean for p in d.trend][:3] == [4.0, 2.0, 4.0] and d.trend[-1].mean is None
+    assert d.trend[-1].current and not d.trend[0].current
+    assert d.trend_count == 35 and d.trend_mean == pytest.approx(3.1, abs=0.05)
+    assert [(m.label, m.pct, m.org_pct) for m in d.mix] == [
+        ("Bedside manner", 3, 10), ("Service", 94, 30), ("Clinical skill", 0, 5)]
+    assert [(u.id, u.age_days, u.overdue) for u in d.unanswered] == [(50, 37, True), (1, 6, False)]
+    assert (d.response.responded, d.response.total, d.response.rate_pct) == (10, 35, 29)
+    assert d.response.median == "8 h"
+    assert [c.text for c in d.crawls] == [
+        "Google: no crawl yet",
+        "RateMDs: ok, last crawl 3 h ago",
+        "Yelp: blocked since Tuesday (2 challenge page(s) (bot protection))",
+    ]
+    assert d.summary.startswith("2 new reviews; 1 negative; 1 negative review unanswered past")
+    assert "1 open alert" in d.summary and "check crawling: Google, Yelp" in d.summary
+
+
+def test_no_new_reviews_is_never_ambiguous() -> None:
+    crawls = (CrawlFact("ratemds", "ok", MON - timedelta(hours=5), MON - timedelta(hours=5)),)
+    d = build_digest(data([], sources=("ratemds",), crawls=crawls), IsoWeek(2026, 47), "UTC",
+                     MON, 3)
+    assert d.summary == "No new reviews this week (all 1 sources crawled ok)."
+    assert d.response.rate_pct is None and d.trend_mean is None
+    blocked = (CrawlFact("ratemds", "blocked", MON - timedelta(hours=5)),)
+    d = build_digest(data([], sources=("ratemds",), crawls=blocked), IsoWeek(2026, 47), "UTC",
+                     MON, 3)
+    assert d.summary == "No new reviews this week; check crawling: RateMDs."
+    assert d.crawls[0].text == "RateMDs: blocked since 10:00"
+
+
+def test_rendering_escapes_hostile_review_text() -> None:
+    d = build_digest(known_week(), IsoWeek(2026, 47), "UTC", MON, 3)
+    mail = render_mail("digest", {"digest": d, "recipient": {"name": "Pat", "email": "p@x.org"},
+                                  "now": MON, "tz": "UTC"})
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert '<a href="javascript' not in mail.html and "&lt;a href=" in mail.html
+    assert "javascript:alert" not in mail.html  # the review's own URL is not http(s)
+    assert "<mark" in mail.html and "The doctor was dismissive and rude to me.</mark>" in mail.html
+    assert "»The doctor was dismissive and rude to me.«" in mail.text
+    assert "Yelp: blocked since Tuesday" in mail.text and "Yelp: blocked since Tuesday" in mail.html
+    assert mail.subject.startswith("[Reputation Monitor] Dr. Ana Abara, week 47: 2 new reviews")
+    assert "\n" not in mail.subject
+
+
+# --- from the database ---------------------------------------------------------------------
+
+def seed(session: Session) -> dict[str, int]:
+    """Two practices, three physicians, reviews over 12 weeks, subscribers in two timezones."""
+    p1, p2 = Practice(name="Riverside Cardiology"), Practice(name="North Clinic")
+    session.add_all([p1, p2])
+    session.flush()
+    docs = [Physician(npi=f"10000000{i}{i}", name=f"Dr. Doc {i}", practice_id=p.id)
+            for i, p in enumerate((p1, p1, p2))]
+    session.add_all(docs)
+    session.flush()
+    for d in docs:
+        session.add(Profile(physician_id=d.id, source="ratemds", url=f"https://r.example/{d.id}"))
+    n = 0
+    for d in docs:
+        for k in range(20):
+            n += 1
+            published = utc(2026, 11, 22, 12) - timedelta(days=4 * k)
+            review = Review(source="ratemds", external_id=f"e{n}", physician_id=d.id,
+                            rating=float(1 + k % 5), text=f"Waited long. Review {n}.",
+                            published_at=published, first_seen_at=published,
+                            last_seen_at=published, content_hash=hashlib.sha256(
+                                str(n).encode()).hexdigest())
+            session.add(review)
+            session.flush()
+            session.add(Classification(
+                review_id=review.id, classifier_version="test-1", content_hash="h",
+                created_at=published, compound=-0.5, label="negative", negative=k % 5 < 2,
+                service=True, detail={"categories": [{"name": "service", "evidence": [
+                    {"text": "Waited long.", "start": 0, "end": 12}]}]}))
+    session.add(Alert(fingerprint="f1", kind="cluster", labels={}, state="firing",
+                      annotations={"title": "Cluster of service complaints"},
+                      physician_id=docs[0].id, practice_id=p1.id, started_at=MON,
+                      fired_at=MON, last_seen_at=MON))
+    session.add(CrawlRun(source="ratemds", spider="ratemds", started_at=MON - timedelta(hours=2),
+                         finished_at=MON - timedelta(hours=1), status="ok"))
+    west = Recipient(email="west@example.org", name="West", timezone=LA)
+    east = Recipient(email="east@example.org", name="East", timezone="")
+    session.add_all([west, east])
+    session.flush()
+    session.add_all([
+        Subscription(recipient_id=west.id, topic="digest", scope_type="physician",
+                     scope_id=docs[0].id),
+        Subscription(recipient_id=east.id, topic="digest", scope_type="all", scope_id=0),
+        Subscription(recipient_id=east.id, topic="digest", scope_type="practice", scope_id=p1.id),
+        Subscription(recipient_id=east.id, topic="alerts", scope_type="all", scope_id=0),
+    ])
+    return {"doc0": docs[0].id, "p1": p1.id, "p2": p2.id, "west": west.id, "east": east.id}
+
+
+OPTIONS = DigestOptions(timezone="UTC", min_reviews=3, deadline_days=7,
+                        sender="Repmon <repmon@example.org>", classifier_version="test-1")
+
+
+def test_plan_uses_each_recipients_timezone_and_scope(db: Database) -> None:
+    with db.transaction() as session:
+        ids = seed(session)
+    early = utc(2026, 11, 23, 5)  # Monday in UTC, still Sunday in Los Angeles
+    with db.session() as session:
+        jobs = plan_digests(session, None, early, "UTC")
+    keys = sorted(j.dedup_key for j in jobs)
+    assert keys == sorted([
+        f"digest:{ids['west']}:physician:{ids['doc0']}:2026-W46",
+        f"digest:{ids['east']}:practice:{ids['p1']}:2026-W47",
+        f"digest:{ids['east']}:practice:{ids['p2']}:2026-W47",
+    ])
+    with db.session() as session:
+        only = plan_digests(session, IsoWeek(2026, 47), early, practice_id=ids["p2"])
+    assert [(j.scope, j.scope_id) for j in only] == [("practice", ids["p2"])]
+
+
+def test_digests_from_the_database(db: Database) -> None:
+    with db.transaction() as session:
+        ids = seed(session)
+    with db.session() as session:
+        jobs = plan_digests(session, IsoWeek(2026, 47), MON, "UTC")
+        built = {(j.scope, j.scope_id): d for j, d in build_digests(session, jobs, MON, OPTIONS)}
+    doc = built["physician", ids["doc0"]]
+    assert [r.id for r in doc.new_reviews] and doc.new_reviews[0].chips == ("Service",)
+    assert ("Waited long.", True) in doc.new_reviews[0].segments
+    assert doc.alerts[0].summary == "Cluster of service complaints"
+    assert doc.crawls[0].text == "RateMDs: ok, last crawl 1 h ago"
+    roll = built["practice", ids["p1"]]
+    assert roll.trend_count == 2 * doc.trend_count and roll.alerts == doc.alerts
+    assert {r.physician_name for r in roll.new_reviews} == {"Dr. Doc 0", "Dr. Doc 1"}
+    assert roll.mix[1].pct == 100 and roll.mix[1].org_pct == 100
+    assert all(u.overdue == (u.age_days > 7) for u in roll.unanswered) and roll.unanswered
+
+
+def test_enqueue_twice_gives_one_message_per_recipient_scope_week(db: Database) -> None:
+    with db.transaction() as session:
+        seed(session)
+    with db.transaction() as session:
+        first = enqueue_digests(session, IsoWeek(2026, 47), MON, OPTIONS)
+    with db.transaction() as session:
+        second = enqueue_digests(session, IsoWeek(2026, 47), MON + timedelta(hours=1), OPTIONS)
+    assert (first.planned, first.enqueued, first.already) == (3, 3, 0)
+    assert (second.planned, second.enqueued, second.already) == (3, 0, 3)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+        msg = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert msg is not None and msg.kind == "digest" and "<table" in msg.body_html
+        assert msg.message_id.endswith("@example.org>")

@@ -1,0 +1,123 @@
+"""The reply assistant: the PHI check on a table of replies, shipped and organisation templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reputation.errors import ConfigError
+from reputation.reply import (
+    LEXICONS,
+    SHIPPED_TEMPLATES,
+    check_reply,
+    choose_template,
+    load_templates,
+    suggest_reply,
+)
+
+PHYSICIAN, PRACTICE = "Dr. Ana Abara", "Lakeside Family Medicine"
+CONTACT = "our Patient Relations office at 555-0100 or relations@lakeside.example"
+ALLOWED = (PHYSICIAN, PRACTICE, CONTACT)
+
+# (reply, kinds that must be found, words that must be flagged)
+BAD = [
+    ("We are sorry your visit did not go well.", {"patient"}, "your visit"),
+    ("When you were seen last month, the wait was unusual.", {"patient"}, "when you were seen"),
+    ("We regret the delay at your appointment.", {"patient"}, "your appointment"),
+    ("As your doctor, I always try to listen.", {"patient"}, "As your doctor"),
+    ("Our records show that you arrived late.", {"patient"}, "Our records show"),
+    ("I have reviewed your chart and disagree.", {"patient"}, "your chart"),
+    ("Sorry about the wait on Tuesday, March 3.", {"date"}, "March 3"),
+    ("The 10:30 slot was overbooked on 11/03/2026.", {"date"}, "11/03/2026"),
+    ("Managing diabetes takes time, and we are here to help.", {"diagnosis"}, "diabetes"),
+    ("Your colonoscopy was performed according to guidelines.", {"treatment"}, "colonoscopy"),
+    ("We cannot refill oxycodone without an exam.", {"medication"}, "oxycodone"),
+    ("Your prescription was sent to the pharmacy.", {"medication"}, "prescription"),
+    ("Aetna denied the claim, not us.", {"insurance"}, "Aetna"),
+    ("The copay of $40 is set by your plan.", {"insurance"}, "$40"),
+    ("Dear Mrs. Jones, thank you for the feedback.", {"name"}, "Mrs. Jones"),
+    ("We hope your husband John is feeling better.", {"relative", "name"}, "your husband"),
+    ("Thank you, Maria. We will look into the wait.", {"name"}, "Maria"),
+    ("Dr. Smith will call to discuss this.", {"name"}, "Dr. Smith"),
+]
+
+GOOD = [
+    "Thank you for your feedback. Please contact " + CONTACT + " so we can talk directly.",
+    f"{PHYSICIAN} and everyone at {PRACTICE} take comments about communication seriously.",
+    "Privacy rules do not allow us to discuss any details in a public forum.",
+    "We are sorry to hear about this experience and would welcome the chance to talk offline.",
+    "Thank you for the kind words; we will pass your message along to the team.",
+    f"Everyone at {PRACTICE} wants each person who contacts us to feel respected. "
+    f"Please reach {CONTACT}.",
+    "We may not discuss specifics here, but we take every concern seriously.",
+]
+
+
+@pytest.mark.parametrize(("text", "kinds", "words"), BAD)
+def test_bad_replies_are_flagged_with_words_and_why(text: str, kinds: set[str], words: str
+                                                    ) -> None:
+    findings = check_reply(text, ALLOWED)
+    assert kinds <= {f.kind for f in findings}, findings
+    assert any(f.words.lower() == words.lower() for f in findings), findings
+    for f in findings:
+        assert text[f.start:f.end] == f.words and f.why
+
+
+def test_the_bad_table_covers_every_lexicon() -> None:
+    covered = set().union(*(kinds for _, kinds, _ in BAD))
+    assert set(LEXICONS) | {"name"} <= covered
+
+
+@pytest.mark.parametrize("text", GOOD)
+def test_good_replies_pass(text: str) -> None:
+    assert check_reply(text, ALLOWED) == []
+
+
+def test_names_are_allowed_only_when_passed_in() -> None:
+    text = f"{PHYSICIAN} reads every review. Dr. Abara thanks you."
+    assert check_reply(text, ALLOWED) == []
+    assert {f.words for f in check_reply(text)} >= {"Dr. Abara"}
+
+
+@pytest.mark.parametrize("category", sorted(load_templates()))
+def test_every_shipped_template_passes_the_check(category: str) -> None:
+    categories = {"safety": ["harm"], "positive": []}.get(category, [category])
+    rating = 5.0 if category == "positive" else 1.0
+    assert choose_template(categories, rating) == category
+    text = suggest_reply("Dr. Abara misdiagnosed my asthma on 3/4", categories, PHYSICIAN,
+                         PRACTICE, CONTACT, rating=rating)
+    assert "{" not in text and "asthma" not in text
+    assert check_reply(text, ALLOWED) == [], text
+
+
+def test_organisation_templates_override_and_are_validated(tmp_path: Path) -> None:
+    own = tmp_path / "replies.toml"
+    own.write_text('[service]\ntext = "Thanks from {practice}. Call {contact}."\n')
+    templates = load_templates(own)
+    assert templates["service"].text == "Thanks from {practice}. Call {contact}."
+    assert templates["bedside_manner"] == load_templates()["bedside_manner"]
+    assert suggest_reply("", ["service"], PHYSICIAN, PRACTICE, "us", templates=templates) == (
+        f"Thanks from {PRACTICE}. Call us.")
+    own.write_text('[service]\ntext = "Dear {patient_name}"\n')
+    with pytest.raises(ConfigError, match="unknown placeholder"):
+        load_templates(own)
+    own.write_text("[service]\ntitle = 'no text'\n")
+    with pytest.raises(ConfigError, match="needs a text"):
+        load_templates(own)
+    assert SHIPPED_TEMPLATES.exists()
+
+
+def test_reply_check_command(tmp_path: Path) -> None:
+    from repmon.commands.reply import reply
+
+    runner = CliRunner()
+    bad = runner.invoke(reply, ["check"], input="Sorry about your appointment on Monday.\n")
+    assert bad.exit_code == 1
+    assert "your appointment" in bad.output and "on Monday" in bad.output
+    assert "confirms that the person is" in bad.output
+    good = tmp_path / "reply.txt"
+    good.write_text(f"Thank you. {PHYSICIAN} takes this seriously.\n")
+    result = runner.invoke(reply, ["check", str(good), "--allow", PHYSICIAN])
+    assert result.exit_code == 0 and "check: passed" in result.output
