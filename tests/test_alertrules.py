@@ -1,0 +1,176 @@
+"""Alert kinds, the simple detectors and the lifecycle state machine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from reputation.alertrules import (
+    AlertState,
+    ClusterAlert,
+    CrawlHealthAlert,
+    CrawlRunFacts,
+    ImmediateAlert,
+    LifecyclePolicy,
+    ReviewFacts,
+    SilenceRule,
+    crawl_health,
+    expand,
+    fingerprint,
+    immediate,
+    rating_drop,
+    step,
+    unanswered,
+)
+
+NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def cluster(entity_id: int = 7, observed: int = 5, **kw: object) -> ClusterAlert:
+    base: dict[str, object] = {
+        "entity_kind": "physician",
+        "entity_id": entity_id,
+        "category": "all",
+        "window_days": 14,
+        "observed": observed,
+        "expected": 0.25,
+        "p_value": 1e-6,
+        "q_value": 0.01,
+        "n_reviews": 6,
+        "distinct_reviewers": observed,
+    }
+    base.update(kw)
+    return ClusterAlert(**base)  # type: ignore[arg-type]
+
+
+def test_fingerprint_is_stable_over_numbers_and_label_order() -> None:
+    assert cluster(observed=5).fingerprint() == cluster(observed=9, p_value=0.2).fingerprint()
+    assert cluster().fingerprint() != cluster(window_days=30).fingerprint()
+    assert cluster().fingerprint() != cluster(category="service").fingerprint()
+    assert fingerprint({"a": "1", "b": "2"}) == fingerprint({"b": "2", "a": "1"})
+    assert len(cluster().fingerprint()) == 64
+    assert cluster().annotations()["ratio"] == 20.0
+
+
+def test_immediate_alerts_each_harm_or_legal_flag_once() -> None:
+    reviews = [
+        ReviewFacts(1, 7, NOW - DAY, flags=frozenset({"harm", "legal", "phi"})),
+        ReviewFacts(2, 7, NOW - 90 * DAY, flags=frozenset({"harm"})),
+        ReviewFacts(3, 7, NOW - DAY),
+    ]
+    found = immediate(reviews, NOW)
+    assert [(a.review_id, a.flag) for a in found] == [(1, "harm"), (1, "legal")]
+
+
+def test_rating_drop_needs_the_drop_and_the_counts() -> None:
+    prior = [ReviewFacts(i, 7, NOW - (100 + i) * DAY, rating=4.5) for i in range(6)]
+    recent = [ReviewFacts(10 + i, 7, NOW - (5 + i) * DAY, rating=2.0) for i in range(5)]
+    found = rating_drop([*prior, *recent], NOW, min_drop=1.0, min_count=5)
+    assert len(found) == 1 and found[0].prior_mean == 4.5 and found[0].window_mean == 2.0
+    assert rating_drop([*prior, *recent[:4]], NOW, min_count=5) == []
+    assert rating_drop([*prior, *recent], NOW, min_drop=3.0) == []
+
+
+def test_unanswered_negative_reviews_past_the_deadline() -> None:
+    reviews = [
+        ReviewFacts(1, 7, NOW - 10 * DAY, negative=True),
+        ReviewFacts(2, 7, NOW - 10 * DAY, negative=True, response_at=NOW - 2 * DAY),
+        ReviewFacts(3, 7, NOW - 2 * DAY, negative=True),
+        ReviewFacts(4, 7, NOW - 10 * DAY, negative=False),
+        ReviewFacts(5, 7, NOW - 400 * DAY, negative=True),
+    ]
+    assert [a.review_id for a in unanswered(reviews, NOW, 7 * DAY)] == [1]
+
+
+def test_crawl_health_blocked_broken_and_stale_sources() -> None:
+    runs = [
+        CrawlRunFacts("yelp", NOW - 3 * DAY, "ok", 10),
+        CrawlRunFacts("yelp", NOW - 2 * DAY, "blocked"),
+        CrawlRunFacts("yelp", NOW - DAY, "blocked"),
+        CrawlRunFacts("google", NOW - DAY, "ok", 4),
+        CrawlRunFacts("ratemds", NOW - 30 * DAY, "ok", 8),
+        *(CrawlRunFacts("ratemds", NOW - d * DAY, "ok", 0) for d in range(1, 20)),
+        CrawlRunFacts("healthgrades", NOW - DAY, "broken"),
+    ]
+    found = {a.source: a for a in crawl_health(runs, NOW, stale_after=14 * DAY)}
+    assert set(found) == {"yelp", "ratemds", "healthgrades"}
+    assert found["yelp"].problem == "blocked" and found["yelp"].since == NOW - 2 * DAY
+    assert found["ratemds"].problem == "stale"
+    assert found["healthgrades"].labels()["category"] == "broken"
+
+
+def test_immediate_kinds_fire_at_once_and_others_wait_for_persistence() -> None:
+    policy = LifecyclePolicy(for_={"cluster": 2 * DAY}, min_consecutive={"cluster": 2})
+    harm = ImmediateAlert(1, 7, "harm", NOW)
+    first = step({}, [harm, cluster()], NOW, policy)
+    events = {t.state.kind: t.event for t in first.transitions}
+    assert events == {"immediate": "fired", "cluster": "pending"}
+    second = step(first.states, [harm, cluster()], NOW + DAY, policy)
+    assert [t.event for t in second.transitions] == []
+    third = step(second.states, [harm, cluster()], NOW + 2 * DAY, policy)
+    assert [(t.event, t.notify) for t in third.transitions] == [("fired", True)]
+
+
+def test_pending_that_disappears_is_dropped_without_notice() -> None:
+    policy = LifecyclePolicy(for_={"cluster": 2 * DAY})
+    first = step({}, [cluster()], NOW, policy)
+    second = step(first.states, [], NOW + DAY, policy)
+    assert [(t.event, t.notify) for t in second.transitions] == [("dropped", False)]
+    assert second.states == {}
+
+
+def test_no_flapping_when_a_finding_comes_and_goes() -> None:
+    policy = LifecyclePolicy(resolve_after={"cluster": 5 * DAY}, repeat_interval=100 * DAY)
+    states: dict[str, AlertState] = {}
+    fired = resolved = 0
+    for day in range(30):
+        present = [cluster()] if day < 20 and day % 2 == 0 else []
+        result = step(states, present, NOW + day * DAY, policy)
+        states = result.states
+        fired += sum(t.event == "fired" for t in result.transitions)
+        resolved += sum(t.event == "resolved" for t in result.transitions)
+    assert (fired, resolved) == (1, 1)
+    assert next(iter(states.values())).state == "resolved"
+
+
+def test_repeat_interval_reminds_and_resolved_notice_is_optional() -> None:
+    policy = LifecyclePolicy(repeat_interval=3 * DAY, send_resolved=False)
+    states = step({}, [cluster()], NOW, policy).states
+    events = []
+    for day in range(1, 8):
+        result = step(states, [cluster()], NOW + day * DAY, policy)
+        states = result.states
+        events += [(day, t.event) for t in result.transitions]
+    assert events == [(3, "reminder"), (6, "reminder")]
+    later = step(states, [], NOW + 30 * DAY, policy)
+    assert [(t.event, t.notify) for t in later.transitions] == [("resolved", False)]
+
+
+def test_silence_mutes_notification_but_not_state_until_it_expires() -> None:
+    rule = SilenceRule({"kind": "cluster", "entity": "physician:7"}, NOW + 2 * DAY, reason="known")
+    first = step({}, [cluster(), cluster(entity_id=8)], NOW, silences=[rule])
+    muted = {t.state.labels["entity"]: (t.event, t.notify, t.silenced) for t in first.transitions}
+    assert muted == {
+        "physician:7": ("fired", False, True),
+        "physician:8": ("fired", True, False),
+    }
+    assert not rule.mutes({"kind": "cluster", "entity": "physician:7"}, NOW + 3 * DAY)
+    assert SilenceRule({"entity": "*"}, NOW + DAY).mutes({"entity": "x"}, NOW)
+
+
+def test_inhibited_alerts_track_state_silently() -> None:
+    child = cluster(entity_id=8)
+    parent = cluster(entity_id=1, entity_kind="practice", inhibited=(child,))
+    current, held = expand([parent])
+    assert set(current) == {parent.fingerprint(), child.fingerprint()}
+    assert held == {child.fingerprint()}
+    result = step({}, [parent], NOW)
+    notify = {t.fingerprint: (t.notify, t.inhibited) for t in result.transitions}
+    assert notify == {parent.fingerprint(): (True, False), child.fingerprint(): (False, True)}
+    assert result.states[child.fingerprint()].state == "firing"
+
+
+def test_crawl_health_labels_identify_the_source() -> None:
+    alert = CrawlHealthAlert("yelp", "blocked", NOW)
+    assert alert.labels()["entity"] == "source:yelp"
+    assert alert.fingerprint() == CrawlHealthAlert("yelp", "blocked", NOW - DAY).fingerprint()

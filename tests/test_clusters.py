@@ -1,0 +1,176 @@
+"""The cluster detector: tail probabilities, FDR, the reviewer gate, inhibition, volume surges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from reputation.alertrules import ClusterAlert
+from reputation.clusters import (
+    ClusterConfig,
+    EventIndex,
+    ReviewEvent,
+    benjamini_hochberg,
+    family_fdr,
+    find_clusters,
+    reviewer_key,
+    upper_tail,
+)
+from reputation.simulate import History, generate_history
+
+NOW = datetime(2025, 9, 15, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def history() -> History:
+    return generate_history(seed=3)
+
+
+def extra(
+    history: History,
+    physician_id: int,
+    keys: Sequence[str],
+    negative: bool = True,
+    days: float = 10.0,
+    categories: frozenset[str] = frozenset({"bedside_manner"}),
+) -> list[ReviewEvent]:
+    """Reviews on one physician spread over `days` before NOW, one per reviewer key."""
+    first = 10_000_000 + physician_id * 1000
+    return [
+        ReviewEvent(
+            review_id=first + i,
+            physician_id=physician_id,
+            practice_id=history.practice_of[physician_id],
+            published_at=NOW - timedelta(days=days * (i + 1) / (len(keys) + 1)),
+            negative=negative,
+            categories=categories if negative else frozenset(),
+            reviewer_key=key,
+        )
+        for i, key in enumerate(keys)
+    ]
+
+
+def clusters_on(found: Sequence[ClusterAlert], physician_id: int) -> list[ClusterAlert]:
+    """Findings about one physician, whether top-level or held under another finding."""
+    flat = [*found, *(child for a in found for child in a.inhibited)]
+    return [a for a in flat if a.entity_kind == "physician" and a.entity_id == physician_id]
+
+
+def test_reviewer_key_normalises_and_blanks_anonymous() -> None:
+    assert reviewer_key("  John   SMITH. ") == reviewer_key("john smith")
+    assert reviewer_key("Anonymous") == reviewer_key("") == reviewer_key(None) == ""
+
+
+def test_upper_tail_is_poisson_without_dispersion_and_wider_with_it() -> None:
+    k, mu = np.array([0.0, 3.0, 5.0]), np.array([0.5, 0.5, 0.5])
+    poisson = upper_tail(k, mu, np.zeros(3))
+    assert poisson[0] == 1.0
+    assert poisson[2] == pytest.approx(stats.poisson.sf(4, 0.5))
+    assert (upper_tail(k, mu, np.full(3, 0.5))[1:] > poisson[1:]).all()
+
+
+def test_benjamini_hochberg_matches_the_textbook_example() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.2])
+    hits, q = benjamini_hochberg(p, 0.05)
+    assert hits.tolist() == [True, True, True, True, False]
+    assert q.tolist() == pytest.approx([0.025, 0.05, 0.05, 0.025, 0.2])
+    assert benjamini_hochberg(p, 0.02)[0].tolist() == [False, False, False, False, False]
+
+
+def test_family_fdr_selects_the_strong_family_only() -> None:
+    rng = np.random.default_rng(1)
+    p = np.concatenate([[1e-7, 0.3, 0.5], rng.uniform(size=300)])
+    family = np.concatenate([[0, 0, 0], np.repeat(np.arange(1, 101), 3)]).astype(np.int64)
+    hits, q = family_fdr(p, family, 0.05)
+    assert hits.tolist() == [True] + [False] * 302
+    assert q[0] <= 0.05 < q[1:].min()
+
+
+def test_null_history_has_no_cluster_at_one_evaluation(history: History) -> None:
+    assert find_clusters(EventIndex.build(history.events), NOW) == []
+
+
+def test_five_negatives_from_five_reviewers_make_a_cluster_with_evidence(history: History) -> None:
+    added = extra(history, 7, [f"angry {i}" for i in range(5)])
+    found = find_clusters(EventIndex.build([*history.events, *added]), NOW)
+    mine = clusters_on(found, 7)
+    assert mine, found
+    lead = min(mine, key=lambda a: a.p_value)
+    assert lead.observed >= 5 and lead.expected < 1.5 and lead.ratio > 3
+    assert lead.p_value < 1e-4 and lead.q_value <= 0.05
+    assert {e.review_id for e in added} <= set(lead.review_ids)
+    assert dict(lead.category_split)["bedside_manner"] >= 5
+    assert lead.distinct_reviewers == lead.observed
+    assert lead.labels() == {
+        "kind": "cluster",
+        "entity": "physician:7",
+        "category": lead.category,
+        "window": f"{lead.window_days}d",
+    }
+
+
+def test_one_angry_reviewer_on_several_sites_makes_no_cluster(history: History) -> None:
+    added = extra(history, 7, ["jane doe"] * 5)
+    assert clusters_on(find_clusters(EventIndex.build([*history.events, *added]), NOW), 7) == []
+
+
+def test_anonymous_reviews_count_as_distinct(history: History) -> None:
+    added = extra(history, 7, [""] * 5)
+    assert clusters_on(find_clusters(EventIndex.build([*history.events, *added]), NOW), 7)
+
+
+def test_gate_needs_min_negatives(history: History) -> None:
+    added = extra(history, 7, ["a", "b", "c"], days=3.0)
+    strict = ClusterConfig(min_negatives=4)
+    events = [*history.events, *added]
+    assert clusters_on(find_clusters(EventIndex.build(events), NOW, strict), 7) == []
+
+
+def test_a_volume_surge_at_the_usual_negative_rate_is_not_a_cluster(history: History) -> None:
+    keys = [f"fan {i}" for i in range(30)]
+    added = extra(history, 7, keys, negative=False, days=20.0)
+    added += extra(history, 7, [f"critic {i}" for i in range(5)], days=20.0)
+    found = find_clusters(EventIndex.build([*history.events, *added]), NOW)
+    assert clusters_on(found, 7) == []
+
+
+def test_practice_cluster_holds_back_its_physicians(history: History) -> None:
+    practice = 1
+    members = [p for p, q in sorted(history.practice_of.items()) if q == practice][:8]
+    added: list[ReviewEvent] = []
+    for pid in members:
+        added += extra(history, pid, [f"p{pid}-{i}" for i in range(5)])
+    found = find_clusters(EventIndex.build([*history.events, *added]), NOW)
+    top = [a for a in found if a.entity_kind == "practice" and a.entity_id == practice]
+    assert len(top) == 1
+    held = {a.entity_id for a in top[0].inhibited if a.entity_kind == "physician"}
+    assert held >= set(members)
+    assert not [a for a in found if a.entity_kind == "physician" and a.entity_id in members]
+    notes = top[0].annotations()
+    assert isinstance(notes["inhibited"], list) and len(notes["inhibited"]) >= len(members)
+
+
+def test_too_little_history_evaluates_nothing(history: History) -> None:
+    index = EventIndex.build(history.events)
+    assert find_clusters(index, history.start + timedelta(days=20)) == []
+    assert find_clusters(EventIndex.build([]), NOW) == []
+
+
+def test_config_from_settings_reads_every_threshold() -> None:
+    values: dict[str, object] = {
+        "alerts.cluster.windows": "7,30",
+        "alerts.cluster.baseline_days": 180,
+        "alerts.cluster.min_history_days": 30,
+        "alerts.cluster.min_negatives": 4,
+        "alerts.cluster.min_distinct_reviewers": 3,
+        "alerts.cluster.fdr_q": 0.01,
+        "alerts.cluster.volume_prior_days": 0.0,
+        "alerts.cluster.surge_p": 0.001,
+    }
+    config = ClusterConfig.from_settings(values)
+    assert config.windows == (7, 30) and config.volume_prior_days is None
+    assert (config.min_negatives, config.min_distinct_reviewers, config.fdr_q) == (4, 3, 0.01)
