@@ -110,7 +110,7 @@ def _spans(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]
 
 
 def _mark(text: str, spans: Iterable[tuple[int, int]], html: bool) -> str:
-    text = str(_clean(str(text)))
+    text = str(text)
     pieces: list[str] = []
     pos = 0
     opening, closing = (Markup("<mark>"), Markup("</mark>")) if html else TEXT_MARK
@@ -118,6 +118,7 @@ def _mark(text: str, spans: Iterable[tuple[int, int]], html: bool) -> str:
         pieces += [text[pos:start], opening, text[start:end], closing]
         pos = end
     pieces.append(text[pos:])
+    pieces = [p if isinstance(p, Markup) else str(_clean(p)) for p in pieces]
     if not html:
         return "".join(pieces)
     # Escape every piece of review text first; only our own <mark> tags stay markup.
@@ -129,14 +130,22 @@ def highlight(text: str, start: int, end: int, html: bool = True) -> str:
     return _mark(text, [(start, end)], html)
 
 
-def _evidence_spans(evidence: Iterable[Any]) -> list[tuple[int, int]]:
+def _evidence_spans(text: str, evidence: Iterable[Any]) -> list[tuple[int, int]]:
+    """Spans of evidence items ({"text", "start", "end"} or (start, end)) inside `text`."""
     out = []
-    for item in evidence:
+    for item in evidence or ():
         if isinstance(item, Mapping):
-            out.append((int(item["start"]), int(item["end"])))
-        else:
-            start, end = item
-            out.append((int(start), int(end)))
+            quote = str(item.get("text") or "")
+            start, end = item.get("start"), item.get("end")
+            if isinstance(start, int) and isinstance(end, int) and text[start:end] == quote:
+                out.append((start, end))
+            elif quote and quote in text:  # offsets from another version of the text
+                found = text.index(quote)
+                out.append((found, found + len(quote)))
+            elif isinstance(start, int) and isinstance(end, int) and not quote:
+                out.append((start, end))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            out.append((int(item[0]), int(item[1])))
     return out
 
 
@@ -147,7 +156,7 @@ def _highlight_filter(ctx: EvalContext, text: str, start: int, end: int) -> str:
 
 @pass_eval_context
 def _highlight_all_filter(ctx: EvalContext, text: str, evidence: Iterable[Any]) -> str:
-    return _mark(text, _evidence_spans(evidence), html=ctx.autoescape)
+    return _mark(text, _evidence_spans(str(text), evidence), html=ctx.autoescape)
 
 
 def safe_url(value: object) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
 import alerts.relay as relay
@@ -245,6 +246,51 @@ def test_concurrent_drains_do_not_double_send(db: Database, server: Server, tmp_
         t.join()
     assert sum(r.sent for r in reports) == 40
     assert sorted(server.sink.ids()) == sorted(m.message_id for m in msgs)
+
+
+def test_a_silent_server_times_out_and_the_message_waits(db: Database, tmp_path: Path) -> None:
+    with socket.socket() as silent:  # accepts connections, never says hello
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = int(silent.getsockname()[1])
+        settings = smtp_settings(tmp_path, port).with_overrides(smtp__timeout=0.5)
+        msg = add(db, "silent")
+        report = run(db, settings)
+    assert report.retrying == 1 and "did not answer in time" in (
+        status(db, msg.id).last_error or ""
+    )
+    assert status(db, msg.id).status == "pending"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_login_uses_the_password_from_the_environment(db: Database, tmp_path: Path) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret", handled=False)
+
+    srv = Server()
+    srv.controller = Controller(
+        srv.sink, hostname="127.0.0.1", port=srv.port, authenticator=authenticator,
+        auth_required=True, auth_require_tls=False,
+    )  # fmt: skip
+    srv.controller.start()
+    try:
+        wrong = load_settings(None, {"REPMON_SMTP_PASSWORD": "guess"}, tmp_path)
+        base = dict(smtp__host="127.0.0.1", smtp__port=srv.port, smtp__security="none")
+        wrong = wrong.with_overrides(smtp__username="relay", **base)
+        msg = add(db, "auth")
+        assert run(db, wrong).retrying == 1  # a refused login keeps the mail, it is not a bounce
+        assert status(db, msg.id).status == "pending"
+        right = load_settings(None, {"REPMON_SMTP_PASSWORD": "s3cret"}, tmp_path)
+        right = right.with_overrides(smtp__username="relay", **base)
+        assert run(db, right, NOW + timedelta(minutes=2)).sent == 1
+    finally:
+        srv.stop()
+    assert logins[-1] == (b"relay", b"s3cret") and {pw for _, pw in logins} == {b"guess", b"s3cret"}
+    assert srv.sink.ids() == [msg.message_id]
 
 
 def test_maildir_when_no_smtp_host(db: Database, tmp_path: Path) -> None:

@@ -140,6 +140,16 @@ def test_highlight_escapes_first_then_marks() -> None:
     assert highlight("a<b", 0, 1, html=False) == "»a«<b"
 
 
+def test_evidence_marks_by_offsets_or_by_quote() -> None:
+    text = "Line one.\r\nThe nurse was rude.\x07 End."
+    ok = [{"text": "The nurse was rude.", "start": 11, "end": 30}]
+    stale = [{"text": "The nurse was rude.", "start": 0, "end": 4}]
+    for evidence in (ok, stale):
+        mail = render_mail("alert", alert_context(text=text, evidence=evidence))
+        assert "<mark" in mail.html and "The nurse was rude.</mark>" in mail.html
+        assert "»The nurse was rude.«" in mail.text and "\x07" not in mail.text + mail.html
+
+
 def test_filters() -> None:
     assert stars(2.0) == "★★☆☆☆" and stars(4.6) == "★★★★★" and stars(None) == "no rating"
     assert format_when(NOW, "Europe/Berlin") == "Mon 23 Nov 2026 10:00 CET"
