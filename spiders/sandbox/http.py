@@ -67,11 +67,17 @@ def _handler(app: App) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when many crawlers start at once, and
+    # dropped SYNs cost whole seconds of TCP retransmission.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @contextmanager
 def serve_app(app: App, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `app` in a background thread; yields the base URL (no trailing slash)."""
-    server = ThreadingHTTPServer((host, port), _handler(app))
-    server.daemon_threads = True
+    server = _Server((host, port), _handler(app))
     thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
     thread.start()
     try:
@@ -83,10 +89,13 @@ def serve_app(app: App, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]
 
 
 def static_app(files: Mapping[str, tuple[bytes, str]]) -> App:
-    """An app serving fixed bodies by path (query ignored); 404 for anything else."""
+    """An app serving fixed bodies by path; 404 for other paths and for later pages
+    (a query asking for page > 1 or carrying a continuation token)."""
 
     def app(request: Request) -> Reply:
-        if request.query.get("page", "1") not in ("", "1"):
+        q = request.query
+        later = q.get("page", "1") not in ("", "1") or q.get("currentPage", "1") != "1"
+        if later or q.get("next_token") or q.get("after"):
             return Reply(404, b"not found", "text/plain")
         found = files.get(request.path)
         if found is None:
