@@ -57,7 +57,7 @@ def reviewer_key(author: str | None) -> str:
     return "" if key in _ANONYMOUS else key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewEvent:
     """One classified review as the cluster detector sees it."""
 
@@ -186,27 +186,24 @@ class EventIndex:
     ) -> EventIndex:
         """Index events once; evaluations at any `now` then cost O(entities log events)."""
         cats = {c: 1 << i for i, c in enumerate(categories)}
-        rid: list[int] = []
-        phys: list[int] = []
-        prac: list[int] = []
-        times: list[float] = []
-        neg: list[bool] = []
-        mask: list[int] = []
-        who: list[int] = []
+        rows_in = events if isinstance(events, Sequence) else list(events)
+        rid = [e.review_id for e in rows_in]
+        phys = [e.physician_id for e in rows_in]
+        prac = [-1 if e.practice_id is None else e.practice_id for e in rows_in]
+        times = [_days(e.published_at) for e in rows_in]
+        neg = [e.negative for e in rows_in]
+        masks: dict[frozenset[str], int] = {}
+        for e in rows_in:
+            if e.negative and e.categories not in masks:
+                masks[e.categories] = sum(cats.get(c, 0) for c in e.categories)
+        mask = [masks[e.categories] if e.negative else 0 for e in rows_in]
         codes: dict[str, int] = {}
-        practice_of: dict[int, tuple[float, int]] = {}
-        for e in events:
-            t = _days(e.published_at)
-            rid.append(e.review_id)
-            phys.append(e.physician_id)
-            prac.append(-1 if e.practice_id is None else e.practice_id)
-            times.append(t)
-            neg.append(e.negative)
-            mask.append(sum(cats.get(c, 0) for c in e.categories) if e.negative else 0)
-            key = e.reviewer_key
-            who.append(codes.setdefault(key, len(codes)) if key else -len(rid))
-            if e.practice_id is not None and t >= practice_of.get(e.physician_id, (-1e18, 0))[0]:
-                practice_of[e.physician_id] = (t, e.practice_id)
+        who = [
+            codes.setdefault(e.reviewer_key, len(codes)) if e.reviewer_key else -1 - i
+            for i, e in enumerate(rows_in)
+        ]
+        latest = sorted(range(len(rid)), key=times.__getitem__)
+        practice_of = {phys[i]: prac[i] for i in latest if prac[i] >= 0}
         p_arr = np.asarray(phys, dtype=np.int64)
         q_arr = np.asarray(prac, dtype=np.int64)
         pids, p_ent = np.unique(p_arr, return_inverse=True)
@@ -240,7 +237,7 @@ class EventIndex:
             catmask=cm,
             cum=cum,
             first_time=np.asarray(first, dtype=np.float64),
-            practice_of={k: v[1] for k, v in practice_of.items()},
+            practice_of=practice_of,
             categories=tuple(categories),
             span=span,
             t0=t0,
