@@ -250,8 +250,10 @@ async def drain(
     report = RelayReport()
     max_attempts = int(settings["outbox.max_attempts"])
     backoff = float(settings["outbox.backoff_seconds"])
+    stuck_after = float(settings["outbox.stuck_after_seconds"])
+    # A claimed batch must be sent well within stuck_after, or another relay would take it back.
+    batch_size = max(1, min(batch_size, int(stuck_after // (2 * float(settings["smtp.timeout"])))))
     with db.transaction() as session:
-        stuck_after = float(settings["outbox.stuck_after_seconds"])
         report.recovered = recover_stuck(session, now_fn(), stuck_after, max_attempts)
     transport = transport or transport_for(settings)
     sender = str(settings["mail.sender"])

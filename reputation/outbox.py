@@ -24,6 +24,7 @@ from reputation.models import OutboxMessage
 __all__ = [
     "DEFAULT_DOMAIN",
     "MAX_BACKOFF_SECONDS",
+    "MailParts",
     "backoff_delay",
     "claim_batch",
     "count_by_status",
