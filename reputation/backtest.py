@@ -79,11 +79,12 @@ def backtest(
     policy: LifecyclePolicy | None = None,
     reviews: Sequence[ReviewFacts] = (),
     step_size: timedelta = timedelta(days=1),
+    index: EventIndex | None = None,
 ) -> list[BacktestAlert]:
     """Evaluate at start, start + step, ... < end and return every alert as it fires."""
     detectors = detectors or DetectorSet()
     policy = policy or LifecyclePolicy()
-    index = EventIndex.build(events)
+    index = index or EventIndex.build(events)
     facts = sorted(reviews, key=lambda r: r.published_at)
     keys = [r.published_at for r in facts]
     states: dict[str, AlertState] = {}
