@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ CATEGORY_LABELS = {
 }
 FLAG_LABELS = {"harm": "Possible harm", "legal": "Legal threat", "phi": "Contains health info"}
 _EXCERPT = 600
+MAX_LISTED = 25  # reviews listed per section; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,15 @@ class Digest:
     tz: str
     summary: str
     new_reviews: tuple[ReviewItem, ...]
+    new_total: int
     week_mean: float | None
     trend: tuple[WeekPoint, ...]
     trend_mean: float | None
     trend_count: int
     mix: tuple[MixRow, ...]
     unanswered: tuple[ReviewItem, ...]
+    unanswered_total: int
+    overdue_total: int
     deadline_days: int
     response: ResponseStats
     alerts: tuple[AlertFact, ...]
@@ -230,21 +235,30 @@ def _summary(d_new: int, mean: float | None, negatives: int, overdue: int, alert
     return "; ".join(parts) + "."
 
 
+def _listed(facts: list[ReviewFact]) -> list[ReviewFact]:
+    """At most MAX_LISTED reviews, negatives first, in time order."""
+    if len(facts) <= MAX_LISTED:
+        return facts
+    chosen = sorted(facts, key=lambda r: (not r.negative, r.published_at))[:MAX_LISTED]
+    return sorted(chosen, key=lambda r: r.published_at)
+
+
 def build_digest(data: DigestData, week: IsoWeek, tz: str, now: datetime, min_reviews: int,
                  deadline_days: int = 7) -> Digest:
     """The digest of one scope for one ISO week, in timezone `tz` (pure)."""
-    start, end = week.bounds(tz)
-    trend_start = week.shift(1 - TREND_WEEKS).bounds(tz)[0]
-    window = [r for r in data.reviews if trend_start <= r.published_at < end]
-    new = sorted((r for r in window if r.published_at >= start), key=lambda r: r.published_at)
     weeks = [week.shift(i - TREND_WEEKS + 1) for i in range(TREND_WEEKS)]
+    starts = [w.bounds(tz)[0] for w in weeks]
+    end = week.bounds(tz)[1]
+    buckets: list[list[ReviewFact]] = [[] for _ in weeks]
+    for r in data.reviews:
+        if starts[0] <= r.published_at < end:
+            buckets[bisect.bisect_right(starts, r.published_at) - 1].append(r)
+    window = [r for bucket in buckets for r in bucket]
+    new = sorted(buckets[-1], key=lambda r: r.published_at)
     points = []
-    for w in weeks:
-        a, b = w.bounds(tz)
-        ratings = [r.rating for r in window if a <= r.published_at < b and r.rating is not None]
-        count = sum(1 for r in window if a <= r.published_at < b)
-        mean = _mean(ratings, min_reviews)
-        points.append(WeekPoint(w.monday().strftime("%d %b"), count, mean,
+    for w, bucket in zip(weeks, buckets, strict=True):
+        mean = _mean([r.rating for r in bucket if r.rating is not None], min_reviews)
+        points.append(WeekPoint(w.monday().strftime("%d %b"), len(bucket), mean,
                                 round(mean / 5 * 80) if mean is not None else 0, w == week))
     org_total = max(data.org_reviews, 1)
     org = dict(data.org_mix)
@@ -260,11 +274,10 @@ def build_digest(data: DigestData, week: IsoWeek, tz: str, now: datetime, min_re
         len(window), len(answered), round(100 * len(answered) / len(window)) if window else None,
         duration(max(0.0, statistics.median(hours))) if hours else "",
     )
-    unanswered = tuple(sorted(
-        (_item(r, tz, now, deadline_days) for r in data.unanswered
-         if not r.responded and r.response_at is None and r.published_at < end),
-        key=lambda i: -i.age_days,
-    ))
+    waiting = sorted((r for r in data.unanswered
+                      if not r.responded and r.response_at is None and r.published_at < end),
+                     key=lambda r: r.published_at)
+    overdue = sum(1 for r in waiting if (now - r.published_at).days > deadline_days)
     crawls = crawl_health(data.crawls, data.sources, now, tz)
     all_ratings = [r.rating for r in window if r.rating is not None]
     week_mean = _mean([r.rating for r in new if r.rating is not None], min_reviews)
@@ -274,11 +287,14 @@ def build_digest(data: DigestData, week: IsoWeek, tz: str, now: datetime, min_re
     return Digest(
         scope=data.scope, scope_id=data.scope_id, name=data.name, context=data.context,
         week=week, period=period, tz=tz,
-        summary=_summary(len(new), week_mean, sum(r.negative for r in new),
-                         sum(i.overdue for i in unanswered), len(alerts), crawls),
-        new_reviews=tuple(_item(r, tz, now, deadline_days) for r in new), week_mean=week_mean,
+        summary=_summary(len(new), week_mean, sum(r.negative for r in new), overdue,
+                         len(alerts), crawls),
+        new_reviews=tuple(_item(r, tz, now, deadline_days) for r in _listed(new)),
+        new_total=len(new), week_mean=week_mean,
         trend=tuple(points), trend_mean=_mean(all_ratings, min_reviews),
-        trend_count=len(window), mix=tuple(mix), unanswered=unanswered,
+        trend_count=len(window), mix=tuple(mix),
+        unanswered=tuple(_item(r, tz, now, deadline_days) for r in waiting[:MAX_LISTED]),
+        unanswered_total=len(waiting), overdue_total=overdue,
         deadline_days=deadline_days, response=response, alerts=alerts, crawls=crawls,
         min_reviews=min_reviews,
     )

@@ -284,3 +284,19 @@ def test_enqueue_twice_gives_one_message_per_recipient_scope_week(db: Database) 
         msg = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert msg is not None and msg.kind == "digest" and "<table" in msg.body_html
         assert msg.message_id.endswith("@example.org>")
+
+
+def test_long_lists_are_capped_negatives_first_and_counted() -> None:
+    start = IsoWeek(2026, 47).bounds("UTC")[0]
+    facts = [fact(i, start + timedelta(hours=3 * i), 1.0 if i % 10 == 0 else 5.0)
+             for i in range(40)]
+    d = build_digest(data(facts, unanswered=tuple(f for f in facts if f.negative)),
+                     IsoWeek(2026, 47), "UTC", MON, 3)
+    assert d.new_total == 40 and len(d.new_reviews) == 25
+    assert {0, 10, 20, 30} <= {r.id for r in d.new_reviews}
+    assert [r.id for r in d.new_reviews] == sorted(r.id for r in d.new_reviews)
+    assert d.unanswered_total == 4 and d.overdue_total == 0
+    mail = render_mail("digest", {"digest": d, "recipient": {"name": "", "email": "x@y.org"},
+                                  "now": MON, "tz": "UTC"})
+    assert "15 more this week" in mail.html and "and 15 more" in mail.text
+    assert "40 new reviews" in mail.subject
