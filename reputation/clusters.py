@@ -2,15 +2,20 @@
 
 For each entity (physician, practice), category (all + complaint categories) and window:
 expected negatives = the entity's review volume over the window x the organisation's negative
-rate over a trailing baseline that excludes the window. The volume is estimated from the
-entity's baseline volume pooled with the window's *positive* reviews scaled up by 1/(1 - rate)
-(extra negatives never inflate their own expectation), shrunk toward the average entity's
-volume by `volume_prior_days` pseudo-days. The upper-tail p-value is negative binomial, the
-dispersion estimated by moments from the physicians' baseline counts (Poisson when it comes
-out at zero). A test only counts when >= min_negatives negatives from >= min_distinct_reviewers
-reviewers fall in the window; a non-empty reviewer key counts once however many sites it
-posted on. Benjamini-Hochberg runs across every test of one evaluation. A practice finding
-inhibits its physicians' findings of the same category and lists them.
+rate over a trailing baseline that excludes the window.
+- Volume: the entity's baseline volume pooled with the window's *positive* reviews scaled by
+  1/(1 - rate), so extra negatives never inflate their own expectation; shrunk toward the
+  average entity (gamma-Poisson, prior strength estimated from the spread of volumes unless
+  `volume_prior_days` fixes it). A window whose positives alone are improbable (`surge_p`) is a
+  volume surge and is expected from its own volume.
+- Tail: negative binomial, dispersion by moments from the physicians' baseline counts
+  (Poisson when it comes out at zero).
+- Gate: >= min_negatives negatives from >= min_distinct_reviewers reviewers; a non-empty
+  reviewer key counts once however many sites it posted on, anonymous reviews count apart.
+- FDR: two-stage Benjamini-Hochberg across every test of one evaluation, entities as families.
+- Bundling: each entity's most significant finding holds its others; a practice finding holds
+  its physicians' findings of the same category (inhibition). The lifecycle tracks held
+  findings without notifying them.
 """
 
 from __future__ import annotations
@@ -130,8 +135,10 @@ def benjamini_hochberg(p: F64, q: float) -> tuple[NDArray[np.bool_], F64]:
 
 
 def family_fdr(p: F64, family: I64, q: float) -> tuple[NDArray[np.bool_], F64]:
-    """Two-stage FDR (Benjamini-Bogomolov): BH over families on Simes p-values, then BH
-    inside each selected family at level q R / M. Returns rejections and reported q-values."""
+    """Two-stage FDR over families of tests: rejections and reported q-values."""
+    # Benjamini-Bogomolov (2014): BH across families (one per entity) on Simes p-values, then
+    # BH inside each of the R selected families (of M) at level q R / M. One entity's many
+    # correlated tests (windows x categories) then count as one discovery, not several.
     p = np.asarray(p, dtype=np.float64)
     hits = np.zeros(p.size, dtype=bool)
     qv = np.ones(p.size)
