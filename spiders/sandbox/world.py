@@ -434,8 +434,9 @@ def _posts(
         if k % 6 == 5:
             # A namesake: same surname as one of ours, another city and practice.
             p = rng.choice(physicians)
+            first = rng.choice([f for f in texts.FIRST_NAMES if f != p.first])
             text = texts.mention_text(
-                rng, rng.choice(texts.FIRST_NAMES), p.last, "Harbor Point Clinic", "dermatology",
+                rng, first, p.last, "Harbor Point Clinic", "dermatology",
                 rng.choice(("good", "bad", "ask")),
             ) + " (over in Port Alden)"
             target = -1
