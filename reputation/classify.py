@@ -311,11 +311,15 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
                 category = _ACTOR_CATEGORY[name] if who == "physician" else "service"
             review.add(category, m.start(), "negated")
     cued = {s for found in review.hits.values() for s in found}
+    cued_as = {s: {n for n, found in review.hits.items() if s in found} for s in cued}
     for name, pattern in _STRONG.items():
         # clinical words are everywhere in a medical story: only a negative sentence counts
         lenient = negative_review and name != "clinical_skill"
         for m in review.find(pattern):
-            score = review.scores[review.sentence_of(m.start())] if review.spans else 0.0
+            sentence = review.sentence_of(m.start())
+            if cued_as.get(sentence, {name}).isdisjoint({name}):
+                continue  # a topic word in a sentence already explained by another category
+            score = review.scores[sentence] if review.spans else 0.0
             if score <= -0.05 or (lenient and score < 0.3):
                 review.add(name, m.start(), "strong")
     for name, pattern in _WEAK.items():

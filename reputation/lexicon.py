@@ -27,7 +27,7 @@ NEGATOR = (
     r"|couldnt|wouldnt|lack(?:s|ed|ing)?|zero)\b|n['’]t\b)"
 )
 # A negator in this window before a cue cancels it ("never had to wait", "not rude at all").
-NEGATION_BEFORE = NEGATOR + r"(?:\W+\w+){0,2}\W*$"
+NEGATION_BEFORE = NEGATOR + r"(?:\W+\w+){0,3}\W*$"
 # ...unless it is part of an idiom that keeps the complaint ("not only rude but ...").
 NEGATION_EXCEPTIONS = (
     r"\b(?:not only|not just|no wonder|no matter|not to mention|never again"
@@ -171,7 +171,11 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:hours?|hrs?|minutes?|mins?|weeks?|months?|days?)",
         r"(?:long|longer|excessive|ridiculous|horrible|terrible|forever|hours?[- ]long) (?:wait|waits|waiting)",
         r"wait(?:ing)? (?:times?|room) (?:is|was|are|were) (?:long|ridiculous|terrible|horrible|awful|crazy)",
-        r"kept (?:me|us|patients) waiting", r"waited (?:forever|and waited)", r"wait forever",
+        r"kept (?:me|us|patients) waiting",
+        r"wait(?:s|ing)?(?: times?)? (?:is|was|are|were|can be|has been|of)(?: always| usually| often| typically"
+        r"| sometimes| regularly| routinely)? (?:over |at least |more than |about |almost |nearly )?"
+        r"(?:\d+|an|one|two|three|four|several|a couple of) ?(?:\+ )?(?:hours?|hrs?)",
+        r"(?:\d+|two|three|four)[- ](?:hours?|hrs?)[- ]waits?", r"waited (?:forever|and waited)", r"wait forever",
         r"(?:\d+|an|two|three) ?(?:hours?|hrs?|minutes?|mins) (?:late|behind|wait|in the waiting room)",
         r"(?:runs?|running|ran|always) (?:\w+ )?(?:late|behind)", r"behind schedule", r"overbook(?:ed|s|ing)?",
         r"double[- ]book(?:ed|s|ing)?", r"on hold", r"voice ?mails?", r"(?:never|didn't|did not|don't|do not|won't|doesn't|does not) (?:ever )?(?:call(?:ed)?|get|got|return(?:ed)?|respond(?:ed)?)(?: me| us)? back",
@@ -219,7 +223,8 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:ineffective|did nothing|didn't work|did not work|no relief|no improvement)",
         r"mistakes?", r"err(?:or|ors)", r"(?:pushed|pushing|push) (?:pills|drugs|meds|medication|surgery)",
         r"(?:just|only) (?:wanted to|want to) (?:prescribe|push|sell|do surgery)",
-        r"(?:scar|scarring|deformed|disfigured|lopsided|uneven)",
+        r"(?:scar|scarring|deformed|disfigured|lopsided|uneven)", r"perforat\w*", r"pierced",
+        r"punctured", r"overdos\w*", r"(?:left|forgot) (?:a |an |the )?(?:sponge|instrument|clamp|\w+) inside",
         r"(?:didn't|did not|nothing|never) help(?:ed)? (?:with )?(?:my|the|her|his) (?:pain|condition|problem"
         r"|symptoms|issues?|back|knee|neck|headaches?|migraines?)",
         r"pill[- ]?push\w*", r"push(?:es|ed|ing)? (?:the |more )?(?:pills|drugs|meds|opioids|antibiotics)",
@@ -294,7 +299,7 @@ HARM_SEVERE: tuple[str, ...] = (
     r"hemorrhag\w*|bled (?:out|heavily)|internal bleeding",
     r"(?:wrong|incorrect) (?:medication|drug|dose|dosage|tooth|side|leg|eye|knee|hip|site)",
     r"allergic reaction", r"botch(?:ed)?", r"butcher(?:ed)?", r"disfigur\w*", r"deformed",
-    r"miscarri\w*", r"(?:missed|undiagnosed|misdiagnosed|overlooked) (?:\w+ )?(?:cancer|tumou?r"
+    r"miscarri\w*", r"(?:missed|undiagnosed|misdiagnosed|overlooked) (?:\w+ ){0,2}(?:cancer|tumou?r"
     r"|fracture|stroke|appendicitis|infection|heart attack|blood clot|ectopic)",
     r"(?:cancer|tumou?r|mass|growth)\b.{0,60}\b(?:missed|spread|growing|grew|larger|stage (?:3|4|iii|iv)|too late)",
     r"(?:lost|lose) (?:my|her|his) (?:vision|sight|eye|leg|arm|baby|hearing|teeth|tooth)",
@@ -372,7 +377,16 @@ VADER_ADDITIONS: dict[str, float] = {
 VADER_NEUTRAL: tuple[str, ...] = (
     "cancer", "tumor", "pain", "sick", "ill", "disease", "negative", "positive", "cure",
     "well", "like", "okay", "ok", "patient", "patience", "free", "pretty", "please",
-    "emergency", "injury", "depression", "depressed", "anxiety", "fracture",
+    "emergency", "injury", "depression", "depressed", "anxiety", "fracture", "rash", "painful",
+    "nervous", "worried", "scared", "anxious", "fear", "stress", "stressed", "seriously", "serious",
+    "flu", "sore", "ache", "aches",
+)
+# Praise idioms that VADER reads as negations ("couldn't be happier", "can't say enough").
+PRAISE_IDIOMS = (
+    r"\b(?:could|can|would)(?:n[o'’]?t|['’]t| not|not)"
+    r" (?:\w+ ){0,2}(?:better|happier|more (?:pleased|happy|grateful|satisfied|thankful|highly)"
+    r"|enough|(?:ask|hope|wish) for (?:a |an )?(?:better|more))\b|\bno better\b"
+    r"|\bnever (?:felt|feel) (?:rushed|hurried|dismissed|ignored)\b"
 )
 # Sentence openers that make a sentence outweigh the one before it ("... But he never listens").
 CONTRAST_OPENERS = r"^\W*(?:but|however|unfortunately|sadly|that said|although|though|yet)\b"

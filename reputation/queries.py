@@ -56,8 +56,10 @@ def find_practice(session: Session, key: str) -> Practice:
     return practice
 
 
-def _statement(session: Session, f: ReviewFilter, version: str) -> Select[Any]:
-    stmt: Select[Any] = (
+def _statement(
+    session: Session, f: ReviewFilter, version: str
+) -> Select[Review, Physician, Classification]:
+    stmt = (
         select(Review, Physician, Classification)
         .outerjoin(Physician, Review.physician_id == Physician.id)
         .outerjoin(

@@ -27,10 +27,19 @@ __all__ = [
 # VADER's conventional label thresholds on the compound score.
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
+# How sentence scores combine into a document score (chosen on the Healthgrades and rmd15
+# parts of the corpus, never on the RateMDs part the sentiment target is measured on).
+NEGATIVE_WEIGHT = 1.0  # a complaint sentence counts like a praising one
+NEUTRAL_WEIGHT = 0.3  # narrative sentences dilute the verdict only a little
+LAST_WEIGHT = 1.3  # the closing sentence usually carries the verdict
+CONTRAST_WEIGHT = 1.5  # "But ..." outweighs the sentence before it (which gets 1 / this)
+COMPLAINT_PENALTY = 0.1  # per complaint category found by the classifier
+RATING_SHARE = 0.7  # share of the star rating in the compound when there is one
 
 _CLINICAL = re.compile(lexicon.CLINICAL_RESULT, re.IGNORECASE)
 _NEUTRAL = re.compile(lexicon.NEUTRAL_PHRASES, re.IGNORECASE)
 _CONTRAST = re.compile(lexicon.CONTRAST_OPENERS, re.IGNORECASE)
+_PRAISE = re.compile(lexicon.PRAISE_IDIOMS, re.IGNORECASE)
 _BOUNDARY = re.compile(r"(?:[.!?]+|…)[\"'’”)\]]*(?=\s|$)|\n+|\s[-–—]{1,2}\s")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:dr|mr|mrs|ms|st|vs|etc|jr|sr|prof|approx|appt|e\.g|i\.e)|\b[a-z])\.$", re.IGNORECASE
@@ -78,6 +87,7 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
 def neutralise(text: str) -> str:
     """Hide test results and service names that look like opinions ("came back negative")."""
     text = _CLINICAL.sub(" result ", text)
+    text = _PRAISE.sub(" excellent ", text)
     return _NEUTRAL.sub(" service ", text)
 
 
@@ -92,15 +102,15 @@ def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> f
     weights = [1.0] * len(compounds)
     for i, sentence in enumerate(sentences):
         if i and _CONTRAST.search(sentence):
-            weights[i] *= 1.5
-            weights[i - 1] *= 0.5
+            weights[i] *= CONTRAST_WEIGHT
+            weights[i - 1] /= CONTRAST_WEIGHT
     if weights:
-        weights[-1] *= 1.3  # the closing sentence usually carries the verdict
+        weights[-1] *= LAST_WEIGHT
     for weight, score in zip(weights, compounds, strict=True):
         if score < 0:
-            weight *= 1.6  # complaints outweigh the pleasantries around them
+            weight *= NEGATIVE_WEIGHT
         elif score == 0:
-            weight *= 0.3
+            weight *= NEUTRAL_WEIGHT
         total += weight * score
         weight_sum += weight
     return total / weight_sum if weight_sum else 0.0
@@ -113,10 +123,10 @@ def rating_compound(rating: float) -> float:
 
 def overall_compound(text_score: float, complaints: int, rating: float | None) -> float:
     """Final compound: text score pulled down by complaints found; the rating leads when given."""
-    text_score = max(-1.0, min(1.0, text_score - 0.25 * min(complaints, 3)))
+    text_score = max(-1.0, min(1.0, text_score - COMPLAINT_PENALTY * min(complaints, 3)))
     if rating is None:
         return round(text_score, 4)
-    return round(0.7 * rating_compound(rating) + 0.3 * text_score, 4)
+    return round(RATING_SHARE * rating_compound(rating) + (1 - RATING_SHARE) * text_score, 4)
 
 
 def label_for(compound: float) -> str:

@@ -1,0 +1,68 @@
+"""Sentiment on text alone (rating hidden): negative-class F1, our classifier next to plain VADER.
+
+Usage: .venv/bin/python bench/sentiment_eval.py [--prefix rmd:] [--limit N] [--corpus PATH]
+Reviews rated <= 2 are the negative class, >= 4 the positive one; the rest are left out.
+Target (issue 4): negative-class F1 >= 0.80 on RateMDs (VADER as it ships: about 0.60).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from reputation.classify import classify
+from reputation.evaluation import Scores, scores
+from reputation.sentiment import NEGATIVE_AT
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/reviews.jsonl.gz"
+
+
+def load(corpus: Path, prefix: str, limit: int | None) -> list[tuple[str, bool]]:
+    """(text, is_negative) of the reviews whose id starts with prefix and rating is <=2 or >=4."""
+    rows: list[tuple[str, bool]] = []
+    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            rating = row.get("rating")
+            if not str(row["id"]).startswith(prefix) or rating is None or 2 < rating < 4:
+                continue
+            rows.append((row["text"], rating <= 2))
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows
+
+
+def line(name: str, s: Scores, seconds: float) -> str:
+    """One result row."""
+    return (
+        f"{name:26s} negative F1 {s.f1:.3f}  (P {s.precision:.3f}, R {s.recall:.3f})"
+        f"  {seconds:6.1f}s"
+    )
+
+
+def main() -> None:
+    """Print negative-class F1 of plain VADER and of classify(text, None)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefix", default="rmd:")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    rows = load(args.corpus, args.prefix, args.limit)
+    negatives = sum(1 for _, negative in rows if negative)
+    print(f"{len(rows)} reviews with id {args.prefix}*: {negatives} rated <= 2, rest >= 4")
+    vader = SentimentIntensityAnalyzer()
+    start = time.perf_counter()
+    plain = scores((neg, vader.polarity_scores(t)["compound"] <= NEGATIVE_AT) for t, neg in rows)
+    print(line("VADER as shipped", plain, time.perf_counter() - start))
+    start = time.perf_counter()
+    ours = scores((neg, classify(t, None).sentiment.label == "negative") for t, neg in rows)
+    print(line("classify(text, None)", ours, time.perf_counter() - start))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""The complaint classifier on hand-written reviews, and the `repmon classify` command."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from repmon.commands.classify import classify_cmd
+from reputation.classify import CLASSIFIER_VERSION, Classification, classify
+
+
+def names(result: Classification) -> set[str]:
+    return {c.name for c in result.categories}
+
+
+def assert_spans(text: str, result: Classification) -> None:
+    for category in result.categories:
+        assert category.evidence, category.name
+        for evidence in category.evidence:
+            assert text[evidence.start : evidence.end] == evidence.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The nurse was rude to my mother.", {"service"}),
+        ("The doctor was rude to my mother.", {"bedside_manner"}),
+        ("Rude receptionist, and the billing office sent me to collections.", {"service"}),
+        ("She was condescending and never let me finish a sentence.", {"bedside_manner"}),
+        ("He spent maybe five minutes with me and stared at his laptop.", {"bedside_manner"}),
+        ("I waited two hours past my appointment time.", {"service"}),
+        ("Nobody ever returned my calls about the referral.", {"service"}),
+        ("He misdiagnosed my torn ligament as a sprain.", {"clinical_skill"}),
+        ("A second doctor found the infection she had missed.", {"clinical_skill"}),
+        ("The staff seemed clueless about my prescription.", {"service"}),
+        ("He is incompetent and should not be practicing.", {"clinical_skill"}),
+        ("Not caring at all, and not very knowledgeable either.", {"bedside_manner", "clinical_skill"}),
+    ],
+)
+def test_categories_follow_the_codebook(text: str, expected: set[str]) -> None:
+    result = classify(text, 1.0)
+    assert names(result) == expected
+    assert_spans(text, result)
+
+
+def test_staff_rudeness_is_service_doctor_rudeness_is_bedside() -> None:
+    text = "The receptionist was rude. Then the doctor came in and he was even ruder, honestly rude."
+    result = classify(text, 1.0)
+    assert names(result) == {"service", "bedside_manner"}
+    service = next(c for c in result.categories if c.name == "service")
+    assert service.evidence[0].text == "The receptionist was rude."
+
+
+def test_pronoun_follows_the_person_just_named() -> None:
+    text = "I spoke with the office manager. She was rude and hung up on me."
+    assert names(classify(text, 1.0)) == {"service"}
+    later = "The nurse was lovely. The visit started on time. Later she was rude and cold."
+    assert names(classify(later, 1.0)) == {"bedside_manner"}
+
+
+def test_multi_label_with_evidence_per_category() -> None:
+    text = (
+        "Dr. Gray is arrogant and dismissive. The front desk lost my paperwork twice "
+        "and I was billed for a visit I never had. Worst of all he missed my fracture for months."
+    )
+    result = classify(text, 1.0)
+    assert names(result) == {"bedside_manner", "service", "clinical_skill"}
+    assert_spans(text, result)
+    by_name = {c.name: c for c in result.categories}
+    assert "arrogant" in by_name["bedside_manner"].evidence[0].text
+    assert "fracture" in by_name["clinical_skill"].evidence[0].text
+    assert all(0.0 < c.confidence <= 1.0 for c in result.categories)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She never rushed me and always took the time to listen.",
+        "Not rude at all, despite what other reviews say. Very kind doctor.",
+        "I never had to wait more than ten minutes. Wonderful practice.",
+        "The biopsy came back negative and she called me the same day. Thank you!",
+    ],
+)
+def test_negated_complaints_are_not_complaints(text: str) -> None:
+    result = classify(text, 5.0)
+    assert result.categories == ()
+    assert result.unspecified is False
+    assert result.sentiment.label == "positive"
+
+
+def test_negated_complaints_without_rating() -> None:
+    result = classify("He did not rush me and explained everything. Excellent doctor.", None)
+    assert result.categories == ()
+    assert result.sentiment.label == "positive"
+
+
+def test_mostly_positive_review_with_one_complaint_gets_that_category() -> None:
+    text = "Great doctor and very thorough. But the wait is always two hours."
+    result = classify(text, 4.0)
+    assert names(result) == {"service"}
+    assert result.unspecified is False
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [("Terrible. Avoid.", 1.0), ("Worst doctor ever. Stay away!", None), ("Meh.", 2.0)],
+)
+def test_negative_without_reason_is_unspecified(text: str, rating: float | None) -> None:
+    result = classify(text, rating)
+    assert result.categories == ()
+    assert result.unspecified is True
+    assert result.sentiment.label == "negative"
+
+
+def test_positive_review_is_not_unspecified() -> None:
+    result = classify("Wonderful doctor, highly recommend her.", 5.0)
+    assert result.categories == () and result.unspecified is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The surgeon perforated my bowel and I ended up in the ICU for a week.",
+        "They gave my father the wrong medication and he had a stroke.",
+        "She missed my breast cancer for two years even though I kept asking.",
+        "After the botched procedure I needed a second surgery to repair the damage.",
+    ],
+)
+def test_harm_flag(text: str) -> None:
+    result = classify(text, 1.0)
+    assert "harm" in result.flags
+    assert "clinical_skill" in names(result)
+
+
+def test_no_harm_for_a_rude_remark_or_a_cured_illness() -> None:
+    assert "harm" not in classify("The doctor was rude and the wait was long.", 1.0).flags
+    text = "He caught my infection early and I recovered completely. Brilliant surgeon."
+    assert "harm" not in classify(text, 5.0).flags
+
+
+def test_legal_flag() -> None:
+    text = "I have hired a lawyer and reported him to the medical board for malpractice."
+    assert "legal" in classify(text, 1.0).flags
+    assert "legal" not in classify("He was late and rude.", 1.0).flags
+
+
+def test_phi_flag() -> None:
+    text = "My name is Janet Plover, DOB 04/12/1961, and they told the waiting room my HIV status."
+    assert "phi" in classify(text, 1.0).flags
+    assert "phi" not in classify("They told the waiting room my diagnosis.", 1.0).flags
+
+
+def test_curly_apostrophes_and_capitals() -> None:
+    result = classify("HE DIDN’T LISTEN TO A WORD I SAID.", 1.0)
+    assert names(result) == {"bedside_manner"}
+
+
+def test_output_contract() -> None:
+    result = classify("The receptionist was rude.", 2.0)
+    data = result.to_dict()
+    assert set(data) == {"sentiment", "categories", "flags", "classifier_version"}
+    assert set(data["sentiment"]) == {"compound", "label"}
+    assert set(data["categories"][0]) == {"name", "confidence", "evidence"}
+    assert set(data["categories"][0]["evidence"][0]) == {"text", "start", "end"}
+    assert data["classifier_version"] == CLASSIFIER_VERSION
+    json.dumps(data)
+
+
+def test_result_is_frozen_and_pure() -> None:
+    text = "The doctor rushed me and the office overcharged me."
+    first, second = classify(text, 1.5), classify(text, 1.5)
+    assert first == second
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.unspecified = True  # type: ignore[misc]
+
+
+def test_empty_text() -> None:
+    result = classify("", None)
+    assert result.categories == () and result.sentiment.label == "neutral"
+    assert result.unspecified is False
+
+
+def test_command_reads_and_writes_jsonl() -> None:
+    lines = [
+        {"id": "a", "text": "The receptionist was rude and I waited two hours.", "rating": 1},
+        {"id": "b", "text": "Lovely doctor."},
+    ]
+    source = "".join(json.dumps(line) + "\n" for line in lines)
+    result = CliRunner().invoke(classify_cmd, [], input=source)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert rows[0]["categories"][0]["name"] == "service"
+    assert rows[1]["sentiment"]["label"] == "positive"
+
+
+def test_command_files(tmp_path: pytest.TempPathFactory) -> None:
+    source = tmp_path / "in.jsonl"  # type: ignore[operator]
+    target = tmp_path / "out.jsonl"  # type: ignore[operator]
+    source.write_text('{"id": 7, "text": "He misdiagnosed me."}\n\n', encoding="utf-8")
+    result = CliRunner().invoke(classify_cmd, ["--input", str(source), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text(encoding="utf-8"))["id"] == "7"
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"id": "x"}', '"text"'),
+        ('{"text": "hi"}', '"id"'),
+        ('{"id": "x", "text": "hi", "rating": 9}', '"rating"'),
+        ("[1, 2]", "JSON object"),
+    ],
+)
+def test_command_names_the_bad_line(line: str, problem: str) -> None:
+    source = '{"id": "ok", "text": "fine"}\n' + line + "\n"
+    result = CliRunner().invoke(classify_cmd, [], input=source)
+    assert result.exit_code == 1
+    assert "line 2" in result.output and problem in result.output
+    assert '"id": "ok"' not in result.output  # nothing is half-written

@@ -1,0 +1,114 @@
+"""Medical-aware sentiment: clinical results are not opinions, missing opinion words count."""
+
+from __future__ import annotations
+
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from reputation.classify import classify
+from reputation.sentiment import (
+    analyzer,
+    document_compound,
+    label_for,
+    neutralise,
+    overall_compound,
+    rating_compound,
+    sentence_compound,
+    split_sentences,
+)
+
+PLAIN = SentimentIntensityAnalyzer()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The biopsy came back negative.",
+        "My strep test was negative, so we went home.",
+        "She tested positive for the flu.",
+        "The pregnancy test came back positive on Monday.",
+        "He is HIV-positive and sees the clinic monthly.",
+    ],
+)
+def test_clinical_results_are_not_opinions(sentence: str) -> None:
+    assert abs(sentence_compound(sentence)) < 0.05
+    assert "negative" not in neutralise(sentence).lower().split()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "He rushed me through the appointment.",
+        "The surgeon was dismissive.",
+        "I was misdiagnosed for a year.",
+        "We waited in the lobby for the whole afternoon.",
+        "The practice has botched billing.",
+        "She was condescending and uncaring.",
+    ],
+)
+def test_missing_opinion_words_count(sentence: str) -> None:
+    assert sentence_compound(sentence) < -0.05
+    assert PLAIN.polarity_scores(sentence)["compound"] > sentence_compound(sentence)
+
+
+def test_analyzer_is_created_once() -> None:
+    assert analyzer() is analyzer()
+
+
+def test_praise_idioms_are_positive() -> None:
+    assert sentence_compound("I could not be happier with my new knee.") > 0.05
+    assert sentence_compound("I can't say enough good things about her.") > 0.05
+    assert sentence_compound("I never felt rushed.") > 0.05
+
+
+def test_but_clause_carries_the_verdict() -> None:
+    text = "The front office is friendly. But the doctor was dismissive and rushed me out."
+    result = classify(text, None)
+    assert result.sentiment.label == "negative"
+
+
+def test_contrast_sentence_outweighs_the_one_before() -> None:
+    sentences = ["He was nice enough.", "However, he never listened."]
+    scores = [0.5, -0.5]
+    assert document_compound(sentences, scores) < 0
+    assert document_compound(["He was nice enough.", "He never listened."], scores) > -0.2
+
+
+def test_split_sentences_keeps_titles_and_offsets() -> None:
+    text = "Dr. Lee was late.  Mr. Park waited!\nNo apology"
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == ["Dr. Lee was late.", "Mr. Park waited!", "No apology"]
+
+
+def test_split_sentences_of_blank_text() -> None:
+    assert split_sentences("   ") == []
+
+
+def test_rating_decides_when_given() -> None:
+    assert classify("He was pleasant.", 1.0).sentiment.label == "negative"
+    assert classify("It was a long wait.", 5.0).sentiment.label == "positive"
+    assert classify("", 3.0).sentiment.label == "neutral"
+
+
+def test_text_decides_without_rating() -> None:
+    assert classify("Kind, careful and thorough. Highly recommend.", None).sentiment.label == (
+        "positive"
+    )
+    assert classify("Rude and dismissive. Avoid.", None).sentiment.label == "negative"
+
+
+def test_rating_compound_scale() -> None:
+    assert rating_compound(0.0) == -1.0
+    assert rating_compound(3.0) == 0.0
+    assert rating_compound(5.0) == 1.0
+
+
+def test_overall_compound_stays_in_range() -> None:
+    assert -1.0 <= overall_compound(-0.9, 3, None) <= 1.0
+    assert overall_compound(0.5, 0, 5.0) > overall_compound(0.5, 0, None) - 1
+
+
+def test_labels() -> None:
+    assert label_for(0.3) == "positive"
+    assert label_for(-0.3) == "negative"
+    assert label_for(0.0) == "neutral"
