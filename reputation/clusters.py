@@ -194,23 +194,23 @@ class EventIndex:
         """Index events once; evaluations at any `now` then cost O(entities log events)."""
         cats = {c: 1 << i for i, c in enumerate(categories)}
         rows_in = events if isinstance(events, Sequence) else list(events)
+        # Column by column: flat lists of numbers allocate nothing the garbage collector tracks.
         rid = [e.review_id for e in rows_in]
         phys = [e.physician_id for e in rows_in]
         prac = [-1 if e.practice_id is None else e.practice_id for e in rows_in]
         times = [_days(e.published_at) for e in rows_in]
         neg = [e.negative for e in rows_in]
         masks: dict[frozenset[str], int] = {}
-        for e in rows_in:
-            if e.negative and e.categories not in masks:
-                masks[e.categories] = sum(cats.get(c, 0) for c in e.categories)
+        for cset in {e.categories for e in rows_in if e.negative}:
+            masks[cset] = sum(cats.get(c, 0) for c in cset)
         mask = [masks[e.categories] if e.negative else 0 for e in rows_in]
         codes: dict[str, int] = {}
         who = [
             codes.setdefault(e.reviewer_key, len(codes)) if e.reviewer_key else -1 - i
             for i, e in enumerate(rows_in)
         ]
-        latest = sorted(range(len(rid)), key=times.__getitem__)
-        practice_of = {phys[i]: prac[i] for i in latest if prac[i] >= 0}
+        by_time = np.argsort(np.asarray(times), kind="stable").tolist()
+        practice_of = {phys[i]: prac[i] for i in by_time if prac[i] >= 0}
         p_arr = np.asarray(phys, dtype=np.int64)
         q_arr = np.asarray(prac, dtype=np.int64)
         pids, p_ent = np.unique(p_arr, return_inverse=True)
