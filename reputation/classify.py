@@ -181,7 +181,7 @@ def _required(pattern: str) -> tuple[str, ...] | None:
     return None
 
 
-_NEGATED_PREFIX = lexicon.NEGATOR + r"(?P<gap>(?:\W+\w+){0,2}?)\W+"
+_NEGATED_PREFIX = lexicon.NEGATOR + r"(?P<gap>(?:\W+\w+){0,3}?)\W+"
 _FIXED = {name: _CueSet(parts) for name, parts in lexicon.FIXED_CUES.items()}
 _CONDUCT = _CueSet(lexicon.CONDUCT_CUES)
 _COMPETENCE = _CueSet(lexicon.COMPETENCE_CUES)

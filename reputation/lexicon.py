@@ -86,7 +86,16 @@ CONDUCT_CUES: tuple[str, ...] = (
     r"|badly|poorly|horribly|terribly|with contempt|rudely)",
     r"(?:cares?|caring|interested) (?:more )?(?:about|in) (?:the |making )?money",
     r"money[- ](?:hungry|grubbing|driven|oriented)", r"all about (?:the )?(?:money|business)",
-    r"in it for the money", r"burn(?:ed|t)[- ]?out", r"lack of (?:help|compassion|care)", r"meanest", r"cocky", r"pompous", r"egotistical",
+    r"in it for the money", r"burn(?:ed|t)[- ]?out", r"lack of (?:help|compassion|care)",
+    r"(?:poorly|badly|horribly|terribly|rudely|disrespectfully) treated", r"condescendingly",
+    r"(?:was|were|am|are|being|get|got|felt) treated (?:like|as if|badly|poorly|horribly|terribly|rudely)",
+    r"ignor(?:ed|es|ing) (?:me|us|my|our|you|patients|her|him|what)",
+    r"(?:speaks?|talks?|talked|spoke|treats?|treated) (?:to )?(?:you|me|us|patients) (?:as if|like)"
+    r" (?:you|i|we|they)(?: are| were| was|'re|'m)? (?:a |an )?(?:\w+ )?(?:child|kid|idiot|moron|liar"
+    r"|drug (?:seeker|addict)|addict|criminal|stupid|dumb)",
+    r"impatiente", r"froide?", r"arrogante", r"m[ée]prisante?", r"impolie?",
+    r"pas (?:tr[èe]s |du tout )?(?:professionnel(?:le)?|gentil(?:le)?|polie?|empathique|aimable)",
+    r"aucune (?:empathie|compassion)", r"meanest", r"cocky", r"pompous", r"egotistical",
     r"narcissis\w*", r"full of (?:him|her)self", r"lack of (?:sensitivity|concern|interest|tact)",
     r"(?:very|so|too) (?:short|quick) with (?:me|us)", r"annoy(?:ed|ance)", r"irritated",
     r"(?:could|couldn't) care less", r"only (?:cares?|interested) (?:about|in) (?:money|the money)",
@@ -95,7 +104,9 @@ CONDUCT_CUES: tuple[str, ...] = (
 # Competence words: clinical_skill for the physician, service for staff ("the staff is clueless").
 COMPETENCE_CUES: tuple[str, ...] = (
     r"incompeten(?:t|ce|tly)", r"inept", r"clueless", r"uneducated", r"untrained",
-    r"unqualified", r"(?:no|lack of|limited|zero) (?:medical )?knowledge",
+    r"unqualified", r"(?:no|lack of|limited|zero|low|poor|little) (?:levels? of )?(?:medical )?knowledge",
+    r"incomp[ée]tente?", r"out-?dated", r"behind the times", r"old[- ]fashioned",
+    r"(?:doesn't|does not|didn't|did not|don't) (?:really |even |seem to )?understand (?:my|the|pain|what|how)",
     r"(?:didn't|did not|doesn't|does not|don't|do not) (?:seem to |really |even )?know "
     r"(?:what (?:he|she|they)(?: was| were| is| are|'s|'re) doing|anything|much|the first thing)",
 )
@@ -104,7 +115,8 @@ COMPETENCE_CUES: tuple[str, ...] = (
 NEGATED_CUES: dict[str, tuple[str, ...]] = {
     "conduct": (
         r"compassionate", r"caring", r"empathetic", r"kind(?! of)", r"friendly", r"personable",
-        r"respect(?:ful|s|ed)?", r"professional", r"polite", r"sensitiv(?:e|ity)", r"courteous", r"pleasant", r"warm",
+        r"respect(?:ful|s|ed)?", r"professional", r"polite", r"sensitiv(?:e|ity)",
+        r"pa(?:y|id|ying) (?:any )?attention", r"courteous", r"pleasant", r"warm",
         r"helpful", r"nice", r"sympathetic", r"understanding", r"accommodating",
         r"(?:seem to |really |even )?care(?:d|s)?(?! for)", r"apologi[sz]e",
     ),
@@ -120,7 +132,7 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
     ),
     "clinical_skill": (
         r"thorough", r"know how to", r"knew how to",
-        r"(?:improve|improved|work(?! with| for| at| there| on| out)|worked(?! with| for| at| there| on| out)"
+        r"(?:improve|improved|work(?! with| for| at| there| out)|worked(?! with| for| at| there| out)"
         r"|heal|healed|fix|fixed|cure|cured|resolve|resolved)"
         r"(?! me (?:to|with|make|find|get|schedule|set))",
         r"examine(?:d)?", r"exam(?:ination)?", r"physical exam", r"diagnose(?:d)?",
@@ -152,7 +164,10 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:very|too|so) (?:quick|fast)(?! to)", r"(?:didn't|did not|never|doesn't|does not)"
         r" (?:\w+ )?ask (?:me )?(?:any |many |a single )?questions", r"pressur(?:e|ed|ing) (?:me|you|us)",
         r"(?:too|very|so) rough", r"no time for (?:me|us|patients|questions)",
-        r"f[ae]l+s? asleep", r"(?:spoke|talked|says|said) (?:very )?little", r"left (?:the room )?quickly",
+        r"f[ae]l+s? asleep", r"(?:\d+|few|ten|fifteen|thirty)[- ]seconds?",
+        r"(?:minimal|little|no) (?:conversation|interaction|eye contact)",
+        r"without (?:even )?(?:asking|consulting|telling|warning|informing) (?:me|us|my|her|him)",
+        r"(?:felt|feel) (?:like |that )?(?:i was |i am |i'm )?(?:a burden|bothering (?:her|him))", r"(?:spoke|talked|says|said) (?:very )?little", r"left (?:the room )?quickly",
         r"(?:stared|staring|looking|typing) (?:at|on|into) (?:the|his|her|a) (?:computer|screen|laptop|chart)",
         r"(?:felt|feel|feeling) (?:like )?(?:a number|stupid|dumb|ignored|dismissed|belittled|unheard|invisible)",
         r"(?:felt|feel) like (?:i was|i'm) (?:bothering|a burden|wasting)", r"dismiss(?:ed|es)(?! (?:me|us|him|her|them) (?:from|as))",
@@ -224,6 +239,15 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"mistakes?", r"err(?:or|ors)", r"(?:pushed|pushing|push) (?:pills|drugs|meds|medication|surgery)",
         r"(?:just|only) (?:wanted to|want to) (?:prescribe|push|sell|do surgery)",
         r"(?:scar|scarring|deformed|disfigured|lopsided|uneven)", r"perforat\w*", r"pierced",
+        r"(?:ruined|destroyed|damaged|mutilated|scarred|burn(?:ed|t)|injured|nicked|disfigured) (?:my|her|his|our)"
+        r" (?!appointment|insurance|bill|billing|records?|schedule|prescription|referral|paperwork|day|week|credit)\w+",
+        r"(?:didn't|did not|doesn't|does not|never) (?:even |really )?work(?:ed)?(?! with| for| at| there| out)",
+        r"(?:still )?(?:don't|do not|didn't|did not|never) (?:have|get|got|give|gave|had) (?:me |us )?(?:any )?(?:real )?answers",
+        r"no (?:real )?answers", r"refuse[ds]? to (?:do|run|order|perform|give) (?:the |a |any |an |me )?(?:\w+ )?"
+        r"(?:tests?|scans?|mri|x-?rays?|biopsy|labs?|blood ?work|procedure|referral|medication)",
+        r"(?:quick|brief|cursory|superficial|rushed|\d+[- ]seconds?) (?:\w+ )?(?:exam|examination|look)",
+        r"(?:was |were )?(?:not|never) (?:been )?confirmed", r"prove[dn]? (?:\w+ )?wrong",
+        r"missed (?:(?:the|my|a|an|his|her|very|important|\w+) ){0,3}(?:tests?|diagnosis|signs?|symptoms?|follow-up)",
         r"punctured", r"overdos\w*", r"(?:left|forgot) (?:a |an |the )?(?:sponge|instrument|clamp|\w+) inside",
         r"(?:didn't|did not|nothing|never) help(?:ed)? (?:with )?(?:my|the|her|his) (?:pain|condition|problem"
         r"|symptoms|issues?|back|knee|neck|headaches?|migraines?)",
@@ -387,6 +411,32 @@ PRAISE_IDIOMS = (
     r" (?:\w+ ){0,2}(?:better|happier|more (?:pleased|happy|grateful|satisfied|thankful|highly)"
     r"|enough|(?:ask|hope|wish) for (?:a |an )?(?:better|more))\b|\bno better\b"
     r"|\bnever (?:felt|feel) (?:rushed|hurried|dismissed|ignored)\b"
+)
+# Whole-review verdicts: they move the document score beyond the sentence average.
+VERDICT_POSITIVE = (
+    r"\b(?:highly recommend|(?:would|will|definitely|strongly|totally) recommend|i recommend"
+    r"|recommend (?:him|her|them|dr|this|to)|best (?:doctor|dr|physician|surgeon|dentist|ob|gyn"
+    r"|pediatrician|specialist|care)|(?:thank you|thanks) (?:dr|so much|for)|so (?:grateful|thankful"
+    r"|lucky|blessed)|lucky to have|saved my (?:life|leg|\w+'s life)|can'?t say enough"
+    r"|(?:love|loved|adore) (?:him|her|dr|this doctor|my doctor)|(?:wonderful|amazing|excellent"
+    r"|fantastic|great|awesome|outstanding|exceptional|caring|compassionate|brilliant) (?:doctor|dr"
+    r"|physician|surgeon|dentist|man|woman|person|care|staff))\b"
+)
+VERDICT_NEGATIVE = (
+    r"\b(?:(?:would|will|do|could|can)(?: not|n'?t) recommend|not recommend|stay (?:far )?away"
+    r"|avoid|never (?:go|going|went|be going) back|never again|worst|beware|run (?:away|far)"
+    r"|find (?:another|a new|a different) (?:doctor|dr|physician)|waste of (?:time|money)"
+    r"|(?:do not|don't|dont) (?:go|see|waste)|(?:zero|0|no|one|1) stars?|if i could give"
+    r"|would not (?:go|return)|will not (?:go|return|be back)|won'?t be (?:back|returning)"
+    r"|(?:horrible|terrible|awful|worst|bad|rude|incompetent|uncaring|arrogant) (?:doctor|dr"
+    r"|physician|surgeon|dentist|man|woman|person|experience|care|staff))\b"
+)
+# Sentences about someone else's failings ("my previous doctor missed it") say little about
+# the one reviewed; they count less in the document score.
+OTHER_PROVIDER = (
+    r"\b(?:other|another|previous|prior|former|old|last|first|many|several|\w+ other)"
+    r" (?:doctors?|drs?|physicians?|specialists?|surgeons?|dentists?|gps?|psychiatrists?"
+    r"|\w+ologists?)\b|\bbefore (?:him|her|dr|seeing)\b"
 )
 # Sentence openers that make a sentence outweigh the one before it ("... But he never listens").
 CONTRAST_OPENERS = r"^\W*(?:but|however|unfortunately|sadly|that said|although|though|yet)\b"

@@ -35,11 +35,16 @@ LAST_WEIGHT = 1.3  # the closing sentence usually carries the verdict
 CONTRAST_WEIGHT = 1.5  # "But ..." outweighs the sentence before it (which gets 1 / this)
 COMPLAINT_PENALTY = 0.1  # per complaint category found by the classifier
 RATING_SHARE = 0.7  # share of the star rating in the compound when there is one
+VERDICT_SHIFT = 0.3  # how far a whole-review verdict ("highly recommend", "avoid") moves it
+OTHER_PROVIDER_WEIGHT = 0.3  # a sentence about another provider's failings
 
 _CLINICAL = re.compile(lexicon.CLINICAL_RESULT, re.IGNORECASE)
 _NEUTRAL = re.compile(lexicon.NEUTRAL_PHRASES, re.IGNORECASE)
 _CONTRAST = re.compile(lexicon.CONTRAST_OPENERS, re.IGNORECASE)
 _PRAISE = re.compile(lexicon.PRAISE_IDIOMS, re.IGNORECASE)
+_VERDICT_POSITIVE = re.compile(lexicon.VERDICT_POSITIVE, re.IGNORECASE)
+_VERDICT_NEGATIVE = re.compile(lexicon.VERDICT_NEGATIVE, re.IGNORECASE)
+_OTHER_PROVIDER = re.compile(lexicon.OTHER_PROVIDER, re.IGNORECASE)
 _BOUNDARY = re.compile(r"(?:[.!?]+|…)[\"'’”)\]]*(?=\s|$)|\n+|\s[-–—]{1,2}\s")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:dr|mr|mrs|ms|st|vs|etc|jr|sr|prof|approx|appt|e\.g|i\.e)|\b[a-z])\.$", re.IGNORECASE
@@ -101,6 +106,8 @@ def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> f
     total = weight_sum = 0.0
     weights = [1.0] * len(compounds)
     for i, sentence in enumerate(sentences):
+        if _OTHER_PROVIDER.search(sentence):
+            weights[i] *= OTHER_PROVIDER_WEIGHT
         if i and _CONTRAST.search(sentence):
             weights[i] *= CONTRAST_WEIGHT
             weights[i - 1] /= CONTRAST_WEIGHT
@@ -113,7 +120,12 @@ def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> f
             weight *= NEUTRAL_WEIGHT
         total += weight * score
         weight_sum += weight
-    return total / weight_sum if weight_sum else 0.0
+    average = total / weight_sum if weight_sum else 0.0
+    text = " ".join(sentences).replace("\u2019", "'")
+    shift = VERDICT_SHIFT * (
+        bool(_VERDICT_POSITIVE.search(text)) - bool(_VERDICT_NEGATIVE.search(text))
+    )
+    return max(-1.0, min(1.0, average + shift))
 
 
 def rating_compound(rating: float) -> float:
