@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.reclassify", "reclassify"),
     ("repmon.commands.alerts", "alerts"),
     ("repmon.commands.recipients", "recipients"),
+    ("repmon.commands.outbox", "outbox"),
     ("repmon.commands.daemon", "run"),
     ("repmon.commands.daemon", "status"),
 )

@@ -83,9 +83,14 @@ def ingest_file(
         if len(report.problems) < KEEP_PROBLEMS:
             report.problems.append(f"line {line}: {reason}")
 
+    attach: Attachments | None = None
+
     def flush() -> None:
+        nonlocal attach
         with db.transaction() as session:
-            attach = Attachments(session)
+            if attach is None:
+                attach = Attachments(session)
+            attach.bind(session)
             kept = []
             for line, review in batch_lines:
                 if attach.resolve(review) == (None, None):

@@ -87,6 +87,12 @@ def _parse_text(text: str, now: datetime) -> datetime:
             return now - relativedelta(years=n)
         return now - n * _UNITS[unit]
     try:
+        parsed = datetime.fromisoformat(text)  # the common case, and fast
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
         parsed = dateparser.parse(text)
     except (ValueError, OverflowError, TypeError):
         raise ValueError(f"unrecognised date {text[:60]!r}") from None

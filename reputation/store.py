@@ -62,45 +62,46 @@ class Tally:
 
 
 class Attachments:
-    """Finds the physician and profile a review belongs to, by NPI or profile URL (cached)."""
+    """Finds the physician and profile a review belongs to, by profile URL or NPI.
+
+    The roster is loaded once, in two queries, on first use: imports and crawls then attach
+    reviews without a query per review.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._npi: dict[str, int | None] = {}
-        self._url: dict[tuple[str, str], tuple[int, int] | None] = {}
+        self._loaded = False
+        self._npi: dict[str, int] = {}
+        self._profile_of: dict[tuple[int, str], int] = {}
+        self._url: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def bind(self, session: Session) -> None:
+        """Use another session (the next batch's transaction); the loaded roster is kept."""
+        self._session = session
+
+    def _load(self) -> None:
+        self._npi = {
+            npi: pid for npi, pid in self._session.execute(select(Physician.npi, Physician.id))
+        }
+        for physician_id, profile_id, source, url in self._session.execute(
+            select(Profile.physician_id, Profile.id, Profile.source, Profile.url)
+        ):
+            self._profile_of[(physician_id, source)] = profile_id
+            self._url[(source, normalise_url(url))] = (physician_id, profile_id)
+        self._loaded = True
 
     def resolve(self, review: ReviewIn) -> tuple[int | None, int | None]:
         """(physician_id, profile_id) for a review; (None, None) when it matches nobody."""
+        if not self._loaded:
+            self._load()
         if review.profile_url:
-            key = (review.source, normalise_url(review.profile_url))
-            if key not in self._url:
-                self._url[key] = self._profile(*key)
-            found = self._url[key]
+            found = self._url.get((review.source, normalise_url(review.profile_url)))
             if found:
                 return found
-        if review.npi:
-            if review.npi not in self._npi:
-                self._npi[review.npi] = self._session.scalar(
-                    select(Physician.id).where(Physician.npi == review.npi)
-                )
-            physician_id = self._npi[review.npi]
-            if physician_id is not None:
-                profile_id = self._session.scalar(
-                    select(Profile.id).where(
-                        Profile.physician_id == physician_id, Profile.source == review.source
-                    )
-                )
-                return physician_id, profile_id
-        return None, None
-
-    def _profile(self, source: str, url: str) -> tuple[int, int] | None:
-        rows = self._session.execute(
-            select(Profile.physician_id, Profile.id, Profile.url).where(Profile.source == source)
-        )
-        for physician_id, profile_id, profile_url in rows:
-            if normalise_url(profile_url) == url:
-                return physician_id, profile_id
-        return None
+        physician_id = self._npi.get(review.npi) if review.npi else None
+        if physician_id is None:
+            return None, None
+        return physician_id, self._profile_of.get((physician_id, review.source))
 
 
 def _new_row(

@@ -1,0 +1,92 @@
+"""Ingest benchmark: reviews/s and peak memory for `repmon ingest` into SQLite and PostgreSQL.
+
+    python bench/ingest.py [--reviews 50000] [--postgres URL]
+
+PostgreSQL is measured when --postgres or REPMON_TEST_POSTGRES_URL is given (scripts/postgres.sh
+starts one on 127.0.0.1). Baseline in the same run: plain json.loads of the same file, i.e.
+the cost of reading the input at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from reputation.db import Database  # noqa: E402
+from reputation.ingest import ingest_file  # noqa: E402
+from reputation.roster import apply_roster, parse_roster  # noqa: E402
+from tests.factories import review_records, roster_csv, write_jsonl  # noqa: E402
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(url: str, path: Path, n: int, physicians: int) -> None:
+    db = Database(url)
+    db.ensure_schema()
+    with db.transaction() as s:
+        apply_roster(s, parse_roster(roster_csv(physicians)))
+    for attempt in ("first", "again"):
+        t0 = time.perf_counter()
+        report = ingest_file(db, path, NOW)
+        dt = time.perf_counter() - t0
+        t = report.tally
+        print(f"  {attempt:6} {n / dt:9.0f} reviews/s  ({dt:6.1f} s; new {t.new}, "
+              f"unchanged {t.unchanged}, rejected {t.rejected}; peak RSS {peak_mb():.0f} MB)")
+    db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reviews", type=int, default=50_000)
+    parser.add_argument("--physicians", type=int, default=2_000)
+    parser.add_argument("--postgres", default=os.environ.get("REPMON_TEST_POSTGRES_URL", ""))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_jsonl(Path(tmp) / "reviews.jsonl",
+                           review_records(args.reviews, args.physicians))
+        t0 = time.perf_counter()
+        with path.open() as handle:
+            for line in handle:
+                json.loads(line)
+        base = args.reviews / (time.perf_counter() - t0)
+        print(f"machine: {os.cpu_count()} cores; {args.reviews} reviews, "
+              f"{args.physicians} physicians")
+        print(f"baseline json.loads: {base:.0f} lines/s")
+        print("SQLite:")
+        measure(f"sqlite:///{tmp}/bench.db", path, args.reviews, args.physicians)
+        if args.postgres:
+            schema = "bench_" + uuid.uuid4().hex[:8]
+            admin = create_engine(args.postgres)
+            with admin.begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            sep = "&" if "?" in args.postgres else "?"
+            print("PostgreSQL:")
+            try:
+                measure(f"{args.postgres}{sep}options=-csearch_path%3D{schema}", path,
+                        args.reviews, args.physicians)
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        else:
+            print("PostgreSQL: skipped (no --postgres URL and no REPMON_TEST_POSTGRES_URL)")
+
+
+if __name__ == "__main__":
+    main()
