@@ -497,5 +497,6 @@ def step(
         elif now - old.last_seen_at >= policy.hold_down(old.kind):
             st = replace(old, state="resolved", resolved_at=now)
             states[fp] = st
-            emit("resolved", st, None, policy.send_resolved)
+            notice = policy.send_resolved and old.kind not in policy.immediate_kinds
+            emit("resolved", st, None, notice)
     return StepResult(states, moves)

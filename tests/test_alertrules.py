@@ -109,6 +109,8 @@ def test_immediate_kinds_fire_at_once_and_others_wait_for_persistence() -> None:
     assert [t.event for t in second.transitions] == []
     third = step(second.states, [harm, cluster()], NOW + 2 * DAY, policy)
     assert [(t.event, t.notify) for t in third.transitions] == [("fired", True)]
+    aged = step(third.states, [cluster()], NOW + 4 * DAY, policy)
+    assert [(t.event, t.notify) for t in aged.transitions] == [("resolved", False)]
 
 
 def test_pending_that_disappears_is_dropped_without_notice() -> None:
