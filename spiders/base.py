@@ -15,7 +15,7 @@ from scrapy.utils.misc import load_object
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
 from spiders.parsers import ParseResult, detect_challenge
 
-__all__ = ["BaseSpider", "Target", "page_status"]
+__all__ = ["BaseSpider", "Target", "page_status", "targets_from_file"]
 
 Item = ReviewItem | MentionItem | PageItem
 
@@ -29,6 +29,23 @@ class Target:
     name: str = ""
     aliases: tuple[str, ...] = ()
     practice: str = ""
+
+
+def targets_from_file(source: str, npi: str | None, settings: Any) -> list[Target]:
+    """Target provider reading REPMON_TARGETS_FILE: one `URL` or `NPI<TAB>URL` per line."""
+    path = settings.get("REPMON_TARGETS_FILE")
+    if not path:
+        raise UsageError("REPMON_TARGETS_FILE is not set")
+    targets = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.strip().split("\t")
+            if not parts[0] or parts[0].startswith("#"):
+                continue
+            target = Target(url=parts[-1], npi=parts[0] if len(parts) > 1 else "")
+            if not npi or target.npi == npi:
+                targets.append(target)
+    return targets
 
 
 def page_status(result: ParseResult, page: int) -> PageStatus:

@@ -29,8 +29,9 @@ def retry_delay(
         if when is not None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
-            return min(max((when - now).total_seconds(), 0.0), cap)
-    return min(base * 2**attempt, cap)
+            seconds: float = (when - now).total_seconds()
+            return min(max(seconds, 0.0), cap)
+    return min(base * float(2**attempt), cap)
 
 
 class RetryAfterMiddleware:
@@ -60,6 +61,6 @@ class RetryAfterMiddleware:
         header = raw.decode("latin-1") if raw else None
         delay = retry_delay(header, attempt, datetime.now(UTC), self.base, self.cap)
         if self.stats is not None:
-            self.stats.inc_value("repmon/retry_wait_seconds", delay)
+            self.stats.inc_value("repmon/retry_wait_ms", round(delay * 1000))
         await asyncio.sleep(delay)
         return response

@@ -8,6 +8,7 @@ from spiders.items import ReviewItem
 from spiders.parsers.result import (
     ParseResult,
     as_body,
+    as_dict,
     as_float,
     as_int,
     as_text,
@@ -30,9 +31,9 @@ def _new(data: dict[str, Any], place_url: str, result: ParseResult) -> None:
         if not isinstance(r, dict) or not as_text(r.get("name")):
             result.problems.append("a review without a resource name was skipped")
             continue
-        text = r.get("text") if isinstance(r.get("text"), dict) else {}
-        original = r.get("originalText") if isinstance(r.get("originalText"), dict) else {}
-        author = r.get("authorAttribution") if isinstance(r.get("authorAttribution"), dict) else {}
+        text = as_dict(r.get("text"))
+        original = as_dict(r.get("originalText"))
+        author = as_dict(r.get("authorAttribution"))
         relative = as_text(r.get("relativePublishTimeDescription"))
         result.reviews.append(
             ReviewItem(

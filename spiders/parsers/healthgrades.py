@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_body, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_dict, as_float, as_int, as_text, to_iso
 
 __all__ = ["comments_url", "extract_pes", "parse_healthgrades", "parse_healthgrades_comments"]
 
@@ -54,7 +54,7 @@ def _review(c: dict[str, Any], profile_url: str, name: str) -> ReviewItem | None
     external = as_text(c.get("commentId"))
     if not external:
         return None
-    response = c.get("providerResponse") if isinstance(c.get("providerResponse"), dict) else {}
+    response = as_dict(c.get("providerResponse"))
     response_text = as_body(response.get("commentText"))
     submitted = c.get("submittedDate")
     return ReviewItem(
@@ -100,8 +100,8 @@ def parse_healthgrades(page: str, profile_url: str) -> ParseResult:
     result.physician_name = as_text(model.get("providerName")) or as_text(model.get("displayName"))
     result.specialty = as_text(model.get("specialty"))
     result.provider_id = as_text(model.get("providerCode"))
-    comments = model.get("comments") if isinstance(model.get("comments"), dict) else {}
-    overall = model.get("overall") if isinstance(model.get("overall"), dict) else {}
+    comments = as_dict(model.get("comments"))
+    overall = as_dict(model.get("overall"))
     total = as_int(comments.get("totalCommentCount"))
     result.aggregate_count = total if total is not None else as_int(overall.get("reviewCount"))
     if comments.get("suppressed") or model.get("commentsSuppressed"):

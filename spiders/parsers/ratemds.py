@@ -9,7 +9,7 @@ from typing import Any
 from parsel import Selector
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_body, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_dict, as_float, as_int, as_text, to_iso
 from spiders.parsers.schemaorg import microdata_aggregate, microdata_reviews
 
 __all__ = ["SUBRATINGS", "extract_props", "parse_ratemds", "parse_ratemds_json"]
@@ -95,7 +95,7 @@ def _doctor(doc: Any, result: ParseResult) -> None:
     for entry in doc.get("doctor_locations") or []:
         loc = entry.get("location") if isinstance(entry, dict) else None
         if isinstance(loc, dict):
-            city = loc.get("city") if isinstance(loc.get("city"), dict) else {}
+            city = as_dict(loc.get("city"))
             parts = [
                 as_text(loc.get("name")),
                 as_text(loc.get("address")),

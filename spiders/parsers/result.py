@@ -11,7 +11,16 @@ from typing import Any
 
 from spiders.items import MentionItem, ReviewItem
 
-__all__ = ["ParseResult", "as_body", "as_float", "as_int", "as_text", "stable_id", "to_iso"]
+__all__ = [
+    "ParseResult",
+    "as_body",
+    "as_dict",
+    "as_float",
+    "as_int",
+    "as_text",
+    "stable_id",
+    "to_iso",
+]
 
 
 @dataclass
@@ -93,6 +102,11 @@ def as_body(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     return html.unescape(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """The value when it is a JSON object, else an empty dict."""
+    return value if isinstance(value, dict) else {}
 
 
 def as_float(value: Any) -> float | None:

@@ -15,6 +15,7 @@ from spiders.items import ReviewItem
 from spiders.parsers.result import (
     ParseResult,
     as_body,
+    as_dict,
     as_float,
     as_int,
     as_text,
@@ -142,7 +143,7 @@ def parse_schemaorg(html: str, url: str, source: str = "schemaorg") -> ParseResu
         if kinds & {"Physician", "Hospital", "MedicalClinic", "MedicalOrganization", "Person"}:
             result.physician_name = result.physician_name or _name_of(node)
         if "Review" in kinds:
-            rating = node.get("reviewRating") if isinstance(node.get("reviewRating"), dict) else {}
+            rating = as_dict(node.get("reviewRating"))
             raw.append(
                 {
                     "id": as_text(node.get("@id") or node.get("identifier") or ""),

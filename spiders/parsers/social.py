@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spiders.items import MentionItem
-from spiders.parsers.result import ParseResult, as_body, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_dict, as_text, to_iso
 
 __all__ = ["parse_reddit", "parse_x"]
 
@@ -57,7 +57,7 @@ def parse_x(data: Any, query: str = "") -> ParseResult:
     if "data" not in data and data.get("status") in (401, 403, 429):
         result.problems.append(f"API status {data.get('status')}: {as_text(data.get('title'))}")
     users: dict[str, str] = {}
-    includes = data.get("includes") if isinstance(data.get("includes"), dict) else {}
+    includes = as_dict(data.get("includes"))
     for user in includes.get("users") or []:
         if isinstance(user, dict):
             users[str(user.get("id"))] = as_text(user.get("username"))
@@ -82,7 +82,7 @@ def parse_x(data: Any, query: str = "") -> ParseResult:
                 query=query,
             )
         )
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    meta = as_dict(data.get("meta"))
     token = meta.get("next_token")
     result.next_token = token if isinstance(token, str) and token else None
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_body, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_dict, as_float, as_int, as_text, to_iso
 
 __all__ = ["parse_yelp"]
 
@@ -13,7 +13,7 @@ __all__ = ["parse_yelp"]
 def _fusion(r: dict[str, Any], business_url: str) -> ReviewItem | None:
     if not as_text(r.get("id")):
         return None
-    user = r.get("user") if isinstance(r.get("user"), dict) else {}
+    user = as_dict(r.get("user"))
     created = as_text(r.get("time_created"))
     return ReviewItem(
         source="yelp",
@@ -34,9 +34,9 @@ def _fusion(r: dict[str, Any], business_url: str) -> ReviewItem | None:
 def _feed(r: dict[str, Any], business_url: str) -> ReviewItem | None:
     if not as_text(r.get("encid")):
         return None
-    text = r.get("text") if isinstance(r.get("text"), dict) else {}
-    author = r.get("author") if isinstance(r.get("author"), dict) else {}
-    business = r.get("business") if isinstance(r.get("business"), dict) else {}
+    text = as_dict(r.get("text"))
+    author = as_dict(r.get("author"))
+    business = as_dict(r.get("business"))
     return ReviewItem(
         source="yelp",
         external_id=as_text(r.get("encid")),

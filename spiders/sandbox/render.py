@@ -55,8 +55,10 @@ def relative_time(when: datetime, now: datetime) -> str:
         if days < limit:
             n = days // span
             if n <= 1:
-                return "a day ago" if unit == "day" and days else (
-                    "today" if unit == "day" else f"a {unit} ago"
+                return (
+                    "a day ago"
+                    if unit == "day" and days
+                    else ("today" if unit == "day" else f"a {unit} ago")
                 )
             return f"{n} {unit}s ago"
     years = days // 365
@@ -335,9 +337,7 @@ def yelp_reviews(p: Physician, reviews: Sequence[SandboxReview]) -> dict[str, An
     }
 
 
-def schemaorg_page(
-    p: Physician, reviews: Sequence[SandboxReview], url: str, jsonld: bool
-) -> str:
+def schemaorg_page(p: Physician, reviews: Sequence[SandboxReview], url: str, jsonld: bool) -> str:
     """A hospital-site physician page with reviews in JSON-LD or in microdata."""
     esc = html.escape
     scores = [r.rating for r in reviews]

@@ -175,7 +175,7 @@ def _physicians(rng: random.Random) -> list[Physician]:
         if i == HARM_INDEX:
             specialty = "General Surgery"
         middle = chr(ord("A") + rng.randrange(26))
-        aliases = (f"Dr. {lasts[i]}", f"{firsts[i]} {lasts[i]}")
+        aliases: tuple[str, ...] = (f"Dr. {lasts[i]}", f"{firsts[i]} {lasts[i]}")
         if i % 5 == 0:
             aliases += (f"{firsts[i][0]}. {lasts[i]}",)
         out.append(
@@ -435,10 +435,17 @@ def _posts(
             # A namesake: same surname as one of ours, another city and practice.
             p = rng.choice(physicians)
             first = rng.choice([f for f in texts.FIRST_NAMES if f != p.first])
-            text = texts.mention_text(
-                rng, first, p.last, "Harbor Point Clinic", "dermatology",
-                rng.choice(("good", "bad", "ask")),
-            ) + " (over in Port Alden)"
+            text = (
+                texts.mention_text(
+                    rng,
+                    first,
+                    p.last,
+                    "Harbor Point Clinic",
+                    "dermatology",
+                    rng.choice(("good", "bad", "ask")),
+                )
+                + " (over in Port Alden)"
+            )
             target = -1
         else:
             p = rng.choice(physicians)
@@ -449,9 +456,9 @@ def _posts(
         posts.append(
             Post(
                 source=source,
-                source_id=f"{rng.getrandbits(40):x}" if source == "reddit" else str(
-                    1800000000000000000 + rng.getrandbits(56)
-                ),
+                source_id=f"{rng.getrandbits(40):x}"
+                if source == "reddit"
+                else str(1800000000000000000 + rng.getrandbits(56)),
                 physician=target,
                 author=author,
                 title=title,

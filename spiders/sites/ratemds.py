@@ -32,7 +32,9 @@ class RateMDsSpider(BaseSpider):
             yield refused
             return
         profile_url = target.url.split("#")[0]
-        if page > 1 or response.headers.get("Content-Type", b"").startswith(b"application/json"):
+        if page > 1 or (response.headers.get("Content-Type") or b"").startswith(
+            b"application/json"
+        ):
             result = parse_ratemds_json(response.text, profile_url)
         else:
             result = parse_ratemds(response.text, profile_url)
