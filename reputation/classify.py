@@ -191,6 +191,7 @@ _WEAK = {name: _CueSet(parts) for name, parts in lexicon.ASPECT_WEAK.items()}
 _NEGATION_BEFORE = re.compile(lexicon.NEGATION_BEFORE, re.IGNORECASE)
 _NEGATION_EXCEPT = re.compile(lexicon.NEGATION_EXCEPTIONS, re.IGNORECASE)
 _PRAISE_GAP = re.compile(lexicon.PRAISE_GAP, re.IGNORECASE)
+_SCOPE_END = re.compile(lexicon.SCOPE_END, re.IGNORECASE)
 _ACTOR = re.compile(
     "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in lexicon.ACTORS.items()), re.IGNORECASE
 )
@@ -218,6 +219,8 @@ class _Review:
         self.starts = [s for s, _ in self.spans]
         self.scores = [sentence_compound(text[s:e]) for s, e in self.spans]
         self._actors: list[tuple[int, str]] | None = None
+        # a review that names no clinician but a place is about the place (a hospital on Yelp)
+        self.names_physician = False
         self._actor_starts: list[int] = []
         self.hits: dict[str, dict[int, float]] = {name: {} for name in CATEGORIES}
         self.positive = False
@@ -251,9 +254,11 @@ class _Review:
 
     def actor_at(self, start: int, end: int) -> str:
         """Who a conduct cue at [start, end) is about: "physician" or "staff"."""
+        actors = self.actors
+        if not self.names_physician and not any(kind == "staff" or kind == "place" for _, kind in actors):
+            return "physician"
         sentence = self.sentence_of(start)
         s_start, s_end = self.spans[sentence] if self.spans else (0, len(self.text))
-        actors = self.actors
         i = bisect.bisect_left(self._actor_starts, end)
         if i < len(actors) and actors[i][0] < min(s_end, end + 30):
             if _FOLLOWING_ACTOR.fullmatch(self.text[end : actors[i][0]]):
@@ -267,19 +272,33 @@ class _Review:
             if kind in lexicon.PERSON_ACTORS:
                 return kind
             place = True
-        return "staff" if place else "physician"
+        return "staff" if place or not self.names_physician else "physician"
 
     def _resolve_actors(self) -> list[tuple[int, str]]:
-        """Actor mentions in order; a pronoun takes the side of a person named just before."""
+        """Actor mentions in order; a pronoun takes the side of a person named just before.
+
+        A pronoun of the other gender than the staff member just referred to ("the nurse ...
+        she ... then he came in") is taken to be the physician.
+        """
         mentions: list[tuple[int, str]] = []
         last_person, last_sentence = "physician", -2
+        staff_gender = ""
         for match in _ACTOR.finditer(self.match_text):
             kind = match.lastgroup or "physician"
             sentence = self.sentence_of(match.start())
             if kind == "pronoun":
+                gender = "f" if match.group().lower().startswith(("she", "her")) else "m"
                 kind = last_person if sentence - last_sentence <= 1 else "physician"
+                if kind == "staff":
+                    if staff_gender and staff_gender != gender:
+                        kind = "physician"
+                    else:
+                        staff_gender = gender
+            elif kind == "staff":
+                staff_gender = ""
             if kind in lexicon.PERSON_ACTORS:
                 last_person, last_sentence = kind, sentence
+            self.names_physician = self.names_physician or kind == "physician"
             mentions.append((match.start(), kind))
         return mentions
 
@@ -292,7 +311,11 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
     for name, pattern in _FIXED.items():
         for m in review.find(pattern):
             if not review.negated_before(m.start()):
-                review.add(name, m.start(), "fixed")
+                if name == "bedside_manner" and review.actor_at(m.start(), m.end()) != "physician":
+                    name_here = "service"  # "the nurse never listened" is about staff
+                else:
+                    name_here = name
+                review.add(name_here, m.start(), "fixed")
     for m in review.find(_CONDUCT):
         if not review.negated_before(m.start()):
             who = review.actor_at(m.start(), m.end())
@@ -303,7 +326,8 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
             review.add("clinical_skill" if who == "physician" else "service", m.start(), "conduct")
     for name, pattern in _NEGATED.items():
         for m in review.find(pattern):
-            if _PRAISE_GAP.search(m.group("gap")) or _NEGATION_EXCEPT.search(m.group()):
+            gap = m.group("gap")
+            if _PRAISE_GAP.search(gap) or _SCOPE_END.search(gap) or _NEGATION_EXCEPT.search(m.group()):
                 continue
             category = _ACTOR_CATEGORY.get(name, name)
             if name in _ACTOR_CATEGORY:

@@ -35,6 +35,8 @@ NEGATION_EXCEPTIONS = (
 )
 # Words between a negator and a positive quality that turn it into praise ("couldn't be more kind").
 PRAISE_GAP = r"\b(?:more|better|enough|say|ask|happier|wait|recommend|regret|imagine)\b"
+# ...or that end the negation's scope ("did not rush me and explained everything").
+SCOPE_END = r"\b(?:and|but|then|so|because|although)\b|[,;:.!?]"
 
 # Who is the subject of a conduct cue: the physician, a staff member, or the place (a weak hint
 # used only when no person is named nearby). he/she/his/her take the side of the last person
@@ -50,7 +52,9 @@ ACTORS: dict[str, str] = {
     "staff": (
         r"\b(?:staff|staffs|nurses?|receptionists?|front[- ]desk|secretar(?:y|ies)|assistants?"
         r"|ma|mas|office manager|manager|employees?|schedulers?|clerks?|technicians?|techs?"
-        r"|girls|ladies|lady|administrator|admin|phlebotomist|aides?|they|them|their)\b"
+        r"|girls|ladies|lady|administrator|admin|phlebotomist|aides?|they|them|their|coordinators?"
+        r"|(?:person|woman|man|guy|girl|lady|someone|people) (?:on the phone|at the (?:front )?desk"
+        r"|at the window|who answered|at the counter))\b"
     ),
     "place": (
         r"\b(?:(?<!his )(?<!her )office|front office|billing(?: department| office)?|hospital"
