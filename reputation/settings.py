@@ -41,7 +41,6 @@ SETTINGS: tuple[Setting, ...] = (
         "database.url",
         "",
         "SQLAlchemy URL of the database; empty means SQLite at <data_dir>/repmon.db.",
-        env_aliases=("REPMON_DATABASE_URL",),
     ),
     Setting("timezone", "UTC", "The organisation's timezone, for recipients who set none."),
     # mail

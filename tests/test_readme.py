@@ -49,3 +49,18 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(main, args)
         assert result.exit_code == 0, (command, result.output)
         assert "Usage:" in result.output
+
+
+def test_settings_table_is_current() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    table = subprocess.run(
+        [sys.executable, str(root / "scripts" / "settings_table.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    ).stdout.strip()
+    assert table in README, "README settings table is stale: run scripts/settings_table.py"
