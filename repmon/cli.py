@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.alerts", "alerts"),
     ("repmon.commands.recipients", "recipients"),
     ("repmon.commands.outbox", "outbox"),
+    ("repmon.commands.digest", "digest"),
+    ("repmon.commands.reply", "reply"),
     ("repmon.commands.daemon", "run"),
     ("repmon.commands.daemon", "status"),
 )
