@@ -85,7 +85,9 @@ class Classification:
                 {
                     "name": c.name,
                     "confidence": c.confidence,
-                    "evidence": [{"text": e.text, "start": e.start, "end": e.end} for e in c.evidence],
+                    "evidence": [
+                        {"text": e.text, "start": e.start, "end": e.end} for e in c.evidence
+                    ],
                 }
                 for c in self.categories
             ],
@@ -155,11 +157,12 @@ def _required(pattern: str) -> tuple[str, ...] | None:
         elif char == ")":
             depth -= 1
             optional = i + 1 < len(pattern) and pattern[i + 1] in "?*{"
-            if depth == 0 and not optional and not pattern.startswith("(?<", group_start):
-                if not pattern.startswith(("(?=", "(?!"), group_start):
-                    groups.append(pattern[pattern.index(":", group_start) + 1 : i]
-                                  if pattern.startswith("(?:", group_start)
-                                  else pattern[group_start + 1 : i])
+            lookaround = pattern.startswith(("(?<", "(?=", "(?!"), group_start)
+            if depth == 0 and not optional and not lookaround:
+                if pattern.startswith("(?:", group_start):
+                    groups.append(pattern[group_start + 3 : i])
+                else:
+                    groups.append(pattern[group_start + 1 : i])
         elif depth == 0:
             if char in "?*{":
                 current = current[:-1]
@@ -255,14 +258,14 @@ class _Review:
     def actor_at(self, start: int, end: int) -> str:
         """Who a conduct cue at [start, end) is about: "physician" or "staff"."""
         actors = self.actors
-        if not self.names_physician and not any(kind == "staff" or kind == "place" for _, kind in actors):
+        if not self.names_physician and all(kind == "physician" for _, kind in actors):
             return "physician"
         sentence = self.sentence_of(start)
         s_start, s_end = self.spans[sentence] if self.spans else (0, len(self.text))
         i = bisect.bisect_left(self._actor_starts, end)
-        if i < len(actors) and actors[i][0] < min(s_end, end + 30):
-            if _FOLLOWING_ACTOR.fullmatch(self.text[end : actors[i][0]]):
-                return _person(actors[i][1])  # "rude receptionist", "rude and cold doctor"
+        following = i < len(actors) and actors[i][0] < min(s_end, end + 30)
+        if following and _FOLLOWING_ACTOR.fullmatch(self.text[end : actors[i][0]]):
+            return _person(actors[i][1])  # "rude receptionist", "rude and cold doctor"
         previous_start = self.spans[sentence - 1][0] if sentence > 0 else s_start
         place = False
         for j in range(bisect.bisect_left(self._actor_starts, start) - 1, -1, -1):
@@ -327,7 +330,9 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
     for name, pattern in _NEGATED.items():
         for m in review.find(pattern):
             gap = m.group("gap")
-            if _PRAISE_GAP.search(gap) or _SCOPE_END.search(gap) or _NEGATION_EXCEPT.search(m.group()):
+            if _PRAISE_GAP.search(gap) or _SCOPE_END.search(gap):
+                continue
+            if _NEGATION_EXCEPT.search(m.group()):
                 continue
             category = _ACTOR_CATEGORY.get(name, name)
             if name in _ACTOR_CATEGORY:

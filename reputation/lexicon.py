@@ -14,12 +14,16 @@ by kind:
 * ``ASPECT_STRONG``/``ASPECT_WEAK``: neutral topic words ("the front desk", "his bedside manner")
   that count only where the sentence's sentiment says it is a complaint.
 
-``HARM_SEVERE``/``HARM_OUTCOME``/``LEGAL``/``PHI`` are the flag cues. ``VADER_ADDITIONS`` adds opinion words that VADER
-lacks; ``VADER_NEUTRAL`` zeroes words that in medical text name a condition, not an opinion;
-``CLINICAL_RESULT`` finds test-result phrases ("came back negative") to hide from VADER.
+``HARM_SEVERE``/``HARM_OUTCOME``/``LEGAL``/``PHI`` are the flag cues. ``VADER_ADDITIONS`` adds
+opinion words that VADER lacks; ``VADER_NEUTRAL`` zeroes words that in medical text name a
+condition, not an opinion; ``CLINICAL_RESULT`` finds test-result phrases ("came back negative")
+to hide from VADER.
 """
 
 from __future__ import annotations
+
+# Cue lists are packed several to a line, to read as word lists.
+# fmt: off
 
 # Negators that flip a cue; "n't" covers didn't/wasn't/doesn't and their apostrophe-less forms.
 NEGATOR = (
@@ -72,12 +76,13 @@ CONDUCT_CUES: tuple[str, ...] = (
     r"uncaring", r"insensitive", r"disrespect(?:ful|ed)?", r"belittl(?:ed|ing|es)",
     r"patroniz(?:ing|ed)", r"nasty", r"(?<!i )mean(?:-spirited)?(?= to| and|\.|,|!)", r"hostile",
     r"yell(?:ed|ing|s)?(?: at)?", r"scream(?:ed|ing)? at", r"snapp(?:ed|y)(?: at)?",
-    r"(?:bad|terrible|horrible|poor|nasty|awful|rotten|snotty|negative) attitude", r"(?<!a )(?<!the )cold(?! (?:room|office|exam|and flu|symptoms|sore|hands))",
-    r"smug", r"abrasive", r"abrupt", r"curt", r"short with (?:me|us)", r"snotty", r"snobb(?:y|ish)",
-    r"unfriendly", r"impolite", r"unpleasant", r"unkind", r"callous", r"heartless",
-    r"indifferent", r"judgm?ental", r"demeaning", r"degrading", r"humiliat(?:ed|ing)",
-    r"insult(?:ed|ing)", r"sarcastic", r"talk(?:ed|s)? down to", r"laughed at",
-    r"rolled (?:his|her|their) eyes", r"made (?:me|us|my \w+) feel (?:stupid|dumb|like an? \w+)",
+    r"(?:bad|terrible|horrible|poor|nasty|awful|rotten|snotty|negative) attitude",
+    r"(?<!a )(?<!the )cold(?! (?:room|office|exam|and flu|symptoms|sore|hands))", r"smug",
+    r"abrasive", r"abrupt", r"curt", r"short with (?:me|us)", r"snotty", r"snobb(?:y|ish)",
+    r"unfriendly", r"impolite", r"unpleasant", r"unkind", r"callous", r"heartless", r"indifferent",
+    r"judgm?ental", r"demeaning", r"degrading", r"humiliat(?:ed|ing)", r"insult(?:ed|ing)",
+    r"sarcastic", r"talk(?:ed|s)? down to", r"laughed at", r"rolled (?:his|her|their) eyes",
+    r"made (?:me|us|my \w+) feel (?:stupid|dumb|like an? \w+)",
     r"treated (?:me|us|my \w+) like (?:a|an|dirt|garbage|crap|trash|a number|\w+ idiot)",
     r"unhelpful", r"ignored (?:me|us|my)", r"lack of (?:compassion|empathy|respect|caring)",
     r"(?:no|zero) (?:compassion|empathy|respect|manners|people skills|personality)",
@@ -86,17 +91,18 @@ CONDUCT_CUES: tuple[str, ...] = (
     r"argumentative", r"defensive", r"lectur(?:ed|ing)", r"scolded", r"accus(?:ed|ing) me",
     r"talk(?:ed|s|ing)? over (?:me|us)", r"hung up on (?:me|us)", r"hang(?:s)? up on (?:me|us)",
     r"bl[oe]w(?:s|n)? (?:me|us|you|my \w+) off", r"judg(?:es|ed|ing) (?:me|us|you)",
-    r"treat(?:s|ed)? (?:me|us|you|her|him|them|patients|people|my \w+) (?:very )?(?:like|as if|bad"
-    r"|badly|poorly|horribly|terribly|with contempt|rudely)",
+    r"treat(?:s|ed)? (?:me|us|you|her|him|them|patients|people|my \w+) (?:very )?(?:like|as if"
+    r"|bad|badly|poorly|horribly|terribly|with contempt|rudely)",
     r"(?:cares?|caring|interested) (?:more )?(?:about|in) (?:the |making )?money",
     r"money[- ](?:hungry|grubbing|driven|oriented)", r"all about (?:the )?(?:money|business)",
     r"in it for the money", r"burn(?:ed|t)[- ]?out", r"lack of (?:help|compassion|care)",
     r"(?:poorly|badly|horribly|terribly|rudely|disrespectfully) treated", r"condescendingly",
-    r"(?:was|were|am|are|being|get|got|felt) treated (?:like|as if|badly|poorly|horribly|terribly|rudely)",
+    r"(?:was|were|am|are|being|get|got|felt) treated (?:like|as if|badly|poorly|horribly"
+    r"|terribly|rudely)",
     r"ignor(?:ed|es|ing) (?:me|us|my|our|you|patients|her|him|what)",
-    r"(?:speaks?|talks?|talked|spoke|treats?|treated) (?:to )?(?:you|me|us|patients) (?:as if|like)"
-    r" (?:you|i|we|they)(?: are| were| was|'re|'m)? (?:a |an )?(?:\w+ )?(?:child|kid|idiot|moron|liar"
-    r"|drug (?:seeker|addict)|addict|criminal|stupid|dumb)",
+    r"(?:speaks?|talks?|talked|spoke|treats?|treated) (?:to )?(?:you|me|us|patients) (?:as if"
+    r"|like) (?:you|i|we|they)(?: are| were| was|'re|'m)? (?:a |an )?(?:\w+ )?(?:child|kid|idiot"
+    r"|moron|liar|drug (?:seeker|addict)|addict|criminal|stupid|dumb)",
     r"impatiente", r"froide?", r"arrogante", r"m[ée]prisante?", r"impolie?",
     r"pas (?:tr[èe]s |du tout )?(?:professionnel(?:le)?|gentil(?:le)?|polie?|empathique|aimable)",
     r"aucune (?:empathie|compassion)", r"meanest", r"cocky", r"pompous", r"egotistical",
@@ -107,12 +113,14 @@ CONDUCT_CUES: tuple[str, ...] = (
 
 # Competence words: clinical_skill for the physician, service for staff ("the staff is clueless").
 COMPETENCE_CUES: tuple[str, ...] = (
-    r"incompeten(?:t|ce|tly)", r"inept", r"clueless", r"uneducated", r"untrained",
-    r"unqualified", r"(?:no|lack of|limited|zero|low|poor|little) (?:levels? of )?(?:medical )?knowledge",
+    r"incompeten(?:t|ce|tly)", r"inept", r"clueless", r"uneducated", r"untrained", r"unqualified",
+    r"(?:no|lack of|limited|zero|low|poor|little) (?:levels? of )?(?:medical )?knowledge",
     r"incomp[ée]tente?", r"out-?dated", r"behind the times", r"old[- ]fashioned",
-    r"(?:doesn't|does not|didn't|did not|don't) (?:really |even |seem to )?understand (?:my|the|pain|what|how)",
-    r"(?:didn't|did not|doesn't|does not|don't|do not) (?:seem to |really |even )?know "
-    r"(?:what (?:he|she|they)(?: was| were| is| are|'s|'re) doing|anything|much|the first thing)",
+    r"(?:doesn't|does not|didn't|did not|don't) (?:really |even |seem to )?understand (?:my|the"
+    r"|pain|what|how)",
+    r"(?:didn't|did not|doesn't|does not|don't|do not) (?:seem to |really "
+    r"|even )?know (?:what (?:he|she|they)(?: was| were| is| are|'s|'re) doing|anything|much"
+    r"|the first thing)",
 )
 
 # Positive qualities that are complaints when negated ("was not caring", "didn't listen").
@@ -120,27 +128,33 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
     "conduct": (
         r"compassionate", r"caring", r"empathetic", r"kind(?! of)", r"friendly", r"personable",
         r"respect(?:ful|s|ed)?", r"professional", r"polite", r"sensitiv(?:e|ity)",
-        r"pa(?:y|id|ying) (?:any )?attention", r"courteous", r"pleasant", r"warm",
-        r"helpful", r"nice", r"sympathetic", r"understanding", r"accommodating",
+        r"pa(?:y|id|ying) (?:any )?attention", r"courteous", r"pleasant", r"warm", r"helpful",
+        r"nice", r"sympathetic", r"understanding", r"accommodating",
         r"(?:seem to |really |even )?care(?:d|s)?(?! for)", r"apologi[sz]e",
     ),
-    "competence": (r"knowledgeable", r"competent", r"qualified", r"skilled"),
+    "competence": (
+        r"knowledgeable", r"competent", r"qualified", r"skilled",
+    ),
     "bedside_manner": (
-        r"listen\w*", r"hear (?:me|what)", r"explain\w*", r"(?:very |so )?good at (?:explaining|listening|communicating|answering)", r"answer(?:ed)? (?:my|any|our|the)",
-        r"(?:look|looked) (?:at )?me in the eye", r"make eye contact", r"eye contact",
-        r"take (?:me|my concerns?|it|us) seriously", r"took (?:me|my concerns?|it|us) seriously",
-        r"spend (?:much |any )?time", r"spent (?:much |any |more than \w+ )?(?:time|minutes?)",
-        r"let (?:me|you|us) (?:speak|talk|finish|ask|explain)", r"ask (?:me )?(?:any |many )?questions",
-        r"take (?:the )?time", r"took (?:the )?time", r"entertain", r"give (?:me )?(?:a chance|any information)",
-        r"bedside manner", r"communicat(?:e|ed|ion)", r"acknowledge", r"interested",
+        r"listen\w*", r"hear (?:me|what)", r"explain\w*",
+        r"(?:very |so )?good at (?:explaining|listening|communicating|answering)",
+        r"answer(?:ed)? (?:my|any|our|the)", r"(?:look|looked) (?:at )?me in the eye",
+        r"make eye contact", r"eye contact", r"take (?:me|my concerns?|it|us) seriously",
+        r"took (?:me|my concerns?|it|us) seriously", r"spend (?:much |any )?time",
+        r"spent (?:much |any |more than \w+ )?(?:time|minutes?)",
+        r"let (?:me|you|us) (?:speak|talk|finish|ask|explain)",
+        r"ask (?:me )?(?:any |many )?questions", r"take (?:the )?time", r"took (?:the )?time",
+        r"entertain", r"give (?:me )?(?:a chance|any information)", r"bedside manner",
+        r"communicat(?:e|ed|ion)", r"acknowledge", r"interested",
     ),
     "clinical_skill": (
         r"thorough", r"know how to", r"knew how to",
-        r"(?:improve|improved|work(?! with| for| at| there| out)|worked(?! with| for| at| there| out)"
-        r"|heal|healed|fix|fixed|cure|cured|resolve|resolved)"
-        r"(?! me (?:to|with|make|find|get|schedule|set))",
+        r"(?:improve|improved|work(?! with| for| at| there| out)|worked(?! with| for| at| there"
+        r"| out)|heal|healed|fix|fixed|cure|cured|resolve|resolved)(?! me (?:to|with|make|find"
+        r"|get|schedule|set))",
         r"examine(?:d)?", r"exam(?:ination)?", r"physical exam", r"diagnose(?:d)?",
-        r"(?:order|run|do|perform)(?:ed)? (?:any |a |the |an? )?(?:tests?|labs?|blood ?work|mri|x-?ray|scan)",
+        r"(?:order|run|do|perform)(?:ed)? (?:any |a |the |an? )?(?:tests?|labs?|blood ?work|mri"
+        r"|x-?ray|scan)",
         r"(?:check|test)(?:ed)? (?:me |for )", r"touch(?:ed)? me", r"get better", r"any better",
         r"relief", r"treat(?:ed)? (?:my|the)",
     ),
@@ -148,136 +162,199 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:return|returned) (?:my |our |any |a )?(?:calls?|phone calls?|messages?)",
         r"call(?:ed)? (?:me |us )?back", r"(?:get|got) back to (?:me|us)", r"on time",
         r"answer(?:ed)? (?:the|their) phones?", r"pick(?:ed)? up the phone", r"follow(?:ed)? up",
-        r"(?:send|sent|fax|faxed)(?: over| in)? (?:my |the |our )?(?:records|prescription|referral|results)",
-        r"organi[sz]ed", r"responsive", r"accept(?:ed)? (?:my )?insurance", r"call(?:ed)? (?:me|us)",
+        r"(?:send|sent|fax|faxed)(?: over| in)? (?:my |the |our )?(?:records|prescription"
+        r"|referral|results)",
+        r"organi[sz]ed", r"responsive", r"accept(?:ed)? (?:my )?insurance",
+        r"call(?:ed)? (?:me|us)",
     ),
 }
 
 # Complaint phrases that name their own category.
 FIXED_CUES: dict[str, tuple[str, ...]] = {
     "bedside_manner": (
-        r"bedside manners?(?: (?:is|was) (?:poor|bad|terrible|horrible|lacking|awful|non-?existent))",
+        r"bedside manners?(?: (?:is|was) (?:poor|bad|terrible|horrible|lacking|awful"
+        r"|non-?existent))",
         r"(?:poor|bad|terrible|horrible|awful|lousy|worst|questionable|zero) bedside manners?",
-        r"rush(?:ed|ing|es)?(?!(?: \w+){0,2} to\b)", r"hurried", r"in and out", r"(?:didn't|did not|never) listen",
-        r"(?:would|wouldn't|did not|didn't|won't|doesn't|does not) (?:even )?let me (?:speak|talk|finish|explain)",
+        r"rush(?:ed|ing|es)?(?!(?: \w+){0,2} to\b)", r"hurried", r"in and out",
+        r"(?:didn't|did not|never) listen",
+        r"(?:would|wouldn't|did not|didn't|won't|doesn't|does not) (?:even )?let me (?:speak"
+        r"|talk|finish|explain)",
         r"cut me off", r"interrupt(?:ed|s|ing)?", r"all in (?:\w+ ){0,2}head",
-        r"(?:spent|spends|spend|gave|gives|give|took|was there for|saw (?:me|us) for|talked for)"
-        r"(?: me| us| her| him)? (?:only |maybe |barely |about |less than |at most |all of )?"
-        r"(?:\d+|a|one|two|three|four|five|ten)[- ](?:minutes?|mins?)",
+        r"(?:spent|spends|spend|gave|gives|give|took|was there for|saw (?:me|us) for"
+        r"|talked for)(?: me| us| her| him)? (?:only |maybe |barely |about |less than |at most "
+        r"|all of )?(?:\d+|a|one|two|three|four|five|ten)[- ](?:minutes?|mins?)",
         r"(?:wants?|wanted|in a hurry|rushing|couldn't wait|can't wait) to (?:leave|get out)",
-        r"(?:very|too|so) (?:quick|fast)(?! to)", r"(?:didn't|did not|never|doesn't|does not)"
-        r" (?:\w+ )?ask (?:me )?(?:any |many |a single )?questions", r"pressur(?:e|ed|ing) (?:me|you|us)",
-        r"(?:too|very|so) rough", r"no time for (?:me|us|patients|questions)",
-        r"f[ae]l+s? asleep", r"(?:\d+|few|ten|fifteen|thirty)[- ]seconds?",
+        r"(?:very|too|so) (?:quick|fast)(?! to)",
+        r"(?:didn't|did not|never|doesn't|does not) (?:\w+ )?ask (?:me )?(?:any |many "
+        r"|a single )?questions",
+        r"pressur(?:e|ed|ing) (?:me|you|us)", r"(?:too|very|so) rough",
+        r"no time for (?:me|us|patients|questions)", r"f[ae]l+s? asleep",
+        r"(?:\d+|few|ten|fifteen|thirty)[- ]seconds?",
         r"(?:minimal|little|no) (?:conversation|interaction|eye contact)",
         r"without (?:even )?(?:asking|consulting|telling|warning|informing) (?:me|us|my|her|him)",
-        r"(?:felt|feel) (?:like |that )?(?:i was |i am |i'm )?(?:a burden|bothering (?:her|him))", r"(?:spoke|talked|says|said) (?:very )?little", r"left (?:the room )?quickly",
-        r"(?:stared|staring|looking|typing) (?:at|on|into) (?:the|his|her|a) (?:computer|screen|laptop|chart)",
-        r"(?:felt|feel|feeling) (?:like )?(?:a number|stupid|dumb|ignored|dismissed|belittled|unheard|invisible)",
-        r"(?:felt|feel) like (?:i was|i'm) (?:bothering|a burden|wasting)", r"dismiss(?:ed|es)(?! (?:me|us|him|her|them) (?:from|as))",
+        r"(?:felt|feel) (?:like |that )?(?:i was |i am |i'm )?(?:a burden|bothering (?:her|him))",
+        r"(?:spoke|talked|says|said) (?:very )?little", r"left (?:the room )?quickly",
+        r"(?:stared|staring|looking|typing) (?:at|on|into) (?:the|his|her|a) (?:computer|screen"
+        r"|laptop|chart)",
+        r"(?:felt|feel|feeling) (?:like )?(?:a number|stupid|dumb|ignored|dismissed|belittled"
+        r"|unheard|invisible)",
+        r"(?:felt|feel) like (?:i was|i'm) (?:bothering|a burden|wasting)",
+        r"dismiss(?:ed|es)(?! (?:me|us|him|her|them) (?:from|as))",
         r"(?:no|without any|little) (?:explanation|communication)", r"poor communicat(?:ion|or)",
         r"(?:refused|unwilling|reluctant) to (?:answer|explain|discuss|talk)",
-        r"(?:wouldn't|would not|refused to) (?:answer|explain)",
-        r"know-it-all", r"god complex", r"in a (?:rush|hurry)",
-        r"(?:couldn't|could not|can't) wait to get (?:me|us) out",
+        r"(?:wouldn't|would not|refused to) (?:answer|explain)", r"know-it-all", r"god complex",
+        r"in a (?:rush|hurry)", r"(?:couldn't|could not|can't) wait to get (?:me|us) out",
         r"(?:attitude|personality|demeanou?r|manner) (?:is|was|stinks|sucks)",
         r"(?:lacks|lacking|lacked) (?:any )?(?:empathy|compassion|bedside)",
         r"(?:made|make|makes) (?:me|us) wait",
     ),
     "service": (
-        r"wait(?:ed|ing)? (?:for |over |almost |nearly |about |more than |at least )*"
-        r"(?:\d+|an|one|two|three|four|several|many|a couple(?: of)?|\d+ ?(?:-|to) ?\d+) ?(?:\+ )?"
-        r"(?:hours?|hrs?|minutes?|mins?|weeks?|months?|days?)",
-        r"(?:long|longer|excessive|ridiculous|horrible|terrible|forever|hours?[- ]long) (?:wait|waits|waiting)",
-        r"wait(?:ing)? (?:times?|room) (?:is|was|are|were) (?:long|ridiculous|terrible|horrible|awful|crazy)",
+        r"wait(?:ed|ing)? (?:for |over |almost |nearly |about |more than |at least )*(?:\d+|an"
+        r"|one|two|three|four|several|many|a couple(?: of)?|\d+ ?(?:-"
+        r"|to) ?\d+) ?(?:\+ )?(?:hours?|hrs?|minutes?|mins?|weeks?|months?|days?)",
+        r"(?:long|longer|excessive|ridiculous|horrible|terrible|forever|hours?[- ]long) (?:wait"
+        r"|waits|waiting)",
+        r"wait(?:ing)? (?:times?|room) (?:is|was|are|were) (?:long|ridiculous|terrible|horrible"
+        r"|awful|crazy)",
         r"kept (?:me|us|patients) waiting",
-        r"wait(?:s|ing)?(?: times?)? (?:is|was|are|were|can be|has been|of)(?: always| usually| often| typically"
-        r"| sometimes| regularly| routinely)? (?:over |at least |more than |about |almost |nearly )?"
-        r"(?:\d+|an|one|two|three|four|several|a couple of) ?(?:\+ )?(?:hours?|hrs?)",
-        r"(?:\d+|two|three|four)[- ](?:hours?|hrs?)[- ]waits?", r"waited (?:forever|and waited)", r"wait forever",
-        r"(?:\d+|an|two|three) ?(?:hours?|hrs?|minutes?|mins) (?:late|behind|wait|in the waiting room)",
-        r"(?:runs?|running|ran|always) (?:\w+ )?(?:late|behind)", r"behind schedule", r"overbook(?:ed|s|ing)?",
-        r"double[- ]book(?:ed|s|ing)?", r"on hold", r"voice ?mails?", r"(?:never|didn't|did not|don't|do not|won't|doesn't|does not) (?:ever )?(?:call(?:ed)?|get|got|return(?:ed)?|respond(?:ed)?)(?: me| us)? back",
-        r"(?:no|never got a|never received a|without a) (?:call|response|reply|return call|callback)",
-        r"(?:unanswered|unreturned) (?:calls?|messages?)", r"(?:messages?|calls?) (?:were |was |are |went )?(?:ignored|unanswered|unreturned)",
+        r"wait(?:s|ing)?(?: times?)? (?:is|was|are|were|can be|has been|of)(?: always| usually"
+        r"| often| typically| sometimes| regularly| routinely)? (?:over |at least |more than "
+        r"|about |almost |nearly )?(?:\d+|an|one|two|three|four|several"
+        r"|a couple of) ?(?:\+ )?(?:hours?|hrs?)",
+        r"(?:\d+|two|three|four)[- ](?:hours?|hrs?)[- ]waits?", r"waited (?:forever|and waited)",
+        r"wait forever",
+        r"(?:\d+|an|two|three) ?(?:hours?|hrs?|minutes?|mins) (?:late|behind|wait"
+        r"|in the waiting room)",
+        r"(?:runs?|running|ran|always) (?:\w+ )?(?:late|behind)", r"behind schedule",
+        r"overbook(?:ed|s|ing)?", r"double[- ]book(?:ed|s|ing)?", r"on hold", r"voice ?mails?",
+        r"(?:never|didn't|did not|don't|do not|won't|doesn't|does not) (?:ever )?(?:call(?:ed)?"
+        r"|get|got|return(?:ed)?|respond(?:ed)?)(?: me| us)? back",
+        r"(?:no|never got a|never received a|without a) (?:call|response|reply|return call"
+        r"|callback)",
+        r"(?:unanswered|unreturned) (?:calls?|messages?)",
+        r"(?:messages?|calls?) (?:were |was |are |went )?(?:ignored|unanswered|unreturned)",
         r"(?:phone|phones) (?:is|are|was|were|just)? ?(?:never|not|always busy|rings?)",
         r"(?:cancel(?:l?ed|l?ing|s)|resched(?:uled?|uling)) (?:my|the|our|me|appointments?|it)",
-        r"(?:can't|couldn't|could not|cannot|unable to|impossible to|hard to|difficult to) (?:get|make|book|schedule) (?:an? |in |through)?(?:appointments?|appt|in|through|a hold|anyone)",
-        r"(?:first|next) available (?:appointment|appt)", r"(?:months?|weeks?) (?:out|for an appointment|to get an appointment)",
+        r"(?:can't|couldn't|could not|cannot|unable to|impossible to|hard to"
+        r"|difficult to) (?:get|make|book|schedule) (?:an? |in |through)?(?:appointments?|appt"
+        r"|in|through|a hold|anyone)",
+        r"(?:first|next) available (?:appointment|appt)",
+        r"(?:months?|weeks?) (?:out|for an appointment|to get an appointment)",
         r"(?:dropped|discharged|dismissed|kicked out) (?:me|us|my \w+) (?:from|as a patient)",
-        r"no[- ]show fee", r"cancel(?:l?ed|l?ing|lations?|s)", r"not (?:taking|accepting) (?:new )?patients",
-        r"(?:doesn't|does not|don't|do not|won't|wouldn't|didn't|did not) (?:want|take|accept) (?:\w+ )?insurances?",
-        r"(?:could not|couldn't|can't|cannot|unable to|never able to) (?:reach|contact|get hold of|get a hold of|get through)",
+        r"no[- ]show fee", r"cancel(?:l?ed|l?ing|lations?|s)",
+        r"not (?:taking|accepting) (?:new )?patients",
+        r"(?:doesn't|does not|don't|do not|won't|wouldn't|didn't|did not) (?:want|take"
+        r"|accept) (?:\w+ )?insurances?",
+        r"(?:could not|couldn't|can't|cannot|unable to|never able to) (?:reach|contact"
+        r"|get hold of|get a hold of|get through)",
         r"no one (?:was there|answered|picks? up|calls? back)", r"portal", r"no one knew",
-        r"(?:months?|weeks?)(?: \w+){0,4} (?:before|to get|for) (?:an? |the )?(?:appt|appointment|visit|consult)", r"bill(?:s|ed|ing)?", r"overcharg(?:ed|es|ing)", r"charg(?:ed|es|ing) (?:me|us|my)",
+        r"(?:months?|weeks?)(?: \w+){0,4} (?:before|to get|for) (?:an? |the )?(?:appt"
+        r"|appointment|visit|consult)",
+        r"bill(?:s|ed|ing)?", r"overcharg(?:ed|es|ing)", r"charg(?:ed|es|ing) (?:me|us|my)",
         r"collections?(?: agency)?", r"co-?pays?", r"deductible", r"refund", r"out of pocket",
-        r"insurance(?: company)? (?:denied|refused|didn't|did not|wouldn't)", r"(?:fees?|prices?) (?:are|is|were|was) (?:\w+ )?(?:high|outrageous|ridiculous)",
-        r"(?:records?|referrals?|prior auth(?:ori[sz]ation)?|refills?|paperwork|forms?|results) (?:were |was |are |never |not )?(?:lost|never|not sent|sent to the wrong)",
+        r"insurance(?: company)? (?:denied|refused|didn't|did not|wouldn't)",
+        r"(?:fees?|prices?) (?:are|is|were|was) (?:\w+ )?(?:high|outrageous|ridiculous)",
+        r"(?:records?|referrals?|prior auth(?:ori[sz]ation)?|refills?|paperwork|forms?"
+        r"|results) (?:were |was |are |never |not )?(?:lost|never|not sent|sent to the wrong)",
         r"dirty", r"filthy", r"unsanitary", r"disorgani[sz]ed",
-        r"(?:staff|nurses?|receptionists?|front desk) (?:is|are|was|were) (?:\w+ )?(?:rude|incompetent|useless|horrible|terrible|awful|unprofessional|unhelpful|clueless)",
+        r"(?:staff|nurses?|receptionists?|front desk) (?:is|are|was|were) (?:\w+ )?(?:rude"
+        r"|incompetent|useless|horrible|terrible|awful|unprofessional|unhelpful|clueless)",
         r"mix[- ]?up", r"lost (?:my|our|the) (?:records|paperwork|file|chart|results)",
         r"never (?:got|received|heard) (?:my |the |any )?(?:results|call|response|anything|back)",
-        r"(?:results|referral|prescription|refill) (?:never|wasn't|was not|not) (?:sent|called|given|faxed|received|ready)",
+        r"(?:results|referral|prescription|refill) (?:never|wasn't|was not|not) (?:sent|called"
+        r"|given|faxed|received|ready)",
     ),
     "clinical_skill": (
         r"mis-?diagnos(?:ed|is|es|ing)", r"wrong(?:ly)? diagnos(?:ed|is)", r"misread",
-        r"(?:failed|fail|failing|refused|unable) to (?:diagnose|detect|find|catch|recogni[sz]e|notice|treat|order|test|refer (?:me|us|my)|prescribe|examine)",
-        r"missed (?:the |my |a |an |his |her )?(?:diagnosis|\w+ (?:fracture|break|tumor|cancer|infection))",
-        r"missed (?:it|that|something|the)", r"negligen(?:t|ce)",
-        r"malpractice", r"botch(?:ed|es)?", r"butcher(?:ed)?", r"quack", r"careless",
-        r"(?:wrong|incorrect) (?:medication|medicine|meds|drug|dose|dosage|prescription|treatment|tooth|side|diagnosis)",
-        r"(?:unnecessary|needless|useless) (?:\w+ )?(?:surgery|surgeries|procedures?|tests?|treatments?|x-?rays?|medications?|scans?|visits?)",
+        r"(?:failed|fail|failing|refused|unable) to (?:diagnose|detect|find|catch|recogni[sz]e"
+        r"|notice|treat|order|test|refer (?:me|us|my)|prescribe|examine)",
+        r"missed (?:the |my |a |an |his |her )?(?:diagnosis|\w+ (?:fracture|break|tumor|cancer"
+        r"|infection))",
+        r"missed (?:it|that|something|the)", r"negligen(?:t|ce)", r"malpractice",
+        r"botch(?:ed|es)?", r"butcher(?:ed)?", r"quack", r"careless",
+        r"(?:wrong|incorrect) (?:medication|medicine|meds|drug|dose|dosage|prescription"
+        r"|treatment|tooth|side|diagnosis)",
+        r"(?:unnecessary|needless|useless) (?:\w+ )?(?:surgery|surgeries|procedures?|tests?"
+        r"|treatments?|x-?rays?|medications?|scans?|visits?)",
         r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse", r"(?:got|getting|became) worse",
         r"(?:still|worse) in pain", r"second opinion",
-        r"(?:another|new|different|other|second|next) (?:\w+ )?(?:doctors?|dr|physicians?|specialists?|surgeons?|dentists?"
-        r"|\w+ologists?|\w+iatrists?|ent|gp|er|hospital)\.?(?: \w+){0,4}? (?:found|diagnosed|discovered|confirmed"
-        r"|fixed|corrected|removed|caught|said|told|says|figured)",
-        r"turned out (?:to be|that|i had)", r"(?:no|without|never did an?|didn't do an?) (?:physical )?exam(?:ination)?",
-        r"(?:didn't|did not|never|wouldn't|would not|without) (?:even )?(?:examine|touch|look at|check) (?:me|my|her|him|the)",
+        r"(?:another|new|different|other|second|next) (?:\w+ )?(?:doctors?|dr|physicians?"
+        r"|specialists?|surgeons?|dentists?|\w+ologists?|\w+iatrists?|ent|gp|er"
+        r"|hospital)\.?(?: \w+){0,4}? (?:found|diagnosed|discovered|confirmed|fixed|corrected"
+        r"|removed|caught|said|told|says|figured)",
+        r"turned out (?:to be|that|i had)",
+        r"(?:no|without|never did an?|didn't do an?) (?:physical )?exam(?:ination)?",
+        r"(?:didn't|did not|never|wouldn't|would not|without) (?:even )?(?:examine|touch|look at"
+        r"|check) (?:me|my|her|him|the)",
         r"(?:complications?|infected|infection)", r"(?:nerve|permanent|brain|irreversible) damage",
         r"(?:wrong|bad|poor|terrible|horrible) (?:advice|care|job|results?|outcome|work)",
-        r"(?:refused|wouldn't|would not|won't) (?:to )?(?:prescribe|order|refer (?:me|us|my)|give me|test|treat)",
-        r"(?:over|under)[- ]?(?:prescrib|medicat|treat)\w*", r"(?:ruined|destroyed|damaged|messed up|screwed up) (?:my|her|his|our) (?!appointment|insurance|bill|billing|records?|schedule|prescription|referral|paperwork)",
-        r"(?:surgery|procedure|operation|treatment|adjustment|injection) (?:was|went)? ?(?:wrong|bad|a failure|a disaster|unsuccessful)",
+        r"(?:refused|wouldn't|would not|won't) (?:to )?(?:prescribe|order|refer (?:me|us|my)"
+        r"|give me|test|treat)",
+        r"(?:over|under)[- ]?(?:prescrib|medicat|treat)\w*",
+        r"(?:ruined|destroyed|damaged|messed up|screwed up) (?:my|her|his|our) (?!appointment"
+        r"|insurance|bill|billing|records?|schedule|prescription|referral|paperwork)",
+        r"(?:surgery|procedure|operation|treatment|adjustment|injection) (?:was|went)? ?(?:wrong"
+        r"|bad|a failure|a disaster|unsuccessful)",
         r"(?:ineffective|did nothing|didn't work|did not work|no relief|no improvement)",
-        r"mistakes?", r"err(?:or|ors)", r"(?:pushed|pushing|push) (?:pills|drugs|meds|medication|surgery)",
+        r"mistakes?", r"err(?:or|ors)",
+        r"(?:pushed|pushing|push) (?:pills|drugs|meds|medication|surgery)",
         r"(?:just|only) (?:wanted to|want to) (?:prescribe|push|sell|do surgery)",
         r"(?:scar|scarring|deformed|disfigured|lopsided|uneven)", r"perforat\w*", r"pierced",
-        r"(?:ruined|destroyed|damaged|mutilated|scarred|burn(?:ed|t)|injured|nicked|disfigured) (?:my|her|his|our)"
-        r" (?!appointment|insurance|bill|billing|records?|schedule|prescription|referral|paperwork|day|week|credit)\w+",
-        r"(?:didn't|did not|doesn't|does not|never) (?:even |really )?work(?:ed)?(?! with| for| at| there| out)",
-        r"(?:still )?(?:don't|do not|didn't|did not|never) (?:have|get|got|give|gave|had) (?:me |us )?(?:any )?(?:real )?answers",
-        r"no (?:real )?answers", r"refuse[ds]? to (?:do|run|order|perform|give) (?:the |a |any |an |me )?(?:\w+ )?"
-        r"(?:tests?|scans?|mri|x-?rays?|biopsy|labs?|blood ?work|procedure|referral|medication)",
-        r"(?:quick|brief|cursory|superficial|rushed|\d+[- ]seconds?) (?:\w+ )?(?:exam|examination|look)",
+        r"(?:ruined|destroyed|damaged|mutilated|scarred|burn(?:ed|t)|injured|nicked"
+        r"|disfigured) (?:my|her|his|our) (?!appointment|insurance|bill|billing|records?"
+        r"|schedule|prescription|referral|paperwork|day|week|credit)\w+",
+        r"(?:didn't|did not|doesn't|does not|never) (?:even |really )?work(?:ed)?(?! with| for"
+        r"| at| there| out)",
+        r"(?:still )?(?:don't|do not|didn't|did not|never) (?:have|get|got|give|gave|had) (?:me "
+        r"|us )?(?:any )?(?:real )?answers",
+        r"no (?:real )?answers",
+        r"refuse[ds]? to (?:do|run|order|perform|give) (?:the |a |any |an "
+        r"|me )?(?:\w+ )?(?:tests?|scans?|mri|x-?rays?|biopsy|labs?|blood ?work|procedure"
+        r"|referral|medication)",
+        r"(?:quick|brief|cursory|superficial|rushed|\d+[- ]seconds?) (?:\w+ )?(?:exam"
+        r"|examination|look)",
         r"(?:was |were )?(?:not|never) (?:been )?confirmed", r"prove[dn]? (?:\w+ )?wrong",
-        r"missed (?:(?:the|my|a|an|his|her|very|important|\w+) ){0,3}(?:tests?|diagnosis|signs?|symptoms?|follow-up)",
-        r"punctured", r"overdos\w*", r"(?:left|forgot) (?:a |an |the )?(?:sponge|instrument|clamp|\w+) inside",
-        r"(?:didn't|did not|nothing|never) help(?:ed)? (?:with )?(?:my|the|her|his) (?:pain|condition|problem"
-        r"|symptoms|issues?|back|knee|neck|headaches?|migraines?)",
-        r"pill[- ]?push\w*", r"push(?:es|ed|ing)? (?:the |more )?(?:pills|drugs|meds|opioids|antibiotics)",
-        r"(?:threw|throws|throw|throwing) (?:\w+ )?(?:drugs|pills|meds|medications?|antibiotics) at",
-        r"(?:more|so much|a lot of|worse) pain", r"caused (?:me |her |him )?(?:so much |a lot of |more )?pain",
+        r"missed (?:(?:the|my|a|an|his|her|very|important|\w+) ){0,3}(?:tests?|diagnosis|signs?"
+        r"|symptoms?|follow-up)",
+        r"punctured", r"overdos\w*",
+        r"(?:left|forgot) (?:a |an |the )?(?:sponge|instrument|clamp|\w+) inside",
+        r"(?:didn't|did not|nothing|never) help(?:ed)? (?:with )?(?:my|the|her|his) (?:pain"
+        r"|condition|problem|symptoms|issues?|back|knee|neck|headaches?|migraines?)",
+        r"pill[- ]?push\w*",
+        r"push(?:es|ed|ing)? (?:the |more )?(?:pills|drugs|meds|opioids|antibiotics)",
+        r"(?:threw|throws|throw|throwing) (?:\w+ )?(?:drugs|pills|meds|medications?"
+        r"|antibiotics) at",
+        r"(?:more|so much|a lot of|worse) pain",
+        r"caused (?:me |her |him )?(?:so much |a lot of |more )?pain",
         r"wors[et] than (?:before|when|it was)", r"made (?:my|it|me|things) \w+ wors[et]",
-        r"incorrectly (?:diagnos\w*|treat\w*|prescrib\w*|read)", r"(?:no|without (?:a|any)) (?:diagnosis|remed\w+|solutions?|treatment plan)",
+        r"incorrectly (?:diagnos\w*|treat\w*|prescrib\w*|read)",
+        r"(?:no|without (?:a|any)) (?:diagnosis|remed\w+|solutions?|treatment plan)",
         r"sub-? ?standard", r"(?:no|zero|little) confidence in (?:his|her|their|the)",
         r"how little (?:he|she|they) (?:seems? to )?knows?",
         r"(?:sent|send|sends) (?:me|us|her|him) (?:home|off|away) (?:without|with nothing)",
         r"without (?:doing|offering|giving) (?:me )?(?:anything|any)",
         r"no (?:closer|nearer) to (?:a |an )?(?:solution|diagnosis|answer|cure)", r"misinform\w*",
         r"wrong information", r"(?:not|isn't|wasn't) (?:very |too )?(?:bright|smart)", r"numb\w*",
-        r"without (?:even )?(?:performing |doing |giving )?(?:a |an |any )?(?:physical )?(?:exam\w*|examining|checking|looking)",
-        r"(?:reluctant|unwilling|didn't want|did not want|refused|refuses|hesitant) to (?:give me |write )?(?:a |any )?"
-        r"(?:refer\w*|order|prescribe|test|treat|run|do (?:a|any|the) (?:test|scan|mri|x-?ray|biopsy)|operate)",
-        r"(?:said|told (?:me|us)|claimed|insisted|assured (?:me|us)) (?:that )?(?:nothing was wrong|there was nothing wrong"
-        r"|(?:everything|it) was (?:fine|ok|okay|normal)|i was fine|(?:he|she) was fine)",
-        r"jump(?:s|ed|ing)? to (?:a )?conclusions?", r"quick to (?:diagnose|determine|dismiss|judge|prescribe)",
-        r"(?:didn't|did not|doesn't|does not|won't|wouldn't|never) (?:even )?(?:review|read|look at|look over|go over|take)"
-        r" (?:my|your|the|her|his|a) (?:\w+ )?(?:history|chart|records|file|results|notes|scans?|x-?rays?|mri|report)",
-        r"(?:quick|fast|easy) (?:dollar|buck)", r"sales pitch", r"upsell\w*", r"selling (?:you |me )?(?:products|supplements)",
-        r"experiment(?:ing|ed)? (?:on|with)", r"changed (?:his|her|the) diagnosis", r"(?:got|getting) no ?where",
-        r"order(?:ed|s)? (?:more|unnecessary|lots of|a lot of|a bunch of) (?:\w+ )?(?:tests|images|scans|labs|x-?rays)",
-        r"(?:no|not any|not) better", r"(?:did|do|does) (?:more )?harm", r"(?:gave|given|prescribed) (?:me |her |him )?(?:the )?wrong",
+        r"without (?:even )?(?:performing |doing |giving )?(?:a |an "
+        r"|any )?(?:physical )?(?:exam\w*|examining|checking|looking)",
+        r"(?:reluctant|unwilling|didn't want|did not want|refused|refuses"
+        r"|hesitant) to (?:give me |write )?(?:a |any )?(?:refer\w*|order|prescribe|test|treat"
+        r"|run|do (?:a|any|the) (?:test|scan|mri|x-?ray|biopsy)|operate)",
+        r"(?:said|told (?:me|us)|claimed|insisted|assured (?:me"
+        r"|us)) (?:that )?(?:nothing was wrong|there was nothing wrong|(?:everything"
+        r"|it) was (?:fine|ok|okay|normal)|i was fine|(?:he|she) was fine)",
+        r"jump(?:s|ed|ing)? to (?:a )?conclusions?",
+        r"quick to (?:diagnose|determine|dismiss|judge|prescribe)",
+        r"(?:didn't|did not|doesn't|does not|won't|wouldn't|never) (?:even )?(?:review|read"
+        r"|look at|look over|go over|take) (?:my|your|the|her|his|a) (?:\w+ )?(?:history|chart"
+        r"|records|file|results|notes|scans?|x-?rays?|mri|report)",
+        r"(?:quick|fast|easy) (?:dollar|buck)", r"sales pitch", r"upsell\w*",
+        r"selling (?:you |me )?(?:products|supplements)", r"experiment(?:ing|ed)? (?:on|with)",
+        r"changed (?:his|her|the) diagnosis", r"(?:got|getting) no ?where",
+        r"order(?:ed|s)? (?:more|unnecessary|lots of|a lot of|a bunch of) (?:\w+ )?(?:tests"
+        r"|images|scans|labs|x-?rays)",
+        r"(?:no|not any|not) better", r"(?:did|do|does) (?:more )?harm",
+        r"(?:gave|given|prescribed) (?:me |her |him )?(?:the )?wrong",
     ),
 }
 
@@ -321,48 +398,60 @@ ASPECT_WEAK: dict[str, tuple[str, ...]] = {
 HARM_SEVERE: tuple[str, ...] = (
     r"(?:died|death|passed away|killed|kill(?:ed|ing)? (?:me|her|him|someone|people|patients)"
     r"|fatal|lost (?:his|her|my|their) life)",
-    r"(?:almost|nearly|could have|could've|would have) (?:died|killed|lost)", r"life[- ]threatening",
-    r"perforat\w*", r"pierced", r"punctured", r"(?:nerve|brain|permanent|organ|irreversible) damage",
-    r"paraly[sz]\w*", r"sepsis|septic", r"stroke", r"heart attack", r"overdos\w*",
+    r"(?:almost|nearly|could have|could've|would have) (?:died|killed|lost)",
+    r"life[- ]threatening", r"perforat\w*", r"pierced", r"punctured",
+    r"(?:nerve|brain|permanent|organ|irreversible) damage", r"paraly[sz]\w*", r"sepsis|septic",
+    r"stroke", r"heart attack", r"overdos\w*",
     r"hemorrhag\w*|bled (?:out|heavily)|internal bleeding",
     r"(?:wrong|incorrect) (?:medication|drug|dose|dosage|tooth|side|leg|eye|knee|hip|site)",
     r"allergic reaction", r"botch(?:ed)?", r"butcher(?:ed)?", r"disfigur\w*", r"deformed",
-    r"miscarri\w*", r"(?:missed|undiagnosed|misdiagnosed|overlooked) (?:\w+ ){0,2}(?:cancer|tumou?r"
-    r"|fracture|stroke|appendicitis|infection|heart attack|blood clot|ectopic)",
-    r"(?:cancer|tumou?r|mass|growth)\b.{0,60}\b(?:missed|spread|growing|grew|larger|stage (?:3|4|iii|iv)|too late)",
+    r"miscarri\w*",
+    r"(?:missed|undiagnosed|misdiagnosed|overlooked) (?:\w+ ){0,2}(?:cancer|tumou?r|fracture"
+    r"|stroke|appendicitis|infection|heart attack|blood clot|ectopic)",
+    r"(?:cancer|tumou?r|mass|growth)\b.{0,60}\b(?:missed|spread|growing|grew|larger|stage (?:3|4"
+    r"|iii|iv)|too late)",
     r"(?:lost|lose) (?:my|her|his) (?:vision|sight|eye|leg|arm|baby|hearing|teeth|tooth)",
-    r"(?:ruined|destroyed|damaged|mutilated|scarred) (?:my|her|his) (?!appointment|insurance|bill"
-    r"|billing|records?|schedule|prescription|referral|paperwork|day|week)\w+",
+    r"(?:ruined|destroyed|damaged|mutilated|scarred) (?:my|her|his) (?!appointment|insurance"
+    r"|bill|billing|records?|schedule|prescription|referral|paperwork|day|week)\w+",
     r"dangerous", r"malpractice", r"negligen(?:t|ce)",
 )
 HARM_OUTCOME: tuple[str, ...] = (
     r"infect(?:ed|ion|ions)", r"abscess\w*", r"complications?", r"injur(?:ed|y|ies)", r"harmed",
     r"maimed", r"crippled", r"damage[sd]?", r"scar(?:s|red|ring)?", r"burn(?:ed|t|s)",
-    r"broke (?:my|her|his)", r"fractur\w*", r"(?:severe|excruciating|unbearable|constant|chronic) pain",
+    r"broke (?:my|her|his)", r"fractur\w*",
+    r"(?:severe|excruciating|unbearable|constant|chronic) pain",
     r"(?:another|second|2nd|third|corrective|revision|more|additional|\d+|several) surger(?:y|ies)",
     r"re-?do(?:ne)?", r"fix (?:what|the damage|his mistake|her mistake)", r"adverse",
     r"side[- ]effects?", r"reactions?", r"withdrawals?", r"left (?:inside|in) (?:me|my|her|his)",
-    r"(?:ended up|rushed|went|admitted|back|weeks|days|stay) (?:in|to|at) (?:the )?(?:er|emergency|hospital|icu)",
-    r"emergency (?:room|surgery)", r"hospitali[sz]\w*", r"\bicu\b", r"torture", r"suffer(?:ed|ing)?",
-    r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse", r"unnecessary (?:surgery|procedures?"
-    r"|injections?|treatments?|medications?)", r"consequences", r"permanent(?:ly)?",
+    r"(?:ended up|rushed|went|admitted|back|weeks|days|stay) (?:in|to|at) (?:the )?(?:er"
+    r"|emergency|hospital|icu)",
+    r"emergency (?:room|surgery)", r"hospitali[sz]\w*", r"\bicu\b", r"torture",
+    r"suffer(?:ed|ing)?", r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse",
+    r"unnecessary (?:surgery|procedures?|injections?|treatments?|medications?)", r"consequences",
+    r"permanent(?:ly)?",
 )
 LEGAL: tuple[str, ...] = (
-    r"law ?suits?", r"\bsu(?:e|ed|ing)\b", r"malpractice", r"attorneys?", r"lawyers?", r"legal action",
-    r"(?:medical|state|licensing|dental) board", r"college of physicians", r"board of (?:medicine|health)",
-    r"(?:file|filed|filing|lodged?) (?:a |an )?(?:formal |official )?(?:complaint|grievance|report)",
+    r"law ?suits?", r"\bsu(?:e|ed|ing)\b", r"malpractice", r"attorneys?", r"lawyers?",
+    r"legal action", r"(?:medical|state|licensing|dental) board", r"college of physicians",
+    r"board of (?:medicine|health)",
+    r"(?:file|filed|filing|lodged?) (?:a |an )?(?:formal |official )?(?:complaint|grievance"
+    r"|report)",
     r"report(?:ed|ing)? (?:him|her|them|this (?:doctor|office|practice)) to", r"attorney general",
     r"negligence claim", r"small claims", r"took (?:him|her|them) to court",
 )
 # phi: the text itself exposes identifying details together with health information.
 PHI: tuple[str, ...] = (
-    r"\b(?:dob|d\.o\.b\.|date of birth|born on)\b\W{0,3}\d", r"\b(?:ssn|social security(?: number)?)\b",
-    r"\b(?:mrn|medical record (?:number|no|#))\b", r"\b\d{3}-\d{2}-\d{4}\b",
-    r"\b(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}\b", r"\b[\w.+-]+@[\w-]+\.[\w.]+\b",
-    r"\bmy name is [A-Z][a-z]+ [A-Z][a-z]+", r"\b(?:patient|pt) (?:name|id)\b",
+    r"\b(?:dob|d\.o\.b\.|date of birth|born on)\b\W{0,3}\d",
+    r"\b(?:ssn|social security(?: number)?)\b", r"\b(?:mrn|medical record (?:number|no|#))\b",
+    r"\b\d{3}-\d{2}-\d{4}\b", r"\b(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}\b",
+    r"\b[\w.+-]+@[\w-]+\.[\w.]+\b", r"\bmy name is [A-Z][a-z]+ [A-Z][a-z]+",
+    r"\b(?:patient|pt) (?:name|id)\b",
 )
 # Health words that make identifying details in PHI matter.
-PHI_HEALTH = r"\b(?:diagnos\w*|hiv|cancer|pregnan\w*|depress\w*|bipolar|schizo\w*|std|herpes|surgery|disease|disorder|addict\w*|abortion|medication)\b"
+PHI_HEALTH = (
+    r"\b(?:diagnos\w*|hiv|cancer|pregnan\w*|depress\w*|bipolar|schizo\w*|std|herpes|surgery|disease"
+    r"|disorder|addict\w*|abortion|medication)\b"
+)
 
 # Hides clinical test results from VADER ("tested positive", "came back negative").
 CLINICAL_RESULT = (
@@ -374,10 +463,10 @@ CLINICAL_RESULT = (
 )
 # Phrases where an opinion-looking word is a name ("urgent care", "please see", "primary care").
 NEUTRAL_PHRASES = (
-    r"\b(?:urgent|primary|health|intensive|critical|medical|patient|managed|home|after|self|skin|"
-    r"prenatal|foot|eye|dental|palliative|hospice|standard of) ?care\b|\bcare (?:team|plan|center|unit)\b"
-    r"|\bwell[- ](?:woman|child|baby|visit|being)\b|\bpain (?:management|clinic|doctor|specialist|meds?"
-    r"|medications?|killers?)\b"
+    r"\b(?:urgent|primary|health|intensive|critical|medical|patient|managed|home|after|self|skin"
+    r"|prenatal|foot|eye|dental|palliative|hospice|standard of) ?care\b|\bcare (?:team|plan|center"
+    r"|unit)\b|\bwell[- ](?:woman|child|baby|visit|being)\b|\bpain (?:management|clinic|doctor"
+    r"|specialist|meds?|medications?|killers?)\b"
 )
 
 # Opinion words VADER's lexicon lacks (VADER scale -4..+4).
@@ -420,11 +509,12 @@ PRAISE_IDIOMS = (
 VERDICT_POSITIVE = (
     r"\b(?:highly recommend|(?:would|will|definitely|strongly|totally) recommend|i recommend"
     r"|recommend (?:him|her|them|dr|this|to)|best (?:doctor|dr|physician|surgeon|dentist|ob|gyn"
-    r"|pediatrician|specialist|care)|(?:thank you|thanks) (?:dr|so much|for)|so (?:grateful|thankful"
-    r"|lucky|blessed)|lucky to have|saved my (?:life|leg|\w+'s life)|can'?t say enough"
-    r"|(?:love|loved|adore) (?:him|her|dr|this doctor|my doctor)|(?:wonderful|amazing|excellent"
-    r"|fantastic|great|awesome|outstanding|exceptional|caring|compassionate|brilliant) (?:doctor|dr"
-    r"|physician|surgeon|dentist|man|woman|person|care|staff))\b"
+    r"|pediatrician|specialist|care)|(?:thank you|thanks) (?:dr|so much|for)"
+    r"|so (?:grateful|thankful|lucky|blessed)|lucky to have|saved my (?:life|leg|\w+'s life)"
+    r"|can'?t say enough|(?:love|loved|adore) (?:him|her|dr|this doctor|my doctor)"
+    r"|(?:wonderful|amazing|excellent|fantastic|great"
+    r"|awesome|outstanding|exceptional|caring|compassionate|brilliant) (?:doctor|dr|physician"
+    r"|surgeon|dentist|man|woman|person|care|staff))\b"
 )
 VERDICT_NEGATIVE = (
     r"\b(?:(?:would|will|do|could|can)(?: not|n'?t) recommend|not recommend|stay (?:far )?away"
@@ -444,3 +534,4 @@ OTHER_PROVIDER = (
 )
 # Sentence openers that make a sentence outweigh the one before it ("... But he never listens").
 CONTRAST_OPENERS = r"^\W*(?:but|however|unfortunately|sadly|that said|although|though|yet)\b"
+# fmt: on

@@ -12,8 +12,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from reputation import lexicon
 
 __all__ = [
-    "POSITIVE_AT",
     "NEGATIVE_AT",
+    "POSITIVE_AT",
     "analyzer",
     "document_compound",
     "label_for",
@@ -71,9 +71,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        if match.group().startswith(".") and len(match.group().strip()) == 1:
-            if _ABBREVIATION.search(text, max(0, match.start() - 8), match.end()):
-                continue
+        single_dot = match.group().startswith(".") and len(match.group().strip()) == 1
+        if single_dot and _ABBREVIATION.search(text, max(0, match.start() - 8), match.end()):
+            continue
         _add_span(text, start, match.end(), spans)
         start = match.end()
     _add_span(text, start, len(text), spans)

@@ -37,7 +37,10 @@ def assert_spans(text: str, result: Classification) -> None:
         ("A second doctor found the infection she had missed.", {"clinical_skill"}),
         ("The staff seemed clueless about my prescription.", {"service"}),
         ("He is incompetent and should not be practicing.", {"clinical_skill"}),
-        ("Not caring at all, and not very knowledgeable either.", {"bedside_manner", "clinical_skill"}),
+        (
+            "Not caring at all, and not very knowledgeable either.",
+            {"bedside_manner", "clinical_skill"},
+        ),
     ],
 )
 def test_categories_follow_the_codebook(text: str, expected: set[str]) -> None:
@@ -47,7 +50,7 @@ def test_categories_follow_the_codebook(text: str, expected: set[str]) -> None:
 
 
 def test_staff_rudeness_is_service_doctor_rudeness_is_bedside() -> None:
-    text = "The receptionist was rude. Then the doctor came in and he was even ruder, honestly rude."
+    text = "The receptionist was rude. Then the doctor came in and he was even worse, plain rude."
     result = classify(text, 1.0)
     assert names(result) == {"service", "bedside_manner"}
     service = next(c for c in result.categories if c.name == "service")

@@ -38,19 +38,23 @@ def _parse_line(line: str, number: int) -> tuple[str, str, float | None]:
 
 @click.command("classify")
 @click.option(
-    "--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
     help='JSONL file of {"id", "text", "rating"?} (default: stdin).',
 )
 @click.option(
-    "--output", "output_file", type=click.File("w", encoding="utf-8"), default="-",
+    "--output",
+    "output_file",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
     help="Where to write one JSON result per line (default: stdout).",
 )
 def classify_cmd(input_file: IO[str], output_file: IO[str]) -> None:
     """Classify reviews from JSONL: sentiment, complaint categories with evidence, flags."""
     rows = [
-        _parse_line(line, number)
-        for number, line in enumerate(input_file, 1)
-        if line.strip()
+        _parse_line(line, number) for number, line in enumerate(input_file, 1) if line.strip()
     ]  # parse everything first: a bad line stops the run before any output is written
     for review_id, text, rating in rows:
         result: dict[str, Any] = {"id": review_id, **classify(text, rating).to_dict()}
@@ -63,12 +67,16 @@ def _default_corpus(labels: Path) -> Path:
 
 @click.command("eval")
 @click.option(
-    "--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
     help='Labels JSONL ({"id", "labels", "harm"} per line), e.g. ../shared/labels/dev.jsonl.',
 )
 @click.option(
-    "--corpus", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Corpus JSONL(.gz) holding the texts (default: ../corpus/reviews.jsonl.gz next to labels).",
+    "--corpus",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Corpus JSONL(.gz) with the texts (default: ../corpus/reviews.jsonl.gz beside labels).",
 )
 @click.option("--worst", type=int, default=15, show_default=True, help="Mistakes to list.")
 def eval_cmd(labels: Path, corpus: Path | None, worst: int) -> None:
@@ -96,8 +104,13 @@ def _print_report(console: Console, report: Report, texts: dict[str, str]) -> No
     rows = [(label, report.per_label[label]) for label in LABELS] + [("harm", report.harm)]
     for name, s in rows:
         table.add_row(
-            name, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}",
-            str(s.tp), str(s.fp), str(s.fn),
+            name,
+            f"{s.precision:.3f}",
+            f"{s.recall:.3f}",
+            f"{s.f1:.3f}",
+            str(s.tp),
+            str(s.fp),
+            str(s.fn),
         )
     console.print(table)
     confusion = Table(title="Confusion (rows gold, columns predicted; multi-label pairs)")

@@ -1,0 +1,172 @@
+"""Evaluation against hand labels, the `repmon eval` command, and the issue-4 targets on dev."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from repmon.commands.classify import eval_cmd
+from reputation.classify import classify
+from reputation.evaluation import (
+    Gold,
+    Prediction,
+    Report,
+    evaluate,
+    load_examples,
+    load_gold,
+    prediction_from,
+    scores,
+)
+from tests.conftest import shared_path
+
+
+def gold(review_id: str, labels: str, harm: bool = False) -> Gold:
+    return Gold(review_id, frozenset(labels), harm)
+
+
+def predicted(review_id: str, labels: str, harm: bool = False) -> Prediction:
+    return Prediction(review_id, frozenset(labels), harm)
+
+
+def test_scores_arithmetic() -> None:
+    s = scores([(True, True), (True, False), (False, True), (False, False), (True, True)])
+    assert (s.tp, s.fp, s.fn) == (2, 1, 1)
+    assert s.precision == pytest.approx(2 / 3)
+    assert s.recall == pytest.approx(2 / 3)
+    assert s.f1 == pytest.approx(2 / 3)
+    empty = scores([])
+    assert (empty.precision, empty.recall, empty.f1) == (0.0, 0.0, 0.0)
+
+
+def test_evaluate_per_label_confusion_harm_and_mistakes() -> None:
+    golds = [gold("a", "BS"), gold("b", "C", harm=True), gold("c", "P"), gold("d", "U")]
+    preds = [
+        predicted("a", "B"),
+        predicted("b", "C", harm=True),
+        predicted("c", "S", harm=True),
+        predicted("d", "U"),
+    ]
+    report = evaluate(golds, preds)
+    assert report.n == 4
+    assert (report.per_label["B"].tp, report.per_label["B"].fp) == (1, 0)
+    assert (report.per_label["S"].tp, report.per_label["S"].fp, report.per_label["S"].fn) == (
+        0,
+        1,
+        1,
+    )
+    assert report.per_label["C"].f1 == 1.0
+    assert (report.harm.tp, report.harm.fp, report.harm.fn) == (1, 1, 0)
+    assert report.confusion[("B", "B")] == 1 and report.confusion[("S", "B")] == 1
+    assert report.confusion[("P", "S")] == 1
+    worst = report.mistakes[0]
+    assert worst.id == "c" and worst.missed == {"P"} and worst.spurious == {"S", "harm"}
+    assert [m.id for m in report.mistakes] == ["c", "a"]
+
+
+def test_evaluate_ignores_unpredicted_ids() -> None:
+    report = evaluate([gold("a", "B"), gold("z", "S")], [predicted("a", "B")])
+    assert report.n == 1
+
+
+def test_prediction_from_classification() -> None:
+    complaint = prediction_from("x", classify("The receptionist was rude.", 1.0))
+    assert complaint.labels == {"S"}
+    assert prediction_from("y", classify("Terrible. Avoid.", 1.0)).labels == {"U"}
+    assert prediction_from("z", classify("Lovely doctor, highly recommend.", 5.0)).labels == {"P"}
+
+
+def write_corpus(path: Path, rows: list[dict[str, object]]) -> None:
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+
+
+def test_load_examples_joins_labels_to_texts(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        '{"id": "r:2", "labels": ["S"], "harm": 0}\n\n{"id": "r:9", "labels": ["P"], "harm": 0}\n',
+        encoding="utf-8",
+    )
+    corpus = tmp_path / "reviews.jsonl.gz"
+    write_corpus(
+        corpus,
+        [
+            {"id": "r:1", "rating": 5, "text": "Not labelled."},
+            {"id": "r:2", "rating": 1.5, "text": "The billing office lost my payment."},
+        ],
+    )
+    examples = load_examples(labels, corpus)
+    assert [e.gold.id for e in examples] == ["r:2"]
+    assert examples[0].rating == 1.5 and "billing" in examples[0].text
+
+
+def test_load_gold_names_the_bad_line(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"id": "a", "labels": ["B"], "harm": 0}\n{"id": "b"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels.jsonl:2"):
+        load_gold(labels)
+
+
+def test_eval_command_prints_report(tmp_path: Path) -> None:
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "corpus").mkdir()
+    labels = tmp_path / "labels" / "dev.jsonl"
+    labels.write_text(
+        '{"id": "r:1", "labels": ["B"], "harm": 0}\n{"id": "r:2", "labels": ["S"], "harm": 0}\n',
+        encoding="utf-8",
+    )
+    write_corpus(
+        tmp_path / "corpus" / "reviews.jsonl.gz",
+        [
+            {"id": "r:1", "rating": 1, "text": "The doctor was condescending."},
+            {"id": "r:2", "rating": 1, "text": "I waited three hours."},
+        ],
+    )
+    result = CliRunner().invoke(eval_cmd, ["--labels", str(labels)])
+    assert result.exit_code == 0, result.output
+    assert "Per label" in result.output and "harm" in result.output
+    assert "Confusion" in result.output and "Worst mistakes" in result.output
+
+
+def test_eval_command_missing_corpus(tmp_path: Path) -> None:
+    labels = tmp_path / "dev.jsonl"
+    labels.write_text('{"id": "r:1", "labels": ["B"], "harm": 0}\n', encoding="utf-8")
+    result = CliRunner().invoke(eval_cmd, ["--labels", str(labels), "--corpus", "nope.gz"])
+    assert result.exit_code == 1 and "not found" in result.output
+
+
+# Figures reached on dev when this test was last tightened; a change that drops below fails.
+DEV_FLOORS = {"B": 0.80, "S": 0.86, "C": 0.74}
+HARM_RECALL_FLOOR, HARM_PRECISION_FLOOR = 0.70, 0.55
+# The issue-4 targets; not all are reached yet (see the closing note of issue 4).
+DEV_TARGETS = {"B": 0.85, "S": 0.90, "C": 0.80}
+
+
+def dev_report() -> Report:
+    labels = shared_path("labels", "dev.jsonl")
+    corpus = shared_path("corpus", "reviews.jsonl.gz")
+    examples = load_examples(labels, corpus)
+    predictions = [prediction_from(e.gold.id, classify(e.text, e.rating)) for e in examples]
+    return evaluate([e.gold for e in examples], predictions)
+
+
+@pytest.mark.slow
+def test_dev_set_does_not_regress() -> None:
+    report = dev_report()
+    for label, floor in DEV_FLOORS.items():
+        assert report.per_label[label].f1 >= floor, label
+    assert report.harm.recall >= HARM_RECALL_FLOOR
+    assert report.harm.precision >= HARM_PRECISION_FLOOR
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="issue-4 targets not all reached yet; see the closing note", strict=False)
+def test_dev_set_meets_issue_targets() -> None:
+    report = dev_report()
+    for label, target in DEV_TARGETS.items():
+        assert report.per_label[label].f1 >= target, label
+    assert report.harm.recall >= 0.90 and report.harm.precision >= 0.60
