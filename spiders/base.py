@@ -14,6 +14,7 @@ from scrapy.utils.misc import load_object
 
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
 from spiders.parsers import ParseResult, detect_challenge
+from spiders.redact import install_log_redaction, redact_url
 
 __all__ = ["BaseSpider", "Target", "page_status", "targets_from_file"]
 
@@ -76,6 +77,14 @@ class BaseSpider(scrapy.Spider):
         self.url = url or ""
         self.physician = physician or ""
         self.full = str(full).lower() in {"1", "true", "yes", "on"}
+        self._warned: set[str] = set()
+        install_log_redaction()
+
+    def warn_once(self, message: str) -> None:
+        """Log a warning the first time only (e.g. a missing API key)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.logger.warning(message)
 
     # -- hooks the storing pipeline replaces -------------------------------------------------
 
@@ -130,6 +139,8 @@ class BaseSpider(scrapy.Spider):
             status, problem = "blocked", f"HTTP {response.status} after retries"
         elif response.status >= 400:
             status, problem = "failed", f"HTTP {response.status}"
+            if body.lstrip().startswith("{"):
+                problem += ": " + " ".join(body.split())[:200]
         if status is None:
             return None
         self.crawler.stats.inc_value(f"repmon/pages_{status}")
@@ -139,7 +150,7 @@ class BaseSpider(scrapy.Spider):
         """A PageItem for this response with the spider's common fields filled in."""
         return PageItem(
             source=self.name,
-            url=response.url,
+            url=redact_url(response.url),
             profile_url=target.url,
             http_status=response.status,
             page=page,

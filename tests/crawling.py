@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "RETRY_BACKOFF_BASE": "0.05"}
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     return env
@@ -26,15 +26,23 @@ def settings_args(settings: dict[str, Any]) -> list[str]:
 
 
 def scrapy_crawl(
-    spider: str, out: Path, *args: str, settings: dict[str, Any] | None = None, timeout: int = 90
+    spider: str,
+    out: Path,
+    *args: str,
+    settings: dict[str, Any] | None = None,
+    timeout: int = 90,
+    env: dict[str, str] | None = None,
+    log: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """`python -m scrapy crawl SPIDER ARGS -O out.jsonl` in the repo; the items written."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider, *args, "-O", str(out)]
     cmd += settings_args({**FAST, **(settings or {})})
     proc = subprocess.run(
-        cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout
+        cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    if log is not None:
+        log.append(proc.stderr)
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
 
 

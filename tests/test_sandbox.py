@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
@@ -126,6 +129,23 @@ def test_roster_clock_and_growth_over_http() -> None:
         _post(base + "/_sandbox/clock", {"now": "2026-01-01T00:00:00Z"})
         early = parse_ratemds(_get(rows[0]["ratemds"])[2].decode(), rows[0]["ratemds"])
         assert early.aggregate_count is not None and early.aggregate_count < before + 100
+
+
+def test_python_m_spiders_sandbox_serves_in_the_foreground() -> None:
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spiders.sandbox", "--port", "0", "--seed", "3"],
+        cwd=root, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        base = line.split()[2]
+        status, _, body = _get(base + "/_sandbox/roster.csv")
+        assert status == 200 and body.decode().startswith("npi,name,")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_429_challenge_robots_and_blocking() -> None:

@@ -202,6 +202,25 @@ def test_targets_from_a_provider_and_social_mentions(sandbox: str, tmp_path: Pat
         assert _by_npi(WORLD, m["physician_hints"][0]).index == post.physician
 
 
+def test_api_keys_stay_out_of_items_and_logs(sandbox: str, tmp_path: Path) -> None:
+    base = sandbox
+    p = next(p for p in WORLD.physicians if p.google_place)
+    log: list[str] = []
+    secret = "SECRETKEY-1234567890"
+    items = scrapy_crawl(
+        "google",
+        tmp_path / "o.jsonl",
+        "-a",
+        f"url={p.google_place}",
+        settings={**scrapy_settings(base), "GOOGLE_API": "legacy", "LOG_LEVEL": "DEBUG"},
+        env={"GOOGLE_API_KEY": secret},
+        log=log,
+    )
+    assert [i for i in items if i["kind"] == "review"]
+    assert secret not in (tmp_path / "o.jsonl").read_text() and secret not in log[0]
+    assert "key=***" in log[0]
+
+
 def test_no_url_and_no_provider_is_a_clear_error(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "ratemds", "-O", str(tmp_path / "o.jsonl")],

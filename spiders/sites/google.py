@@ -25,12 +25,14 @@ class GoogleSpider(BaseSpider):
     partial = True
     # An API answering 403 means a key problem, not a block.
     blocked_statuses = frozenset({429})
+    # A keyed API governed by its terms of use, not a site for crawlers: no robots.txt.
+    custom_settings = {"ROBOTSTXT_OBEY": False}
 
     def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
         """One Place Details request per place."""
         key = os.environ.get("GOOGLE_API_KEY", "")
         if not key:
-            self.logger.warning("GOOGLE_API_KEY is not set; the real API will refuse requests")
+            self.warn_once("GOOGLE_API_KEY is not set; the real API will refuse requests")
         ref = target.url
         if ref.startswith(("http://", "https://")):
             url = ref

@@ -17,6 +17,8 @@ class XSpider(SearchSpider):
     """`scrapy crawl x -a url='"Jane Doe"'`"""
 
     name = "x"
+    # A keyed API governed by its terms of use, not a site for crawlers: no robots.txt.
+    custom_settings = {"ROBOTSTXT_OBEY": False}
 
     def search_url(self, query: str, token: str | None) -> str:
         """`/tweets/search/recent?query=...`, continuing at `next_token`."""
@@ -36,7 +38,7 @@ class XSpider(SearchSpider):
         """Bearer authentication."""
         token = os.environ.get("X_BEARER_TOKEN", "")
         if not token:
-            self.logger.warning("X_BEARER_TOKEN is not set; the real API will refuse requests")
+            self.warn_once("X_BEARER_TOKEN is not set; the real API will refuse requests")
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def parse_result(self, response: Response, query: str) -> ParseResult:

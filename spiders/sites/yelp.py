@@ -21,12 +21,14 @@ class YelpSpider(BaseSpider):
     name = "yelp"
     partial = True
     blocked_statuses = frozenset({429})
+    # A keyed API governed by its terms of use, not a site for crawlers: no robots.txt.
+    custom_settings = {"ROBOTSTXT_OBEY": False}
 
     def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
         """One reviews request per business."""
         key = os.environ.get("YELP_API_KEY", "")
         if not key:
-            self.logger.warning("YELP_API_KEY is not set; the real API will refuse requests")
+            self.warn_once("YELP_API_KEY is not set; the real API will refuse requests")
         ref = target.url
         if ref.startswith(("http://", "https://")):
             url = ref

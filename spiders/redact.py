@@ -1,0 +1,52 @@
+"""Keep API keys out of logs and items: the legacy Places API takes its key in the URL."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from w3lib.url import url_query_cleaner
+
+__all__ = ["SECRET_PARAMS", "RedactingFilter", "install_log_redaction", "redact_url"]
+
+SECRET_PARAMS = ("key", "api_key", "apikey", "access_token", "token")
+_IN_TEXT = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&\s>'\"]+", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """The URL without secret query parameters."""
+    return url_query_cleaner(url, SECRET_PARAMS, remove=True, keep_fragments=True)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces secret query parameter values in formatted log messages."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message in place; never drops a record."""
+        message = record.getMessage()
+        cleaned = _IN_TEXT.sub(r"\1***", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+# Scrapy loggers that print request URLs. Filters on loggers survive Scrapy re-installing
+# its root handler; the root handlers get one too for anything else that logs a URL.
+_URL_LOGGERS = (
+    "scrapy.core.engine",
+    "scrapy.core.scraper",
+    "scrapy.core.downloader",
+    "scrapy.downloadermiddlewares.retry",
+    "scrapy.downloadermiddlewares.redirect",
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.spidermiddlewares.httperror",
+)
+
+
+def install_log_redaction() -> None:
+    """Add the filter to Scrapy's URL-logging loggers and the root handlers (once each)."""
+    targets: list[logging.Filterer] = [logging.getLogger(n) for n in _URL_LOGGERS]
+    targets += logging.root.handlers
+    for target in targets:
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())

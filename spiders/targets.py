@@ -1,0 +1,40 @@
+"""Where spiders get their targets when no `-a url=` is given: the roster in the database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from reputation.crawls import targets
+from reputation.db import Database
+from reputation.models import Practice
+from reputation.settings import load_settings
+from spiders.base import Target
+
+__all__ = ["from_database"]
+
+
+def from_database(source: str, npi: str | None, settings: Any) -> list[Target]:
+    """Every profile of `source` (of one physician, or of REPMON_PRACTICE) as spider targets."""
+    url = settings.get("REPMON_DATABASE_URL") or load_settings(
+        None, os.environ, Path.cwd()
+    ).database_url
+    db = Database(url)
+    try:
+        db.ensure_schema()
+        with db.session() as session:
+            practice_names = {p.id: p.name for p in session.query(Practice)}
+            found = targets(session, source, npi, settings.get("REPMON_PRACTICE") or None)
+            if source in ("reddit", "x"):
+                # Social sources search per physician, not per profile.
+                from reputation.crawls import social_targets
+
+                found = social_targets(session, npi, settings.get("REPMON_PRACTICE") or None)
+            return [
+                Target(url=t.url, npi=t.npi, name=t.name, aliases=t.aliases,
+                       practice=practice_names.get(t.practice_id or 0, ""))
+                for t in found
+            ]
+    finally:
+        db.dispose()
