@@ -223,7 +223,8 @@ def test_api_keys_stay_out_of_items_and_logs(sandbox: str, tmp_path: Path) -> No
 
 def test_no_url_and_no_provider_is_a_clear_error(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "ratemds", "-O", str(tmp_path / "o.jsonl")],
+        [sys.executable, "-m", "scrapy", "crawl", "ratemds", "-O", str(tmp_path / "o.jsonl"),
+         "-s", "REPMON_TARGETS="],
         cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert "no -a url=URL given and no target provider configured" in proc.stderr
