@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.reply", "reply"),
     ("repmon.commands.daemon", "run"),
     ("repmon.commands.daemon", "status"),
+    ("repmon.commands.demo", "demo"),
+    ("repmon.commands.demo", "sandbox"),
 )
 
 

@@ -35,6 +35,7 @@ class CrawlRequest:
     url: str | None = None
     full: bool = False
     now: datetime | None = None  # replay / sandbox clock; None is the real clock
+    settings: tuple[tuple[str, str], ...] = ()  # extra Scrapy settings, e.g. sandbox endpoints
 
 
 def sources_to_crawl(db: Database, request: CrawlRequest) -> list[str]:
@@ -75,6 +76,8 @@ def _command(source: str, run_id: int, request: CrawlRequest, log: Path) -> list
         cmd += ["-a", "full=1"]
     if request.now is not None:
         cmd += ["-s", f"REPMON_NOW={request.now.isoformat()}"]
+    for name, value in request.settings:
+        cmd += ["-s", f"{name}={value}"]
     return cmd
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "decide_status",
     "finish_run",
     "interrupt_stale_runs",
+    "social_targets",
     "start_run",
     "targets",
 ]
@@ -28,8 +29,9 @@ __all__ = [
 class Target:
     """One profile to crawl."""
 
-    profile_id: int
+    profile_id: int | None
     physician_id: int
+    npi: str
     url: str
     name: str
     aliases: tuple[str, ...]
@@ -63,12 +65,28 @@ def targets(
         Target(
             profile.id,
             physician.id,
+            physician.npi,
             profile.url,
             physician.name,
             tuple(physician.aliases),
             physician.practice_id,
         )
         for profile, physician in session.execute(stmt.order_by(Profile.id))
+    ]
+
+
+def social_targets(
+    session: Session, npi: str | None = None, practice: str | None = None
+) -> list[Target]:
+    """Every physician (or one, or a practice's) as a search target for social sources."""
+    stmt = select(Physician).order_by(Physician.id)
+    if npi:
+        stmt = stmt.where(Physician.id == find_physician(session, npi).id)
+    if practice:
+        stmt = stmt.where(Physician.practice_id == find_practice(session, practice).id)
+    return [
+        Target(None, p.id, p.npi, "", p.name, tuple(p.aliases), p.practice_id)
+        for p in session.scalars(stmt)
     ]
 
 

@@ -100,15 +100,15 @@ class StorePipeline:
                 }
                 run = start_run(session, spider.name, spider.name, args, self.now)
                 self.run_id = run.id
-        spider.seen = self.seen  # type: ignore[attr-defined]
+        spider.known_ids = self.known_ids  # type: ignore[method-assign]
 
-    def seen(self, external_ids: Iterable[str]) -> bool:
-        """True when every one of these reviews is already stored (stop paginating)."""
+    def known_ids(self, external_ids: Iterable[str]) -> set[str]:
+        """Which of these reviews are already stored (the spider stops paginating on all)."""
         ids = list(external_ids)
         if not ids:
-            return False
+            return set()
         with self.db.session() as session:
-            return len(known_external_ids(session, self._source, ids)) == len(set(ids))
+            return known_external_ids(session, self._source, ids)
 
     @property
     def _source(self) -> str:

@@ -45,8 +45,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 # Where profiles come from when no `-a url=` is given: dotted path of a callable
-# (source, npi_or_None, settings) -> iterable of spiders.base.Target. `repmon crawl` sets it.
-REPMON_TARGETS = ""
+# (source, npi_or_None, settings) -> iterable of spiders.base.Target: the roster in the database.
+REPMON_TARGETS = "spiders.targets.from_database"
+# The storing pipeline; it stays off (NotConfigured) unless REPMON_STORE=1 (`repmon crawl`).
+ITEM_PIPELINES = {"spiders.pipelines.StorePipeline": 300}
+REPMON_STORE = False
 # Upper bound of pages followed per profile or query (a guard against pagination loops).
 REPMON_MAX_PAGES = 50
 

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from reputation.crawls import targets
+from reputation.crawls import social_targets, targets
 from reputation.db import Database
 from reputation.models import Practice
+from reputation.reviews import MENTION_SOURCES
 from reputation.settings import load_settings
 from spiders.base import Target
 
@@ -17,23 +18,28 @@ __all__ = ["from_database"]
 
 def from_database(source: str, npi: str | None, settings: Any) -> list[Target]:
     """Every profile of `source` (of one physician, or of REPMON_PRACTICE) as spider targets."""
-    url = settings.get("REPMON_DATABASE_URL") or load_settings(
-        None, os.environ, Path.cwd()
-    ).database_url
+    url = (
+        settings.get("REPMON_DATABASE_URL")
+        or load_settings(None, os.environ, Path.cwd()).database_url
+    )
     db = Database(url)
     try:
         db.ensure_schema()
         with db.session() as session:
             practice_names = {p.id: p.name for p in session.query(Practice)}
-            found = targets(session, source, npi, settings.get("REPMON_PRACTICE") or None)
-            if source in ("reddit", "x"):
-                # Social sources search per physician, not per profile.
-                from reputation.crawls import social_targets
-
-                found = social_targets(session, npi, settings.get("REPMON_PRACTICE") or None)
+            practice = settings.get("REPMON_PRACTICE") or None
+            if source in MENTION_SOURCES:  # social sources search per physician
+                found = social_targets(session, npi, practice)
+            else:
+                found = targets(session, source, npi, practice)
             return [
-                Target(url=t.url, npi=t.npi, name=t.name, aliases=t.aliases,
-                       practice=practice_names.get(t.practice_id or 0, ""))
+                Target(
+                    url=t.url,
+                    npi=t.npi,
+                    name=t.name,
+                    aliases=t.aliases,
+                    practice=practice_names.get(t.practice_id or 0, ""),
+                )
                 for t in found
             ]
     finally:
