@@ -198,17 +198,17 @@ class EventIndex:
         rid = [e.review_id for e in rows_in]
         phys = [e.physician_id for e in rows_in]
         prac = [-1 if e.practice_id is None else e.practice_id for e in rows_in]
-        times = [_days(e.published_at) for e in rows_in]
+        stamps = [e.published_at for e in rows_in]
+        seconds = [d.timestamp() if d.tzinfo else d.replace(tzinfo=UTC).timestamp() for d in stamps]
+        times = (np.asarray(seconds, dtype=np.float64) / _DAY).tolist()
         neg = [e.negative for e in rows_in]
         masks: dict[frozenset[str], int] = {}
         for cset in {e.categories for e in rows_in if e.negative}:
             masks[cset] = sum(cats.get(c, 0) for c in cset)
         mask = [masks[e.categories] if e.negative else 0 for e in rows_in]
-        codes: dict[str, int] = {}
-        who = [
-            codes.setdefault(e.reviewer_key, len(codes)) if e.reviewer_key else -1 - i
-            for i, e in enumerate(rows_in)
-        ]
+        # Reviewer identity by string hash (collisions ~1e-8 at a million names); anonymous
+        # reviews get their row number, so each counts as a distinct reviewer.
+        who = [hash(e.reviewer_key) if e.reviewer_key else i for i, e in enumerate(rows_in)]
         by_time = np.argsort(np.asarray(times), kind="stable").tolist()
         practice_of = {phys[i]: prac[i] for i in by_time if prac[i] >= 0}
         p_arr = np.asarray(phys, dtype=np.int64)
