@@ -163,5 +163,10 @@ def test_429_challenge_robots_and_blocking() -> None:
         assert status == 403 and detect_challenge(status, body.decode())
         _post(base + "/_sandbox/block?source=ratemds&on=0")
         assert _get(rows[0]["ratemds"])[0] == 200
+        assert _post(base + "/_sandbox/break?source=healthgrades") == {"broken": ["healthgrades"]}
+        url = rows[0]["healthgrades"]
+        result = parse_healthgrades(_get(url)[2].decode(), url)
+        assert result.reviews == [] and result.problems
+        _post(base + "/_sandbox/break?source=healthgrades&on=0")
         stats = json.loads(_get(base + "/_sandbox/stats")[2])
-        assert stats["ratemds"] == 2 and stats["yelp"] == 2
+        assert stats["ratemds"] == 2 and stats["yelp"] == 2 and stats["healthgrades"] == 1

@@ -146,6 +146,7 @@ def test_blocked_challenge_robots_and_edits(sandbox: str, tmp_path: Path) -> Non
     base = sandbox
     p = WORLD.physicians[0]
     _post(base + "/_sandbox/block?source=healthgrades&on=1")
+    _post(base + "/_sandbox/break?source=ratemds&on=1")
     jobs = [
         {"spider": "healthgrades", "url": base + Sandbox.healthgrades_path(p)},
         {"spider": "schemaorg", "url": base + "/schemaorg/challenge"},
@@ -153,6 +154,7 @@ def test_blocked_challenge_robots_and_edits(sandbox: str, tmp_path: Path) -> Non
             "spider": "schemaorg",
             "url": base + "/schemaorg/private/" + Sandbox.schemaorg_path(p)[11:],
         },
+        {"spider": "ratemds", "url": base + Sandbox.ratemds_path(p)},
     ]
     (tmp_path / "a").mkdir()
     items = batch_crawl(jobs, tmp_path / "a", scrapy_settings(base))
@@ -164,6 +166,10 @@ def test_blocked_challenge_robots_and_edits(sandbox: str, tmp_path: Path) -> Non
     assert "Cloudflare" in blocked[0]["problems"][0]
     assert [x["status"] for x in _pages(items, 1)] == ["blocked"]
     assert _pages(items, 2) == []  # robots.txt forbids /schemaorg/private/: never fetched
+    broken = _pages(items, 3)
+    assert [(x["status"], x["reviews_found"]) for x in broken] == [("broken", 0)]
+    assert broken[0]["aggregate_count"] == len(WORLD.reviews_of(p.index, "ratemds", WORLD.anchor))
+    _post(base + "/_sandbox/break?source=ratemds&on=0")
 
     edited = WORLD.truth["edited"]
     source, review_id = str(edited["review"]).split(":")  # type: ignore[index]

@@ -39,10 +39,15 @@ def serve(
     now: datetime | None = None,
     anchor: datetime = DEFAULT_ANCHOR,
     blocked: tuple[str, ...] = (),
+    broken: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """Serve the sandbox in a background thread; yields its base URL."""
+    """Serve the sandbox in a background thread; yields its base URL.
+
+    `blocked` sources answer with challenge pages, `broken` ones with changed markup.
+    """
     sandbox = Sandbox(build_world(seed, anchor), now)
     sandbox.blocked.update(blocked)
+    sandbox.broken.update(broken)
     with serve_app(sandbox, host, port) as base:
         sandbox.base = base
         yield base

@@ -1,4 +1,4 @@
-"""`python -m spiders.sandbox [--port N] [--seed S] [--now ISO]`: serve in the foreground."""
+"""`python -m spiders.sandbox [--port N] [--seed S] [--now ISO] [--blocked S..] [--broken S..]`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--now", type=datetime.fromisoformat, default=None)
+    parser.add_argument("--blocked", nargs="*", default=[], help="sources answering challenges")
+    parser.add_argument("--broken", nargs="*", default=[], help="sources with changed markup")
     args = parser.parse_args()
-    with serve(args.host, args.port, args.seed, args.now) as base:
+    with serve(
+        args.host,
+        args.port,
+        args.seed,
+        args.now,
+        blocked=tuple(args.blocked),
+        broken=tuple(args.broken),
+    ) as base:
         print(f"sandbox on {base}  (roster: {base}/_sandbox/roster.csv; Ctrl-C stops)", flush=True)
         try:
             while True:

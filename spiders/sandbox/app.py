@@ -8,6 +8,8 @@ Sites live under a path prefix each (/ratemds, /healthgrades, /google, /yelp, /s
 - GET  /_sandbox/roster.csv            roster of every physician with their profile URLs/ids
 - GET  /_sandbox/truth.json            what was planted: cluster, harm, edited, deleted review
 - POST /_sandbox/block?source=S&on=1   make a source answer with challenges (on=0 lifts it)
+- POST /_sandbox/break?source=S&on=1   change a source's markup/JSON keys so parsers find no
+                                       reviews while the page still states its review count
 - GET  /_sandbox/stats                 request counts per source; POST /_sandbox/stats resets
 """
 
@@ -52,6 +54,7 @@ class Sandbox:
         self.world = world
         self.now = now or world.anchor
         self.blocked: set[str] = set()
+        self.broken: set[str] = set()
         self.stats: Counter[str] = Counter()
         self.throttle_pending = True
         self.base = ""
@@ -122,7 +125,7 @@ class Sandbox:
         with self._lock:
             self.stats[source] += 1
             self.stats["total"] += 1
-            now, blocked = self.now, source in self.blocked
+            now, blocked, broken = self.now, source in self.blocked, source in self.broken
             throttle = source == "yelp" and self.throttle_pending
             self.throttle_pending = self.throttle_pending and not throttle
         if blocked or path == "/schemaorg/challenge":
@@ -133,6 +136,8 @@ class Sandbox:
             )
         handler = getattr(self, f"_{source}")
         reply: Reply = handler(request, now)
+        if broken and reply.status == 200:
+            reply.body = _break(reply.body)
         return reply
 
     def _index(self) -> Reply:
@@ -156,16 +161,18 @@ class Sandbox:
             return Reply(200, self.roster_csv().encode(), "text/csv; charset=utf-8")
         if name == "truth.json":
             return _json(self.world.truth)
-        if name == "block" and request.method == "POST":
+        if name in ("block", "break") and request.method == "POST":
             source = request.query.get("source", "")
             if source not in SOURCES:
                 return _json({"error": f"unknown source {source!r}"}, 400)
+            chosen = self.blocked if name == "block" else self.broken
             with self._lock:
                 if request.query.get("on", "1") in ("0", "false", "off"):
-                    self.blocked.discard(source)
+                    chosen.discard(source)
                 else:
-                    self.blocked.add(source)
-            return _json({"blocked": sorted(self.blocked)})
+                    chosen.add(source)
+            key = "blocked" if name == "block" else "broken"
+            return _json({key: sorted(chosen)})
         if name == "stats":
             with self._lock:
                 if request.method == "POST":
@@ -317,6 +324,26 @@ class Sandbox:
         chunk = posts[start : start + size]
         more = start + size < len(posts)
         return _json(render.x_search(chunk, f"sbx{start + size}" if more else None))
+
+
+# A redesign as the spiders would meet it: the data moved, the stated review count stayed.
+_BREAKS = (
+    (b"doctorDetailProps", b"doctorProfileState"),
+    (b"pageState.pes", b"pageState.profile"),
+    (b'itemprop="review"', b'itemprop="opinion"'),
+    (b"schema.org/Review", b"schema.org/Opinion"),
+    (b'"@type": "Review"', b'"@type": "Opinion"'),
+    (b'"reviews":', b'"reviewItems":'),
+    (b'"results":', b'"entries":'),
+    (b'"children":', b'"items":'),
+    (b'"data":', b'"posts":'),
+)
+
+
+def _break(body: bytes) -> bytes:
+    for old, new in _BREAKS:
+        body = body.replace(old, new)
+    return body
 
 
 def _parse_query(query: str) -> list[list[str]]:
