@@ -11,6 +11,7 @@ import scrapy
 from scrapy.exceptions import UsageError
 from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import load_object
+from twisted.python.failure import Failure
 
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
 from spiders.parsers import ParseResult, detect_challenge
@@ -121,6 +122,32 @@ class BaseSpider(scrapy.Spider):
     def max_pages(self) -> int:
         """Guard against pagination loops."""
         return self.settings.getint("REPMON_MAX_PAGES", 50)
+
+    def request(self, url: str, callback: Any, **kwargs: Any) -> scrapy.Request:
+        """A request whose download failures become a `failed` page item (never silence)."""
+        return scrapy.Request(url, callback, errback=self.on_error, **kwargs)
+
+    def on_error(self, failure: Failure) -> Iterator[PageItem]:
+        """Connection errors, timeouts and robots.txt refusals, as a page item."""
+        request = getattr(failure, "request", None)
+        kwargs = request.cb_kwargs if request is not None else {}
+        target = kwargs.get("target") or Target(url=request.url if request is not None else "")
+        self.crawler.stats.inc_value("repmon/pages_failed")
+        yield PageItem(
+            source=self.name,
+            url=redact_url(request.url) if request is not None else "",
+            profile_url=target.url,
+            status="failed",
+            http_status=0,
+            page=int(kwargs.get("page", 1)),
+            full=self.full,
+            partial=self.partial,
+            npi=target.npi,
+            problems=[
+                f"{failure.type.__name__ if failure.type else 'error'}: "
+                f"{redact_url(failure.getErrorMessage())}"
+            ],
+        )
 
     # -- response handling ------------------------------------------------------------------
 

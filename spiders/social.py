@@ -42,7 +42,7 @@ class SearchSpider(BaseSpider):
         else:
             pairs = [(target.url, self.search_url(target.url, None))]
         for query, url in pairs:
-            yield scrapy.Request(
+            yield self.request(
                 url,
                 self.parse_search,
                 headers=self.headers(),
@@ -68,7 +68,7 @@ class SearchSpider(BaseSpider):
             stopped_early=stopped,
         )
         if more and result.next_token and not query.startswith(("http://", "https://")):
-            yield scrapy.Request(
+            yield self.request(
                 self.search_url(query, result.next_token),
                 self.parse_search,
                 headers=self.headers(),

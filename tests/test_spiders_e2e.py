@@ -165,7 +165,10 @@ def test_blocked_challenge_robots_and_edits(sandbox: str, tmp_path: Path) -> Non
     )
     assert "Cloudflare" in blocked[0]["problems"][0]
     assert [x["status"] for x in _pages(items, 1)] == ["blocked"]
-    assert _pages(items, 2) == []  # robots.txt forbids /schemaorg/private/: never fetched
+    # robots.txt forbids /schemaorg/private/: never fetched, and said so.
+    refused = _pages(items, 2)
+    assert [(x["status"], x["http_status"]) for x in refused] == [("failed", 0)]
+    assert "robots.txt" in refused[0]["problems"][0]
     broken = _pages(items, 3)
     assert [(x["status"], x["reviews_found"]) for x in broken] == [("broken", 0)]
     assert broken[0]["aggregate_count"] == len(WORLD.reviews_of(p.index, "ratemds", WORLD.anchor))
@@ -225,6 +228,18 @@ def test_api_keys_stay_out_of_items_and_logs(sandbox: str, tmp_path: Path) -> No
     assert [i for i in items if i["kind"] == "review"]
     assert secret not in (tmp_path / "o.jsonl").read_text() and secret not in log[0]
     assert "key=***" in log[0]
+
+
+def test_a_dead_server_is_a_failed_page_not_silence(tmp_path: Path) -> None:
+    items = scrapy_crawl(
+        "healthgrades",
+        tmp_path / "o.jsonl",
+        "-a",
+        "url=http://127.0.0.1:9/healthgrades/physician/dr-nobody-x1",
+        settings={"RETRY_TIMES": 0},
+    )
+    assert [(i["kind"], i["status"]) for i in items] == [("page", "failed")]
+    assert "Connection" in items[0]["problems"][0]
 
 
 def test_no_url_and_no_provider_is_a_clear_error(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ class GoogleSpider(BaseSpider):
         if legacy and key:
             url += ("&" if "?" in url else "?") + urlencode({"key": key})
         headers = {} if legacy or not key else {"X-Goog-Api-Key": key}
-        yield scrapy.Request(url, self.parse_place, headers=headers, cb_kwargs={"target": target})
+        yield self.request(url, self.parse_place, headers=headers, cb_kwargs={"target": target})
 
     def parse_place(self, response: Response, target: Target) -> Iterator[Item]:
         """All reviews of the place (the API has no further pages)."""

@@ -25,7 +25,7 @@ class HealthgradesSpider(BaseSpider):
 
     def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
         """The profile page itself."""
-        yield scrapy.Request(target.url, self.parse_profile, cb_kwargs={"target": target})
+        yield self.request(target.url, self.parse_profile, cb_kwargs={"target": target})
 
     def parse_profile(self, response: Response, target: Target) -> Iterator[Item | scrapy.Request]:
         """Page 1: the embedded page state."""
@@ -61,7 +61,7 @@ class HealthgradesSpider(BaseSpider):
             stopped_early=stopped,
         )
         if more and result.next_page is not None and result.provider_id and per_page:
-            yield scrapy.Request(
+            yield self.request(
                 comments_url(target.url, result.provider_id, result.next_page, per_page),
                 self.parse_comments,
                 cb_kwargs={

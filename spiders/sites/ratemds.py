@@ -21,7 +21,7 @@ class RateMDsSpider(BaseSpider):
 
     def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
         """The profile page itself."""
-        yield scrapy.Request(target.url, self.parse_page, cb_kwargs={"target": target, "page": 1})
+        yield self.request(target.url, self.parse_page, cb_kwargs={"target": target, "page": 1})
 
     def parse_page(
         self, response: Response, target: Target, page: int
@@ -51,6 +51,6 @@ class RateMDsSpider(BaseSpider):
             url = add_or_replace_parameters(
                 profile_url, {"json": "true", "page": str(result.next_page)}
             )
-            yield scrapy.Request(
+            yield self.request(
                 url, self.parse_page, cb_kwargs={"target": target, "page": result.next_page}
             )

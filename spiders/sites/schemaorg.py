@@ -20,7 +20,7 @@ class SchemaOrgSpider(BaseSpider):
 
     def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
         """The page itself."""
-        yield scrapy.Request(target.url, self.parse_page, cb_kwargs={"target": target, "page": 1})
+        yield self.request(target.url, self.parse_page, cb_kwargs={"target": target, "page": 1})
 
     def parse_page(
         self, response: Response, target: Target, page: int
@@ -37,6 +37,8 @@ class SchemaOrgSpider(BaseSpider):
             response, result, target, page, last_page=not nxt, stopped_early=stopped
         )
         if more and nxt:
-            yield response.follow(
-                nxt, self.parse_page, cb_kwargs={"target": target, "page": page + 1}
+            yield self.request(
+                response.urljoin(nxt),
+                self.parse_page,
+                cb_kwargs={"target": target, "page": page + 1},
             )

@@ -36,7 +36,7 @@ class YelpSpider(BaseSpider):
             endpoint = self.settings.get("YELP_ENDPOINT").rstrip("/")
             url = f"{endpoint}/businesses/{quote(ref, safe='')}/reviews?limit=20&sort_by=newest"
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        yield scrapy.Request(url, self.parse_reviews, headers=headers, cb_kwargs={"target": target})
+        yield self.request(url, self.parse_reviews, headers=headers, cb_kwargs={"target": target})
 
     def parse_reviews(self, response: Response, target: Target) -> Iterator[Item]:
         """The business's review excerpts."""
