@@ -1,8 +1,10 @@
-"""Retry-After / backoff delays and the redaction of API keys."""
+"""Retry-After / backoff delays, the redaction of API keys, the file target provider."""
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
+from spiders.base import Target, targets_from_file
 from spiders.middlewares import retry_delay
 from spiders.redact import RedactingFilter, redact_url
 
@@ -27,3 +29,16 @@ def test_keys_are_removed_from_urls_and_log_lines() -> None:
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "Gave up <GET %s>", (url,), None)
     RedactingFilter().filter(record)
     assert "SECRET123" not in record.getMessage() and "key=***" in record.getMessage()
+
+
+def test_targets_from_file(tmp_path: Path) -> None:
+    listing = tmp_path / "targets.txt"
+    listing.write_text("# comment\nhttps://a.example/p1\n1234567893\thttps://a.example/p2\n\n")
+    settings = {"REPMON_TARGETS_FILE": str(listing)}
+    assert targets_from_file("ratemds", None, settings) == [
+        Target(url="https://a.example/p1"),
+        Target(url="https://a.example/p2", npi="1234567893"),
+    ]
+    assert targets_from_file("ratemds", "1234567893", settings) == [
+        Target(url="https://a.example/p2", npi="1234567893")
+    ]
