@@ -15,14 +15,15 @@ from spiders.parsers.schemaorg import microdata_aggregate, microdata_reviews
 __all__ = ["SUBRATINGS", "extract_props", "parse_ratemds", "parse_ratemds_json"]
 
 SUBRATINGS = ("staff", "punctuality", "helpfulness", "knowledge")
-_PROPS = re.compile(
-    r"window\.DATA\.doctorDetailProps\s*=\s*JSON\.parse\(\s*\"((?:[^\"\\]|\\.)*)\"\s*\)", re.S
-)
+_MARKER = "window.DATA.doctorDetailProps"
+# The JS string literal after the marker, as an unrolled loop (fast on 30 kB of escapes).
+_PROPS = re.compile(r'\s*=\s*JSON\.parse\(\s*"([^"\\]*(?:\\.[^"\\]*)*)"\s*\)', re.S)
 
 
 def extract_props(html: str) -> dict[str, Any] | None:
     """The decoded `doctorDetailProps` object embedded in a profile page, or None."""
-    match = _PROPS.search(html)
+    at = html.find(_MARKER)
+    match = _PROPS.match(html, at + len(_MARKER)) if at >= 0 else None
     if not match:
         return None
     try:
