@@ -6,7 +6,9 @@ The pages (../shared/real/ratemds/*.html.gz) are decompressed into a temporary f
 served on 127.0.0.1. The spider runs in a fresh process with AutoThrottle off and Scrapy's
 default concurrency (as `scrapy bench` has); pages/s and CPU ms per page are measured between
 spider_opened and spider_closed, so interpreter start-up is not counted. `scrapy bench`
-(link-following on Scrapy's own local server, no parsing) runs in the same invocation.
+(link-following on Scrapy's own local server, no parsing) runs in the same invocation; its
+CPU figure covers the whole `scrapy bench` process tree (crawler and its page server), ours
+only the crawler (the page server runs in this process).
 """
 
 from __future__ import annotations
@@ -138,7 +140,7 @@ def main() -> None:
     )
     print(
         f"scrapy bench   : {bench_rate:,.0f} pages/s, {bench_cpu:.2f} CPU ms/page "
-        f"(link following only, no parsing)"
+        f"(link following, no parsing; its CPU includes its own page server)"
     )
     print(
         f"ratio          : {rate / bench_rate:.2f}x the pages/s of scrapy bench, "
