@@ -100,6 +100,7 @@ def load_history(session: Session, until: datetime) -> History:
             Review.author,
             Review.rating,
             Review.response_at,
+            Review.first_seen_at,
             Classification,
         )
         .join(Physician, Review.physician_id == Physician.id)
@@ -117,13 +118,15 @@ def load_history(session: Session, until: datetime) -> History:
         .execution_options(yield_per=5000)
     )
     events, facts = [], []
-    for rid, pid, practice_id, published, author, rating, response_at, c in rows:
+    for rid, pid, practice_id, published, author, rating, response_at, seen, c in rows:
         cats = frozenset(name for name in CATEGORIES if getattr(c, name))
         events.append(
             ReviewEvent(rid, pid, practice_id, published, c.negative, cats, reviewer_key(author))
         )
         flags = frozenset(f for f in ("harm", "legal") if getattr(c, f))
-        facts.append(ReviewFacts(rid, pid, published, rating, c.negative, response_at, flags))
+        facts.append(
+            ReviewFacts(rid, pid, published, rating, c.negative, response_at, flags, seen)
+        )
     runs = [
         CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
         for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until))

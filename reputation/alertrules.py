@@ -238,6 +238,7 @@ class ReviewFacts:
     negative: bool = False
     response_at: datetime | None = None
     flags: frozenset[str] = frozenset()
+    first_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -253,10 +254,16 @@ class CrawlRunFacts:
 def immediate(
     reviews: Iterable[ReviewFacts], now: datetime, lookback: timedelta = timedelta(days=30)
 ) -> list[ImmediateAlert]:
-    """One alert per harm/legal flag on reviews published within the lookback."""
+    """One alert per harm/legal flag on reviews published, or first seen, within the lookback.
+
+    An old review first crawled today still alerts; in a replay of history (where
+    first_seen_at lies after `now`) the publication date decides.
+    """
     out = []
     for r in reviews:
-        if now - lookback <= r.published_at <= now:
+        recent = now - lookback <= r.published_at <= now
+        seen = r.first_seen_at is not None and now - lookback <= r.first_seen_at <= now
+        if recent or seen:
             for flag in sorted(r.flags & {"harm", "legal"}):
                 out.append(ImmediateAlert(r.review_id, r.physician_id, flag, r.published_at))
     return out

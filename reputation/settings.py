@@ -100,8 +100,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alerts.cluster.fdr_q", 0.05, "Benjamini-Hochberg false discovery rate."),
     Setting(
         "alerts.cluster.volume_prior_days",
-        30.0,
-        "Days of organisation-average volume blended into each entity's expected volume.",
+        0.0,
+        "Days of organisation-average volume blended into each entity's expected volume; "
+        "0 estimates the blend from the data.",
     ),
     Setting(
         "alerts.cluster.surge_p",
