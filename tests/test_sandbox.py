@@ -170,3 +170,16 @@ def test_429_challenge_robots_and_blocking() -> None:
         _post(base + "/_sandbox/break?source=healthgrades&on=0")
         stats = json.loads(_get(base + "/_sandbox/stats")[2])
         assert stats["ratemds"] == 2 and stats["yelp"] == 2 and stats["healthgrades"] == 1
+
+
+def test_only_the_planted_review_alleges_harm() -> None:
+    from reputation.classify import classify
+
+    world = build_world()
+    later = world.anchor + timedelta(days=120)
+    flagged = [
+        r.source_id
+        for r in world.reviews
+        if "harm" in classify(r.at(later).text, float(r.at(later).rating)).flags
+    ]
+    assert flagged == [next(r.source_id for r in world.reviews if "harm" in r.tags)]

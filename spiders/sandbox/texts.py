@@ -107,10 +107,10 @@ CLUSTER_TEXTS = [
     "about my blood test results and refused to explain what they meant.",
     "Told me my symptoms were 'probably stress' and would not order the imaging my previous "
     "doctor had recommended. Rude and condescending from start to finish.",
-    "Dr. {last} sighed loudly when I asked about side effects of the new medication and "
+    "Dr. {last} sighed loudly when I asked how long the new prescription takes to work and "
     "said there was no time for a list of questions. I felt humiliated.",
-    "Misread my lab results and told me to stop my thyroid medication; the pharmacist caught "
-    "the mistake. When I called the office, Dr. {last} never called back.",
+    "Dr. {last} never looked at the records I brought from my last specialist and asked me "
+    "the same three questions twice. When I called the office afterwards, nobody called back.",
     "Billed for a forty-minute visit that lasted five. Dr. {last} interrupted me constantly "
     "and rushed me out the door before I could mention my second problem.",
 ]
