@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import click
-from rich.live import Live
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
@@ -18,7 +18,7 @@ from reputation.reviews import SOURCES
 __all__ = ["crawl", "crawls"]
 
 
-def _table(runs: dict[str, CrawlRun], final: bool) -> Table:
+def _table(runs: dict[str, CrawlRun]) -> Table:
     table = Table(
         "source",
         "status",
@@ -29,7 +29,7 @@ def _table(runs: dict[str, CrawlRun], final: bool) -> Table:
         "rejected",
         "deleted",
         "note",
-        title="crawl" if not final else "crawl finished",
+        title="crawl finished",
     )
     for key in sorted(runs):
         r = runs[key]
@@ -86,22 +86,40 @@ def crawl(
         full=full,
         now=now if now_text else None,
     )
-    with Live(
-        console=console, transient=True, refresh_per_second=4, auto_refresh=console.is_terminal
-    ) as live:
-        runs = run_crawls(
-            db,
-            app.settings,
-            request,
-            now,
-            jobs=jobs,
-            on_progress=lambda r: live.update(_table(r, final=False)),
-        )
+    columns = (
+        TextColumn("{task.fields[source]:<13}"),
+        BarColumn(bar_width=24),
+        TextColumn("{task.fields[status]:<8} {task.fields[pages]:>4} pages"),
+        TextColumn("{task.fields[new]:>5} new"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def show(runs: dict[str, CrawlRun]) -> None:
+            for key, r in sorted(runs.items()):
+                if key not in tasks:
+                    tasks[key] = progress.add_task(
+                        r.source, total=None, source=r.source, status=r.status, pages=0, new=0
+                    )
+                done = r.status != "running"
+                progress.update(
+                    tasks[key],
+                    status=r.status,
+                    pages=r.pages,
+                    new=r.new,
+                    total=1 if done else None,
+                    completed=1 if done else 0,
+                )
+
+        runs = run_crawls(db, app.settings, request, now, jobs=jobs, on_progress=show)
     if not runs:
         raise RepmonError(
             "nothing to crawl: import a roster with profiles (`repmon roster import`)"
         )
-    console.print(_table({f"{r.source}#{r.id}": r for r in runs}, final=True))
+    console.print(_table({f"{r.source}#{r.id}": r for r in runs}))
     bad = [r for r in runs if r.status in ("failed", "blocked")]
     if bad:
         console.print(
