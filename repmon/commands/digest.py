@@ -53,17 +53,30 @@ def _week(value: str | None) -> IsoWeek | None:
 
 
 @click.command()
-@click.option("--week", metavar="YYYY-Www",
-              help="ISO week such as 2026-W47. Default: the last week that ended, per recipient.")
+@click.option(
+    "--week",
+    metavar="YYYY-Www",
+    help="ISO week such as 2026-W47. Default: the last week that ended, per recipient.",
+)
 @click.option("--physician", "npi", metavar="NPI", help="Only this physician's digests.")
 @click.option("--practice", metavar="ID", help="Only this practice's roll-ups (id or name).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Write each digest as .eml and .html into DIR.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each digest as .eml and .html into DIR.",
+)
 @click.option("--send", is_flag=True, help="Enqueue digests in the outbox (once per week).")
 @now_option
 @pass_app
-def digest(app: App, week: str | None, npi: str | None, practice: str | None, out: Path | None,
-           send: bool, now: datetime) -> None:
+def digest(
+    app: App,
+    week: str | None,
+    npi: str | None,
+    practice: str | None,
+    out: Path | None,
+    send: bool,
+    now: datetime,
+) -> None:
     """Render weekly digests to files (--out) or enqueue them for subscribers (--send)."""
     from reputation.classify import CLASSIFIER_VERSION
 
@@ -75,8 +88,9 @@ def digest(app: App, week: str | None, npi: str | None, practice: str | None, ou
     with db.transaction() as session:
         physician_id = find_physician(session, npi).id if npi else None
         practice_id = find_practice(session, practice).id if practice else None
-        jobs = plan_digests(session, iso, now, options.timezone,
-                            physician_id=physician_id, practice_id=practice_id)
+        jobs = plan_digests(
+            session, iso, now, options.timezone, physician_id=physician_id, practice_id=practice_id
+        )
         if out is not None:
             if not jobs:
                 if physician_id is not None:
@@ -85,12 +99,15 @@ def digest(app: App, week: str | None, npi: str | None, practice: str | None, ou
                     scopes = [("practice", practice_id)]
                 else:
                     scopes = [("practice", i) for i in session.scalars(select(Practice.id))]
-                    scopes = scopes or [("physician", i)
-                                        for i in session.scalars(select(Physician.id))]
+                    scopes = scopes or [
+                        ("physician", i) for i in session.scalars(select(Physician.id))
+                    ]
                 default = iso or IsoWeek.last_completed(now, options.timezone)
                 jobs = preview_jobs(default, options.timezone, scopes)
-                console.print(f"no digest subscribers for this scope: rendering {len(jobs)} "
-                              "preview(s) addressed to \"preview\"")
+                console.print(
+                    f"no digest subscribers for this scope: rendering {len(jobs)} "
+                    'preview(s) addressed to "preview"'
+                )
             out.mkdir(parents=True, exist_ok=True)
             for job, built in build_digests(session, jobs, now, options):
                 mail = render_digest(job, built, now)
@@ -100,14 +117,19 @@ def digest(app: App, week: str | None, npi: str | None, practice: str | None, ou
                 stem.with_suffix(".eml").write_bytes(to_eml(job, mail, options.sender, now))
                 console.print(f"{stem}.eml  {stem}.html")
         if send:
-            counts = enqueue_digests(session, iso, now, options,
-                                     physician_id=physician_id, practice_id=practice_id)
-            console.print(f"digests: {counts.planned} due, {counts.enqueued} enqueued, "
-                          f"{counts.already} already enqueued earlier")
+            counts = enqueue_digests(
+                session, iso, now, options, physician_id=physician_id, practice_id=practice_id
+            )
+            console.print(
+                f"digests: {counts.planned} due, {counts.enqueued} enqueued, "
+                f"{counts.already} already enqueued earlier"
+            )
         if out is None and not send:
             table = Table("recipient", "timezone", "scope", "week")
             for job in jobs:
                 table.add_row(job.to_addr, job.tz, f"{job.scope} {job.scope_id}", str(job.week))
             console.print(table)
-            console.print(f"{len(jobs)} digest(s) due; nothing written: give --out DIR to "
-                          "render them or --send to enqueue them")
+            console.print(
+                f"{len(jobs)} digest(s) due; nothing written: give --out DIR to "
+                "render them or --send to enqueue them"
+            )

@@ -47,24 +47,39 @@ def reply_suggest(app: App, review_id: int, contact: str | None) -> None:
         if review is None:
             raise NotFound(f"no review with id {review_id} (see `repmon reviews`)")
         c = session.scalars(
-            select(Classification).where(Classification.review_id == review_id)
-            .order_by((Classification.classifier_version == CLASSIFIER_VERSION).desc(),
-                      Classification.id.desc())
+            select(Classification)
+            .where(Classification.review_id == review_id)
+            .order_by(
+                (Classification.classifier_version == CLASSIFIER_VERSION).desc(),
+                Classification.id.desc(),
+            )
         ).first()
         physician = session.get(Physician, review.physician_id) if review.physician_id else None
-        practice = (session.get(Practice, physician.practice_id)
-                    if physician and physician.practice_id else None)
+        practice = (
+            session.get(Practice, physician.practice_id)
+            if physician and physician.practice_id
+            else None
+        )
         categories = [n for n in _CATEGORIES if c is not None and getattr(c, n)]
         if c is not None and c.label == "positive" and not c.negative:
             categories.append("positive")
         names = [physician.name if physician else "", practice.name if practice else ""]
         who = contact or str(app.settings["reply.contact"])
         templates = load_templates(str(app.settings["reply.templates"]) or None)
-        text = suggest_reply(review.text, categories, names[0], names[1], who,
-                             rating=review.rating, templates=templates)
+        text = suggest_reply(
+            review.text,
+            categories,
+            names[0],
+            names[1],
+            who,
+            rating=review.rating,
+            templates=templates,
+        )
     key = choose_template(categories, review.rating)
-    console.print(f"[bold]review {review_id}[/] · {escape(review.source)} · "
-                  f"{escape(', '.join(categories) or 'no category')} · template: {key}")
+    console.print(
+        f"[bold]review {review_id}[/] · {escape(review.source)} · "
+        f"{escape(', '.join(categories) or 'no category')} · template: {key}"
+    )
     click.echo(text)
     findings = check_reply(text, [*names, who])
     if findings:
@@ -75,8 +90,13 @@ def reply_suggest(app: App, review_id: int, contact: str | None) -> None:
 
 @reply.command("check")
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
-@click.option("--allow", "allowed", multiple=True, metavar="NAME",
-              help="A name the reply may use (the physician's, the practice's); repeatable.")
+@click.option(
+    "--allow",
+    "allowed",
+    multiple=True,
+    metavar="NAME",
+    help="A name the reply may use (the physician's, the practice's); repeatable.",
+)
 def reply_check(file: TextIO, allowed: tuple[str, ...]) -> None:
     """Flag what a public reply must never contain (text from FILE or stdin); exit 1 if any."""
     text = file.read()
