@@ -408,7 +408,7 @@ def classify(text: str, rating: float | None) -> Classification:
     categories = _categories(review, negative_review)
     complaints = sum(len(c.evidence) for c in categories)
     compound = overall_compound(text_score, complaints, rating)
-    label = label_for(compound)
+    label = label_for(compound, text_only=rating is None)
     if rating is None:
         negative_review = label == "negative"
     positive = label == "positive" and not negative_review

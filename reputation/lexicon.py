@@ -129,7 +129,7 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
         r"compassionate", r"caring", r"empathetic", r"kind(?! of)", r"friendly", r"personable",
         r"respect(?:ful|s|ed)?", r"professional", r"polite", r"sensitiv(?:e|ity)",
         r"pa(?:y|id|ying) (?:any )?attention", r"courteous", r"pleasant", r"warm", r"helpful",
-        r"nice", r"sympathetic", r"understanding", r"accommodating",
+        r"nice", r"welcome", r"sympathetic", r"understanding", r"accommodating",
         r"(?:seem to |really |even )?care(?:d|s)?(?! for)", r"apologi[sz]e",
     ),
     "competence": (
@@ -241,7 +241,17 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:first|next) available (?:appointment|appt)",
         r"(?:months?|weeks?) (?:out|for an appointment|to get an appointment)",
         r"(?:dropped|discharged|dismissed|kicked out) (?:me|us|my \w+) (?:from|as a patient)",
-        r"no[- ]show fee", r"cancel(?:l?ed|l?ing|lations?|s)",
+        r"no[- ]show fee", r"cancel(?:l?ed|l?ing|lations?|s)?", r"no[- ]?show(?:ed|s)? on",
+        r"change[sd]? (?:my|the|our) (?:appointments?|appts?)", r"rip[- ]?off", r"ripped (?:me |us )?off",
+        r"expensive", r"every penny", r"milk(?:ed|ing|s)? (?:you|me|us|patients)",
+        r"chas(?:e|ed|ing) (?:down )?(?:my |the )?(?:prescriptions?|results|records|referrals?|refills?)",
+        r"(?:never|didn't|did not|not) (?:even |once |actually )?(?:see|seen|saw|meet|met) (?:the |a |an )?"
+        r"(?:actual )?(?:doctor|dr|physician|surgeon)",
+        r"(?:only|instead) (?:see|saw|seen|get|got) (?:a |an |the |his |her |one of his |one of her )?"
+        r"(?:pa|np|nurses?|assistants?|residents?|students?|registered nurses?)",
+        r"(?:need|needs) (?:a )?(?:better|new|nicer) (?:receptionists?|staff|front desk|office staff)",
+        r"(?:months?|weeks?) (?:before|to get|until|for|wait)(?: \w+){0,4}? (?:appts?|appointments?"
+        r"|visits?|consults?)",
         r"not (?:taking|accepting) (?:new )?patients",
         r"(?:doesn't|does not|don't|do not|won't|wouldn't|didn't|did not) (?:want|take"
         r"|accept) (?:\w+ )?insurances?",
@@ -367,7 +377,7 @@ ASPECT_STRONG: dict[str, tuple[str, ...]] = {
         r"(?:front|office) desk", r"receptionists?", r"office (?:staff|manager|personnel)",
         r"customer service", r"parking", r"waiting room", r"billing", r"bill(?:s|ed)?",
         r"insurance", r"co-?pays?", r"charged?", r"fees?", r"secretar(?:y|ies)",
-        r"(?:medical )?records", r"referrals?", r"refills?", r"paperwork", r"voice ?mail",
+        r"(?:medical )?records?", r"fax\w*", r"prices?", r"(?:the|this|that) office", r"referrals?", r"refills?", r"paperwork", r"voice ?mail",
         r"scheduling", r"schedulers?", r"(?:the|his|her|their) staff", r"nurses?",
         r"call(?:ed)? (?:back|several times|\w+ times|repeatedly|again)", r"phone calls?",
     ),
@@ -489,6 +499,13 @@ VADER_ADDITIONS: dict[str, float] = {
     "worse": -2.1, "scammed": -2.5, "ripped": -1.2, "lied": -2.0, "lying": -2.0, "liar": -2.5,
     "heartless": -2.4, "ineffective": -1.6, "incorrect": -1.2, "wrong": -1.5, "unable": -0.8,
     "infection": -1.2, "complications": -1.3, "damage": -1.6, "damaged": -1.8,
+    # French, for the Quebec reviews
+    "merci": 2.0, "meilleur": 2.5, "meilleure": 2.5, "génial": 2.5, "géniale": 2.5,
+    "recommande": 1.5, "gentil": 2.0, "gentille": 2.0, "attentionné": 2.0, "attentionnée": 2.0,
+    "compétent": 2.0, "compétente": 2.0, "professionnel": 1.5, "professionnelle": 1.5,
+    "pire": -2.5, "nul": -2.0, "nulle": -2.0, "impoli": -2.0, "impolie": -2.0,
+    "incompétent": -2.5, "incompétente": -2.5, "arrogante": -2.2, "méprisant": -2.2,
+    "méprisante": -2.2, "éviter": -1.5, "froid": -1.0, "froide": -1.0, "déçu": -2.0, "déçue": -2.0,
 }
 # Words that in medical text name a condition or the service, not the writer's opinion.
 VADER_NEUTRAL: tuple[str, ...] = (
@@ -496,14 +513,18 @@ VADER_NEUTRAL: tuple[str, ...] = (
     "well", "like", "okay", "ok", "patient", "patience", "free", "pretty", "please",
     "emergency", "injury", "depression", "depressed", "anxiety", "fracture", "rash", "painful",
     "nervous", "worried", "scared", "anxious", "fear", "stress", "stressed", "seriously", "serious",
-    "flu", "sore", "ache", "aches",
+    "flu", "sore", "ache", "aches", "problem", "problems", "suffer", "suffering", "suffered",
+    "hurt", "hurts", "hurting", "injured", "accident", "severe", "numb", "struggle", "struggled",
+    "struggling", "desperate",
 )
 # Praise idioms that VADER reads as negations ("couldn't be happier", "can't say enough").
 PRAISE_IDIOMS = (
     r"\b(?:could|can|would)(?:n[o'’]?t|['’]t| not|not)"
     r" (?:\w+ ){0,2}(?:better|happier|more (?:pleased|happy|grateful|satisfied|thankful|highly)"
     r"|enough|(?:ask|hope|wish) for (?:a |an )?(?:better|more))\b|\bno better\b"
-    r"|\bnever (?:felt|feel) (?:rushed|hurried|dismissed|ignored)\b"
+    r"|\bnever (?:felt|feel) (?:rushed|hurried|dismissed|ignored)\b|\bbar none\b"
+    r"|\bno (?:more|longer)(?: \w+)? (?:pain|headaches?|migraines?|problems?|issues|symptoms"
+    r"|suffering|hurting)\b"
 )
 # Whole-review verdicts: they move the document score beyond the sentence average.
 VERDICT_POSITIVE = (

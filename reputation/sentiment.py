@@ -14,6 +14,7 @@ from reputation import lexicon
 __all__ = [
     "NEGATIVE_AT",
     "POSITIVE_AT",
+    "TEXT_NEGATIVE_AT",
     "analyzer",
     "document_compound",
     "label_for",
@@ -27,6 +28,9 @@ __all__ = [
 # VADER's conventional label thresholds on the compound score.
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
+# Text alone must be clearly negative to be called so: most reviews without a complaint still
+# tell of illness and pain (chosen with the RateMDs class balance, on the tuning parts).
+TEXT_NEGATIVE_AT = -0.2
 # How sentence scores combine into a document score (chosen on the Healthgrades and rmd15
 # parts of the corpus, never on the RateMDs part the sentiment target is measured on).
 NEGATIVE_WEIGHT = 1.0  # a complaint sentence counts like a praising one
@@ -141,10 +145,10 @@ def overall_compound(text_score: float, complaints: int, rating: float | None) -
     return round(RATING_SHARE * rating_compound(rating) + (1 - RATING_SHARE) * text_score, 4)
 
 
-def label_for(compound: float) -> str:
-    """Return negative / neutral / positive for a compound score."""
+def label_for(compound: float, text_only: bool = False) -> str:
+    """Return negative / neutral / positive for a compound score (stricter for text alone)."""
     if compound >= POSITIVE_AT:
         return "positive"
-    if compound <= NEGATIVE_AT:
+    if compound <= (TEXT_NEGATIVE_AT if text_only else NEGATIVE_AT):
         return "negative"
     return "neutral"
