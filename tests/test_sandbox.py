@@ -17,7 +17,7 @@ import pytest
 from reputation.npi import npi_problem
 from spiders.parsers import detect_challenge, parse_healthgrades, parse_ratemds
 from spiders.sandbox import DEFAULT_ANCHOR, build_world, serve
-from spiders.sandbox.render import relative_time
+from spiders.sandbox.apis import relative_time
 
 pytestmark = pytest.mark.xdist_group("sandbox")
 
