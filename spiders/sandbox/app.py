@@ -25,8 +25,8 @@ from typing import Any
 
 from spiders.sandbox import pages
 from spiders.sandbox.http import Reply, Request
-from spiders.sandbox.routes import SiteRoutes, json_reply, not_found
 from spiders.sandbox.model import Physician, World
+from spiders.sandbox.routes import SiteRoutes, json_reply, not_found
 
 __all__ = ["ROBOTS_TXT", "SOURCES", "Sandbox"]
 
