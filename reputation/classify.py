@@ -227,6 +227,7 @@ class _Review:
         self._actor_starts: list[int] = []
         self.hits: dict[str, dict[int, float]] = {name: {} for name in CATEGORIES}
         self.positive = False
+        self.negative = False
 
     def find(self, cues: _CueSet) -> list[re.Match[str]]:
         """Matches of a cue set in this review."""
@@ -381,7 +382,7 @@ def _flags(review: _Review, categories: tuple[Category, ...], positive: bool) ->
     flags: list[str] = []
     clinical = any(c.name == "clinical_skill" for c in categories)
     severe = [m for m in review.find(_HARM_SEVERE) if not review.negated_before(m.start())]
-    outcome = clinical and any(
+    outcome = (clinical or review.negative) and any(
         not review.negated_before(m.start()) for m in review.find(_HARM_OUTCOME)
     )
     if not positive and (severe or outcome):
@@ -404,6 +405,7 @@ def classify(text: str, rating: float | None) -> Classification:
     else:
         negative_review = text_score <= -0.05
     review.positive = rating >= 4.0 if rating is not None else text_score >= 0.3
+    review.negative = negative_review
     _find_cues(review, negative_review)
     categories = _categories(review, negative_review)
     complaints = sum(len(c.evidence) for c in categories)

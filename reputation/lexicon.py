@@ -242,16 +242,19 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:months?|weeks?) (?:out|for an appointment|to get an appointment)",
         r"(?:dropped|discharged|dismissed|kicked out) (?:me|us|my \w+) (?:from|as a patient)",
         r"no[- ]show fee", r"cancel(?:l?ed|l?ing|lations?|s)?", r"no[- ]?show(?:ed|s)? on",
-        r"change[sd]? (?:my|the|our) (?:appointments?|appts?)", r"rip[- ]?off", r"ripped (?:me |us )?off",
-        r"expensive", r"every penny", r"milk(?:ed|ing|s)? (?:you|me|us|patients)",
-        r"chas(?:e|ed|ing) (?:down )?(?:my |the )?(?:prescriptions?|results|records|referrals?|refills?)",
-        r"(?:never|didn't|did not|not) (?:even |once |actually )?(?:see|seen|saw|meet|met) (?:the |a |an )?"
-        r"(?:actual )?(?:doctor|dr|physician|surgeon)",
-        r"(?:only|instead) (?:see|saw|seen|get|got) (?:a |an |the |his |her |one of his |one of her )?"
-        r"(?:pa|np|nurses?|assistants?|residents?|students?|registered nurses?)",
-        r"(?:need|needs) (?:a )?(?:better|new|nicer) (?:receptionists?|staff|front desk|office staff)",
-        r"(?:months?|weeks?) (?:before|to get|until|for|wait)(?: \w+){0,4}? (?:appts?|appointments?"
-        r"|visits?|consults?)",
+        r"change[sd]? (?:my|the|our) (?:appointments?|appts?)", r"rip[- ]?off",
+        r"ripped (?:me |us )?off", r"expensive", r"every penny",
+        r"milk(?:ed|ing|s)? (?:you|me|us|patients)",
+        r"chas(?:e|ed|ing) (?:down )?(?:my |the )?(?:prescriptions?|results|records|referrals?"
+        r"|refills?)",
+        r"(?:never|didn't|did not|not) (?:even |once |actually )?(?:see|seen|saw|meet"
+        r"|met) (?:the |a |an )?(?:actual )?(?:doctor|dr|physician|surgeon)",
+        r"(?:only|instead) (?:see|saw|seen|get|got) (?:a |an |the |his |her |one of his "
+        r"|one of her )?(?:pa|np|nurses?|assistants?|residents?|students?|registered nurses?)",
+        r"(?:need|needs) (?:a )?(?:better|new|nicer) (?:receptionists?|staff|front desk"
+        r"|office staff)",
+        r"(?:months?|weeks?) (?:before|to get|until|for|wait)(?: \w+){0,4}? (?:appts?"
+        r"|appointments?|visits?|consults?)",
         r"not (?:taking|accepting) (?:new )?patients",
         r"(?:doesn't|does not|don't|do not|won't|wouldn't|didn't|did not) (?:want|take"
         r"|accept) (?:\w+ )?insurances?",
@@ -372,13 +375,16 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
 # negative review (and in negative sentences elsewhere), WEAK ones only in clearly negative
 # sentences that carry no other cue.
 ASPECT_STRONG: dict[str, tuple[str, ...]] = {
-    "bedside_manner": (r"bedside manners?", r"attitude", r"demeanou?r", r"people skills"),
+    "bedside_manner": (
+        r"bedside manners?", r"attitude", r"demeanou?r", r"people skills",
+    ),
     "service": (
         r"(?:front|office) desk", r"receptionists?", r"office (?:staff|manager|personnel)",
         r"customer service", r"parking", r"waiting room", r"billing", r"bill(?:s|ed)?",
         r"insurance", r"co-?pays?", r"charged?", r"fees?", r"secretar(?:y|ies)",
-        r"(?:medical )?records?", r"fax\w*", r"prices?", r"(?:the|this|that) office", r"referrals?", r"refills?", r"paperwork", r"voice ?mail",
-        r"scheduling", r"schedulers?", r"(?:the|his|her|their) staff", r"nurses?",
+        r"(?:medical )?records?", r"fax\w*", r"prices?", r"(?:the|this|that) office", r"referrals?",
+        r"refills?", r"paperwork", r"voice ?mail", r"scheduling", r"schedulers?",
+        r"(?:the|his|her|their) staff", r"nurses?",
         r"call(?:ed)? (?:back|several times|\w+ times|repeatedly|again)", r"phone calls?",
     ),
     "clinical_skill": (
@@ -411,9 +417,11 @@ HARM_SEVERE: tuple[str, ...] = (
     r"(?:almost|nearly|could have|could've|would have) (?:died|killed|lost)",
     r"life[- ]threatening", r"perforat\w*", r"pierced", r"punctured",
     r"(?:nerve|brain|permanent|organ|irreversible) damage", r"paraly[sz]\w*", r"sepsis|septic",
-    r"stroke", r"heart attack", r"overdos\w*",
+    r"(?:had|suffered|caused|causing|led to|resulted in|gave (?:me|her|him)) a (?:stroke"
+    r"|heart attack|seizure)", r"overdos\w*",
     r"hemorrhag\w*|bled (?:out|heavily)|internal bleeding",
     r"(?:wrong|incorrect) (?:medication|drug|dose|dosage|tooth|side|leg|eye|knee|hip|site)",
+    r"too (?:strong|high|much) (?:a )?(?:dose|dosage|meds|medications?|drugs)",
     r"allergic reaction", r"botch(?:ed)?", r"butcher(?:ed)?", r"disfigur\w*", r"deformed",
     r"miscarri\w*",
     r"(?:missed|undiagnosed|misdiagnosed|overlooked) (?:\w+ ){0,2}(?:cancer|tumou?r|fracture"
@@ -423,20 +431,25 @@ HARM_SEVERE: tuple[str, ...] = (
     r"(?:lost|lose) (?:my|her|his) (?:vision|sight|eye|leg|arm|baby|hearing|teeth|tooth)",
     r"(?:ruined|destroyed|damaged|mutilated|scarred) (?:my|her|his) (?!appointment|insurance"
     r"|bill|billing|records?|schedule|prescription|referral|paperwork|day|week)\w+",
-    r"dangerous", r"malpractice", r"negligen(?:t|ce)",
+    r"(?:life|health|body|face|teeth|skin|back|knee) (?:is|was|has been|have been) (?:destroyed"
+    r"|ruined|damaged)", r"dangerous",
 )
 HARM_OUTCOME: tuple[str, ...] = (
-    r"infect(?:ed|ion|ions)", r"abscess\w*", r"complications?", r"injur(?:ed|y|ies)", r"harmed",
-    r"maimed", r"crippled", r"damage[sd]?", r"scar(?:s|red|ring)?", r"burn(?:ed|t|s)",
-    r"broke (?:my|her|his)", r"fractur\w*",
-    r"(?:severe|excruciating|unbearable|constant|chronic) pain",
+    r"infect(?:ed|ion|ions)", r"abscess\w*", r"complications? (?:from|after|of|during)",
+    r"(?:big|major|serious|severe|many|several|terrible|horrible|life[- ]threatening) complications?",
+    r"hurt (?:me|her|him|my)", r"(?:feeling|felt) everything",
+    r"injured (?:me|my|her|his|him)", r"harmed", r"maimed", r"crippled", r"damage[sd]?",
+    r"scar(?:s|red|ring)", r"burn(?:ed|t)", r"broke (?:my|her|his)", r"fractur\w*",
+    r"(?:severe|excruciating|unbearable) pain (?:after|during|from|since)",
     r"(?:another|second|2nd|third|corrective|revision|more|additional|\d+|several) surger(?:y|ies)",
-    r"re-?do(?:ne)?", r"fix (?:what|the damage|his mistake|her mistake)", r"adverse",
-    r"side[- ]effects?", r"reactions?", r"withdrawals?", r"left (?:inside|in) (?:me|my|her|his)",
+    r"re-?do(?:ne)?", r"fix (?:what|the damage|his mistake|her mistake)",
+    r"(?:adverse|allergic|bad|severe|terrible) reactions?", r"side[- ]effects?", r"withdrawals?",
+    r"left (?:inside|in) (?:me|my|her|his)", r"bleeding|bled", r"\btore\b|tear(?:ing)? (?:badly"
+    r"|horribly|to the)", r"droop\w*", r"still in (?:\w+ )?(?:pain|painful|bad condition)",
     r"(?:ended up|rushed|went|admitted|back|weeks|days|stay) (?:in|to|at) (?:the )?(?:er"
     r"|emergency|hospital|icu)",
-    r"emergency (?:room|surgery)", r"hospitali[sz]\w*", r"\bicu\b", r"torture",
-    r"suffer(?:ed|ing)?", r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse",
+    r"emergency room", r"hospitali[sz]\w*", r"\bicu\b",
+    r"(?:made|making) (?:it|me|things|my \w+) (?:\w+ )?worse",
     r"unnecessary (?:surgery|procedures?|injections?|treatments?|medications?)", r"consequences",
     r"permanent(?:ly)?",
 )
