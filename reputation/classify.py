@@ -193,12 +193,16 @@ _STRONG = {name: _CueSet(parts) for name, parts in lexicon.ASPECT_STRONG.items()
 _WEAK = {name: _CueSet(parts) for name, parts in lexicon.ASPECT_WEAK.items()}
 _NEGATION_BEFORE = re.compile(lexicon.NEGATION_BEFORE, re.IGNORECASE)
 _NEGATION_EXCEPT = re.compile(lexicon.NEGATION_EXCEPTIONS, re.IGNORECASE)
+_NEGATED_EXCEPT = re.compile(lexicon.NEGATED_EXCEPTIONS, re.IGNORECASE)
 _PRAISE_GAP = re.compile(lexicon.PRAISE_GAP, re.IGNORECASE)
 _SCOPE_END = re.compile(lexicon.SCOPE_END, re.IGNORECASE)
 _ACTOR = re.compile(
     "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in lexicon.ACTORS.items()), re.IGNORECASE
 )
-_FOLLOWING_ACTOR = re.compile(r"[\s,]*(?:(?!to\b|with\b|at\b|toward\b|for\b)\w+\s+){0,1}$")
+_FOLLOWING_ACTOR = re.compile(
+    r"[\s,]*(?:by (?:the |this |that |my |his |her )?|(?!to\b|with\b|at\b|toward\b|for\b)\w+\s+)?$",
+    re.IGNORECASE,
+)
 _HARM_SEVERE = _CueSet(lexicon.HARM_SEVERE)
 _HARM_OUTCOME = _CueSet(lexicon.HARM_OUTCOME)
 _LEGAL = _CueSet(lexicon.LEGAL)
@@ -333,7 +337,7 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
             gap = m.group("gap")
             if _PRAISE_GAP.search(gap) or _SCOPE_END.search(gap):
                 continue
-            if _NEGATION_EXCEPT.search(m.group()):
+            if _NEGATED_EXCEPT.search(m.group()):
                 continue
             category = _ACTOR_CATEGORY.get(name, name)
             if name in _ACTOR_CATEGORY:

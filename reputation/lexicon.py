@@ -37,6 +37,8 @@ NEGATION_EXCEPTIONS = (
     r"\b(?:not only|not just|no wonder|no matter|not to mention|never again"
     r"|never (?:\w+ ){0,2}(?:more|so|such|as)|(?:not|never) even)\b"
 )
+# Idioms that keep a negated quality from being a complaint ("not only kind but ...").
+NEGATED_EXCEPTIONS = r"\b(?:not only|not just|no wonder|no matter|not to mention|never again)\b"
 # Words between a negator and a positive quality that turn it into praise ("couldn't be more kind").
 PRAISE_GAP = r"\b(?:more|better|enough|say|ask|happier|wait|recommend|regret|imagine)\b"
 # ...or that end the negation's scope ("did not rush me and explained everything").
@@ -203,6 +205,14 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:no|without any|little) (?:explanation|communication)", r"poor communicat(?:ion|or)",
         r"(?:refused|unwilling|reluctant) to (?:answer|explain|discuss|talk)",
         r"(?:wouldn't|would not|refused to) (?:answer|explain)", r"know-it-all", r"god complex",
+        r"(?:refused|refuses|refusing|unwilling|wouldn't|would not|won't) (?:to )?(?:listen"
+        r"|hear me|admit|apologi[sz]e|take responsibility)",
+        r"willingness to listen",
+        r"(?:seen|see|saw|visit(?:ed)?|examined) (?:me |us |her |him )?for (?:literally |only "
+        r"|just |about |maybe )?(?:\d+|a few|two|three|five|ten) (?:minutes|mins)",
+        r"talks? too much", r"unrelated (?:topics|things|stories)",
+        r"(?:doesn't|didn't|does not|did not) (?:get |seem )?(?:\w+ )?(?:involved|engaged"
+        r"|interested)",
         r"in a (?:rush|hurry)", r"(?:couldn't|could not|can't) wait to get (?:me|us) out",
         r"(?:attitude|personality|demeanou?r|manner) (?:is|was|stinks|sucks)",
         r"(?:lacks|lacking|lacked) (?:any )?(?:empathy|compassion|bedside)",
@@ -436,16 +446,18 @@ HARM_SEVERE: tuple[str, ...] = (
 )
 HARM_OUTCOME: tuple[str, ...] = (
     r"infect(?:ed|ion|ions)", r"abscess\w*", r"complications? (?:from|after|of|during)",
-    r"(?:big|major|serious|severe|many|several|terrible|horrible|life[- ]threatening) complications?",
-    r"hurt (?:me|her|him|my)", r"(?:feeling|felt) everything",
-    r"injured (?:me|my|her|his|him)", r"harmed", r"maimed", r"crippled", r"damage[sd]?",
-    r"scar(?:s|red|ring)", r"burn(?:ed|t)", r"broke (?:my|her|his)", r"fractur\w*",
+    r"(?:big|major|serious|severe|many|several|terrible|horrible"
+    r"|life[- ]threatening) complications?",
+    r"hurt (?:me|her|him|my)", r"(?:feeling|felt) everything", r"injured (?:me|my|her|his|him)",
+    r"harmed", r"maimed", r"crippled", r"damage[sd]?", r"scar(?:s|red|ring)", r"burn(?:ed|t)",
+    r"broke (?:my|her|his)", r"fractur\w*",
     r"(?:severe|excruciating|unbearable) pain (?:after|during|from|since)",
     r"(?:another|second|2nd|third|corrective|revision|more|additional|\d+|several) surger(?:y|ies)",
     r"re-?do(?:ne)?", r"fix (?:what|the damage|his mistake|her mistake)",
     r"(?:adverse|allergic|bad|severe|terrible) reactions?", r"side[- ]effects?", r"withdrawals?",
-    r"left (?:inside|in) (?:me|my|her|his)", r"bleeding|bled", r"\btore\b|tear(?:ing)? (?:badly"
-    r"|horribly|to the)", r"droop\w*", r"still in (?:\w+ )?(?:pain|painful|bad condition)",
+    r"left (?:inside|in) (?:me|my|her|his)", r"bleeding|bled",
+    r"\btore\b|tear(?:ing)? (?:badly|horribly|to the)", r"droop\w*",
+    r"still in (?:\w+ )?(?:pain|painful|bad condition)",
     r"(?:ended up|rushed|went|admitted|back|weeks|days|stay) (?:in|to|at) (?:the )?(?:er"
     r"|emergency|hospital|icu)",
     r"emergency room", r"hospitali[sz]\w*", r"\bicu\b",
