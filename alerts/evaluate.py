@@ -119,14 +119,14 @@ def load_history(session: Session, until: datetime) -> History:
     )
     events, facts = [], []
     for rid, pid, practice_id, published, author, rating, response_at, seen, c in rows:
+        if pid is None or published is None:  # excluded by the query; narrows the types
+            continue
         cats = frozenset(name for name in CATEGORIES if getattr(c, name))
         events.append(
             ReviewEvent(rid, pid, practice_id, published, c.negative, cats, reviewer_key(author))
         )
         flags = frozenset(f for f in ("harm", "legal") if getattr(c, f))
-        facts.append(
-            ReviewFacts(rid, pid, published, rating, c.negative, response_at, flags, seen)
-        )
+        facts.append(ReviewFacts(rid, pid, published, rating, c.negative, response_at, flags, seen))
     runs = [
         CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
         for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until))

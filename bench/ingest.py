@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from reputation.db import Database  # noqa: E402
-from reputation.ingest import ingest_file  # noqa: E402
-from reputation.roster import apply_roster, parse_roster  # noqa: E402
-from tests.factories import review_records, roster_csv, write_jsonl  # noqa: E402
+from reputation.db import Database
+from reputation.ingest import ingest_file
+from reputation.roster import apply_roster, parse_roster
+from tests.factories import review_records, roster_csv, write_jsonl
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -100,7 +100,7 @@ class StorePipeline:
                 }
                 run = start_run(session, spider.name, spider.name, args, self.now)
                 self.run_id = run.id
-        spider.known_ids = self.known_ids  # type: ignore[method-assign]
+        spider.known_ids = self.known_ids  # type: ignore[attr-defined]
 
     def known_ids(self, external_ids: Iterable[str]) -> set[str]:
         """Which of these reviews are already stored (the spider stops paginating on all)."""

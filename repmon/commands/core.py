@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -91,7 +92,7 @@ def roster_list(app: App, as_json: bool) -> None:
         profiles: dict[int, dict[str, str]] = {}
         for profile in session.scalars(select(Profile)):
             profiles.setdefault(profile.physician_id, {})[profile.source] = profile.url
-    records = []
+    records: list[dict[str, Any]] = []
     for p in physicians:
         practice = practices.get(p.practice_id) if p.practice_id else None
         records.append(
@@ -112,8 +113,8 @@ def roster_list(app: App, as_json: bool) -> None:
         return
     table = Table("NPI", "name", "specialty", "practice (id)", "profiles")
     for r in records:
-        practice = f"{r['practice']} ({r['practice_id']})" if r["practice_id"] else ""
-        table.add_row(r["npi"], r["name"], r["specialty"], practice, ", ".join(r["profiles"]))
+        where = f"{r['practice']} ({r['practice_id']})" if r["practice_id"] else ""
+        table.add_row(r["npi"], r["name"], r["specialty"], where, ", ".join(r["profiles"]))
     console.print(table)
     console.print(f"{len(records)} physicians")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from rich.table import Table
@@ -52,7 +53,7 @@ def status(app: App, as_json: bool) -> None:
             .group_by(CrawlRun.source)
             .subquery()
         )
-        crawls = [
+        crawls: list[dict[str, Any]] = [
             {
                 "source": r.source,
                 "status": r.status,

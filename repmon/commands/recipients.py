@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -96,7 +97,7 @@ def recipients_list(app: App, as_json: bool) -> None:
     """List recipients and their subscriptions."""
     with app.database().session() as session:
         rows = session.scalars(select(Recipient).order_by(Recipient.email)).all()
-        data = [
+        data: list[dict[str, Any]] = [
             {
                 "email": r.email,
                 "name": r.name,
