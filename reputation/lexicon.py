@@ -117,7 +117,9 @@ CONDUCT_CUES: tuple[str, ...] = (
 COMPETENCE_CUES: tuple[str, ...] = (
     r"incompeten(?:t|ce|tly)", r"inept", r"clueless", r"uneducated", r"untrained", r"unqualified",
     r"(?:no|lack of|limited|zero|low|poor|little) (?:levels? of )?(?:medical )?knowledge",
-    r"incomp[ée]tente?", r"out-?dated", r"behind the times", r"old[- ]fashioned",
+    r"incomp[ée]tente?",
+    r"(?:made|makes|making) (?:a |many |several |so many )?(?:\w+ )?(?:mistakes?|errors?)",
+    r"mistakes?", r"errors?", r"out-?dated", r"behind the times", r"old[- ]fashion(?:ed)?",
     r"(?:doesn't|does not|didn't|did not|don't) (?:really |even |seem to )?understand (?:my|the"
     r"|pain|what|how)",
     r"(?:didn't|did not|doesn't|does not|don't|do not) (?:seem to |really "
@@ -163,7 +165,7 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
     "service": (
         r"(?:return|returned) (?:my |our |any |a )?(?:calls?|phone calls?|messages?)",
         r"call(?:ed)? (?:me |us )?back", r"(?:get|got) back to (?:me|us)", r"on time",
-        r"answer(?:ed)? (?:the|their) phones?", r"pick(?:ed)? up the phone", r"follow(?:ed)? up",
+        r"answer(?:ed)? (?:the|their) phones?", r"pick(?:ed)? up the phone", r"follow(?:s|ed)? up",
         r"(?:send|sent|fax|faxed)(?: over| in)? (?:my |the |our )?(?:records|prescription"
         r"|referral|results)",
         r"organi[sz]ed", r"responsive", r"accept(?:ed)? (?:my )?insurance",
@@ -310,7 +312,12 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:didn't|did not|never|wouldn't|would not|without) (?:even )?(?:examine|touch|look at"
         r"|check) (?:me|my|her|him|the)",
         r"(?:complications?|infected|infection)", r"(?:nerve|permanent|brain|irreversible) damage",
-        r"(?:wrong|bad|poor|terrible|horrible) (?:advice|care|job|results?|outcome|work)",
+        r"(?:wrong|bad|poor|terrible|horrible|awful|lousy|mediocre|substandard"
+        r"|worst) (?:medical )?(?:advice|care|job|results?|outcome|work|surgeon|surgery"
+        r"|(?<!people )skills|treatment|medicine|technique|diagnostician|physician|practitioner"
+        r"|dentistry)",
+        r"still (?:having|have|had|has) (?:the same |my )?(?:problems?|issues?|pain|symptoms)",
+        r"(?:treatment|care|surgery|exam) (?:\w+ )?(?:lacked|was lacking|was poor|was subpar)",
         r"(?:refused|wouldn't|would not|won't) (?:to )?(?:prescribe|order|refer (?:me|us|my)"
         r"|give me|test|treat)",
         r"(?:over|under)[- ]?(?:prescrib|medicat|treat)\w*",
@@ -319,10 +326,10 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:surgery|procedure|operation|treatment|adjustment|injection) (?:was|went)? ?(?:wrong"
         r"|bad|a failure|a disaster|unsuccessful)",
         r"(?:ineffective|did nothing|didn't work|did not work|no relief|no improvement)",
-        r"mistakes?", r"err(?:or|ors)",
         r"(?:pushed|pushing|push) (?:pills|drugs|meds|medication|surgery)",
         r"(?:just|only) (?:wanted to|want to) (?:prescribe|push|sell|do surgery)",
-        r"(?:scar|scarring|deformed|disfigured|lopsided|uneven)", r"perforat\w*", r"pierced",
+        r"scar(?:s|red|ring)", r"(?:deformed|disfigured|lopsided|uneven)", r"perforat\w*",
+        r"pierced",
         r"(?:ruined|destroyed|damaged|mutilated|scarred|burn(?:ed|t)|injured|nicked"
         r"|disfigured) (?:my|her|his|our) (?!appointment|insurance|bill|billing|records?"
         r"|schedule|prescription|referral|paperwork|day|week|credit)\w+",
@@ -357,7 +364,8 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:sent|send|sends) (?:me|us|her|him) (?:home|off|away) (?:without|with nothing)",
         r"without (?:doing|offering|giving) (?:me )?(?:anything|any)",
         r"no (?:closer|nearer) to (?:a |an )?(?:solution|diagnosis|answer|cure)", r"misinform\w*",
-        r"wrong information", r"(?:not|isn't|wasn't) (?:very |too )?(?:bright|smart)", r"numb\w*",
+        r"wrong information", r"(?:not|isn't|wasn't) (?:very |too )?(?:bright|smart)",
+        r"(?:didn't|did not|never|not) (?:\w+ )?numb(?:ed)?",
         r"without (?:even )?(?:performing |doing |giving )?(?:a |an "
         r"|any )?(?:physical )?(?:exam\w*|examining|checking|looking)",
         r"(?:reluctant|unwilling|didn't want|did not want|refused|refuses"
@@ -399,7 +407,8 @@ ASPECT_STRONG: dict[str, tuple[str, ...]] = {
     ),
     "clinical_skill": (
         r"diagnos[ie]s", r"misdiagnos\w*", r"prescri(?:bed|ption)", r"medications?", r"surgery",
-        r"procedure", r"knowledge", r"skills?", r"competence", r"expertise", r"treatment",
+        r"procedure", r"knowledge", r"(?<!people )skills?", r"competence", r"expertise",
+        r"treatment",
     ),
 }
 ASPECT_WEAK: dict[str, tuple[str, ...]] = {
@@ -568,6 +577,7 @@ VERDICT_NEGATIVE = (
     r"|find (?:another|a new|a different) (?:doctor|dr|physician)|waste of (?:time|money)"
     r"|(?:do not|don't|dont) (?:go|see|waste)|(?:zero|0|no|one|1) stars?|if i could give"
     r"|would not (?:go|return)|will not (?:go|return|be back)|won'?t be (?:back|returning)"
+    r"|(?:never|not) (?:\w+ )?(?:visit|return|come back|go back|going back)|i refuse"
     r"|(?:horrible|terrible|awful|worst|bad|rude|incompetent|uncaring|arrogant) (?:doctor|dr"
     r"|physician|surgeon|dentist|man|woman|person|experience|care|staff))\b"
 )
