@@ -115,7 +115,8 @@ CONDUCT_CUES: tuple[str, ...] = (
 
 # Competence words: clinical_skill for the physician, service for staff ("the staff is clueless").
 COMPETENCE_CUES: tuple[str, ...] = (
-    r"incompeten(?:t|ce|tly)", r"inept", r"clueless", r"uneducated", r"untrained", r"unqualified",
+    r"incompeten(?:t|ce|tly)", r"inept", r"clueless", r"(?:no|not a) clue", r"uneducated",
+    r"untrained", r"unqualified",
     r"(?:no|lack of|limited|zero|low|poor|little) (?:levels? of )?(?:medical )?knowledge",
     r"incomp[ée]tente?",
     r"(?:made|makes|making) (?:a |many |several |so many )?(?:\w+ )?(?:mistakes?|errors?)",
@@ -138,6 +139,7 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
     ),
     "competence": (
         r"knowledgeable", r"competent", r"qualified", r"skilled",
+        r"(?:very |too )?(?:bright|smart)", r"have a clue",
     ),
     "bedside_manner": (
         r"listen\w*", r"hear (?:me|what)", r"explain\w*",
@@ -153,9 +155,9 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
     ),
     "clinical_skill": (
         r"thorough", r"know how to", r"knew how to",
-        r"(?:improve|improved|work(?! with| for| at| there| out)|worked(?! with| for| at| there"
-        r"| out)|heal|healed|fix|fixed|cure|cured|resolve|resolved)(?! me (?:to|with|make|find"
-        r"|get|schedule|set))",
+        r"(?:improve|improved|work(?:ing)?(?! with| for| at| there| out)|worked(?! with| for| at"
+        r"| there| out)|heal|healed|fix|fixed|cure|cured|resolve|resolved)(?! me (?:to|with|make"
+        r"|find|get|schedule|set))",
         r"examine(?:d)?", r"exam(?:ination)?", r"physical exam", r"diagnose(?:d)?",
         r"(?:order|run|do|perform)(?:ed)? (?:any |a |the |an? )?(?:tests?|labs?|blood ?work|mri"
         r"|x-?ray|scan)",
@@ -316,6 +318,21 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"|worst) (?:medical )?(?:advice|care|job|results?|outcome|work|surgeon|surgery"
         r"|(?<!people )skills|treatment|medicine|technique|diagnostician|physician|practitioner"
         r"|dentistry)",
+        r"made (?:\w+ )?(?:wrong |incorrect |false )?assumptions",
+        r"(?:did|took) no (?:\w+ )?history",
+        r"(?:didn't|did not|never|doesn't|does not) (?:even )?(?:take|do|ask about|read|review"
+        r"|look at) (?:a |my |your |any |the )?(?:\w+ )?history",
+        r"not interested in (?:a patient's |my |your |the )?(?:medical )?history",
+        r"(?:total|complete|utter) failure", r"(?:was|were|is) a failure",
+        r"lack of (?:\w+ ){0,3}treatment",
+        r"(?:no|0|zero|poor|little) (?:after ?care|follow-?up care|post-?op(?:erative)? care)",
+        r"(?:got|get|found|received) (?:a |the )?(?:confirmation|diagnosis|answers?|help"
+        r"|treatment) elsewhere",
+        r"crap (?:meds|medications?|care|treatment|advice)",
+        r"(?:they|he|she|doctors?) (?:found|discovered|diagnosed) (?:a |an |the |my |his "
+        r"|her )?(?:\w+ )?(?:pneumonia|fracture|infection|tumou?r|cancer|clot|appendicitis|break"
+        r"|tear|abscess)",
+        r"later (?:\w+ ){0,2}(?:to )?change(?:d)? (?:it|the diagnosis|(?:his|her) diagnosis)",
         r"still (?:having|have|had|has) (?:the same |my )?(?:problems?|issues?|pain|symptoms)",
         r"(?:treatment|care|surgery|exam) (?:\w+ )?(?:lacked|was lacking|was poor|was subpar)",
         r"(?:refused|wouldn't|would not|won't) (?:to )?(?:prescribe|order|refer (?:me|us|my)"
@@ -374,7 +391,7 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:said|told (?:me|us)|claimed|insisted|assured (?:me"
         r"|us)) (?:that )?(?:nothing was wrong|there was nothing wrong|(?:everything"
         r"|it) was (?:fine|ok|okay|normal)|i was fine|(?:he|she) was fine)",
-        r"jump(?:s|ed|ing)? to (?:a )?conclusions?",
+        r"jump(?:s|ed|ing)? to (?:\w+ ){0,4}conclusions?",
         r"quick to (?:diagnose|determine|dismiss|judge|prescribe)",
         r"(?:didn't|did not|doesn't|does not|won't|wouldn't|never) (?:even )?(?:review|read"
         r"|look at|look over|go over|take) (?:my|your|the|her|his|a) (?:\w+ )?(?:history|chart"
