@@ -58,7 +58,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.contact", "reputation-office@example.org", "Contact in the crawler User-Agent."),
     Setting(
         "crawl.user_agent",
-        "repmon/0.1 (hospital reputation monitor; +{contact})",
+        "repmon/0.1 (hospital reputation monitor; +mailto:{contact})",
         "Crawler User-Agent; {contact} is replaced by crawl.contact.",
     ),
     Setting("crawl.interval_hours", 24, "Hours between scheduled crawls of each source."),
@@ -79,6 +79,9 @@ SETTINGS: tuple[Setting, ...] = (
         "Google Places API key.",
         secret=True,
         env_aliases=("GOOGLE_API_KEY",),
+    ),
+    Setting(
+        "google.api", "new", "Google API for place ids given without a URL: new or legacy."
     ),
     Setting("yelp.endpoint", "https://api.yelp.com/v3", "Yelp Fusion API base."),
     Setting("yelp.api_key", "", "Yelp Fusion API key.", secret=True, env_aliases=("YELP_API_KEY",)),

@@ -1,22 +1,27 @@
 """Scrapy settings of the repmon spiders: polite by default.
 
-Endpoints of the APIs are settings (and `REPMON_<SOURCE>_ENDPOINT` environment variables,
-the names `repmon config` uses) so a crawl can point at the local sandbox. API keys are
-NOT settings: Scrapy logs its overridden settings, so spiders read keys from the
-environment (GOOGLE_API_KEY, YELP_API_KEY, X_BEARER_TOKEN) when they build a request.
+The User-Agent contact and the API endpoints come from repmon's one settings table
+(reputation.settings: TOML file and REPMON_* environment variables; see `repmon config show`),
+so a crawl can point at the local sandbox. API keys are NOT Scrapy settings: Scrapy logs
+its overridden settings, so spiders read keys from the environment (GOOGLE_API_KEY,
+YELP_API_KEY, X_BEARER_TOKEN) when they build a request.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+from reputation.settings import load_settings
+
+_REPMON = load_settings(None, os.environ, Path.cwd())
 BOT_NAME = "repmon"
 SPIDER_MODULES = ["spiders.sites"]
 NEWSPIDER_MODULE = "spiders.sites"
 
-# Who to contact about this crawler; `repmon crawl` passes the `crawl.contact` setting.
-CRAWLER_CONTACT = os.environ.get("REPMON_CRAWL_CONTACT", "reputation-office@example.org")
-USER_AGENT = f"repmon/0.1 (hospital reputation monitor; +mailto:{CRAWLER_CONTACT})"
+# Who to contact about this crawler: settings crawl.user_agent and crawl.contact.
+CRAWLER_CONTACT = str(_REPMON["crawl.contact"])
+USER_AGENT = _REPMON.user_agent
 
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
@@ -53,12 +58,10 @@ REPMON_STORE = False
 # Upper bound of pages followed per profile or query (a guard against pagination loops).
 REPMON_MAX_PAGES = 50
 
-GOOGLE_ENDPOINT = os.environ.get("REPMON_GOOGLE_ENDPOINT", "https://places.googleapis.com/v1")
-GOOGLE_LEGACY_ENDPOINT = os.environ.get(
-    "REPMON_GOOGLE_LEGACY_ENDPOINT", "https://maps.googleapis.com/maps/api/place/details/json"
-)
+GOOGLE_ENDPOINT = str(_REPMON["google.endpoint"])
+GOOGLE_LEGACY_ENDPOINT = str(_REPMON["google.legacy_endpoint"])
 # "new" (Places API New) or "legacy" (Place Details) for place ids given without a URL.
-GOOGLE_API = os.environ.get("REPMON_GOOGLE_API", "new")
-YELP_ENDPOINT = os.environ.get("REPMON_YELP_ENDPOINT", "https://api.yelp.com/v3")
-REDDIT_ENDPOINT = os.environ.get("REPMON_REDDIT_ENDPOINT", "https://www.reddit.com")
-X_ENDPOINT = os.environ.get("REPMON_X_ENDPOINT", "https://api.x.com/2")
+GOOGLE_API = str(_REPMON["google.api"])
+YELP_ENDPOINT = str(_REPMON["yelp.endpoint"])
+REDDIT_ENDPOINT = str(_REPMON["reddit.endpoint"])
+X_ENDPOINT = str(_REPMON["x.endpoint"])
