@@ -142,7 +142,9 @@ NEGATED_CUES: dict[str, tuple[str, ...]] = {
         r"(?:very |too )?(?:bright|smart)", r"have a clue",
     ),
     "bedside_manner": (
-        r"listen\w*", r"hear (?:me|what)", r"explain\w*",
+        r"listen\w*(?! to (?:rumou?rs|(?:the |other |bad |negative )?reviews|others|people|them"
+        r"|anyone))",
+        r"hear (?:me|what)", r"explain\w*",
         r"(?:very |so )?good at (?:explaining|listening|communicating|answering)",
         r"answer(?:ed)? (?:my|any|our|the)", r"(?:look|looked) (?:at )?me in the eye",
         r"make eye contact", r"eye contact", r"take (?:me|my concerns?|it|us) seriously",
@@ -448,14 +450,17 @@ ASPECT_WEAK: dict[str, tuple[str, ...]] = {
 # HARM_SEVERE counts in any review that is not positive; HARM_OUTCOME (bad physical outcomes)
 # only where the review also complains about clinical skill, i.e. the outcome is blamed on care.
 HARM_SEVERE: tuple[str, ...] = (
+    r"(?:pushed|put|sent|threw|thrown) (?:me|her|him|my \w+) into (?:early "
+    r"|premature )?(?:menopause|shock|a coma|kidney failure|renal failure|heart failure"
+    r"|liver failure|labou?r|withdrawal)",
     r"(?:died|death|passed away|killed|kill(?:ed|ing)? (?:me|her|him|someone|people|patients)"
     r"|fatal|lost (?:his|her|my|their) life)",
     r"(?:almost|nearly|could have|could've|would have) (?:died|killed|lost)",
     r"life[- ]threatening", r"perforat\w*", r"pierced", r"punctured",
     r"(?:nerve|brain|permanent|organ|irreversible) damage", r"paraly[sz]\w*", r"sepsis|septic",
     r"(?:had|suffered|caused|causing|led to|resulted in|gave (?:me|her|him)) a (?:stroke"
-    r"|heart attack|seizure)", r"overdos\w*",
-    r"hemorrhag\w*|bled (?:out|heavily)|internal bleeding",
+    r"|heart attack|seizure)",
+    r"overdos\w*", r"hemorrhag\w*|bled (?:out|heavily)|internal bleeding",
     r"(?:wrong|incorrect) (?:medication|drug|dose|dosage|tooth|side|leg|eye|knee|hip|site)",
     r"too (?:strong|high|much) (?:a )?(?:dose|dosage|meds|medications?|drugs)",
     r"allergic reaction", r"botch(?:ed)?", r"butcher(?:ed)?", r"disfigur\w*", r"deformed",
@@ -468,9 +473,11 @@ HARM_SEVERE: tuple[str, ...] = (
     r"(?:ruined|destroyed|damaged|mutilated|scarred) (?:my|her|his) (?!appointment|insurance"
     r"|bill|billing|records?|schedule|prescription|referral|paperwork|day|week)\w+",
     r"(?:life|health|body|face|teeth|skin|back|knee) (?:is|was|has been|have been) (?:destroyed"
-    r"|ruined|damaged)", r"dangerous",
+    r"|ruined|damaged)",
+    r"dangerous",
 )
 HARM_OUTCOME: tuple[str, ...] = (
+    r"ptosis", r"tombant\w*",
     r"infect(?:ed|ion|ions)", r"abscess\w*", r"complications? (?:from|after|of|during)",
     r"(?:big|major|serious|severe|many|several|terrible|horrible"
     r"|life[- ]threatening) complications?",
