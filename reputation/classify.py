@@ -12,6 +12,7 @@ from reputation import lexicon
 from reputation.sentiment import (
     document_compound,
     label_for,
+    neutralise,
     overall_compound,
     sentence_compound,
     split_sentences,
@@ -110,13 +111,23 @@ class _CueSet:
                 pattern = re.compile(prefix + "(?:" + part + r")\b", re.IGNORECASE)
                 self.items.append((_required(part), pattern))
 
-    def find(self, text: str, lowered: str) -> list[re.Match[str]]:
-        """All matches of every alternative whose guard literals occur in ``lowered``."""
+        _LITERALS.update(literal for literals, _ in self.items for literal in literals or ())
+
+    def find(self, text: str, present: frozenset[str]) -> list[re.Match[str]]:
+        """All matches of every alternative whose guard literals occur in the text."""
         found: list[re.Match[str]] = []
         for literals, pattern in self.items:
-            if literals is None or any(literal in lowered for literal in literals):
+            if literals is None or not present.isdisjoint(literals):
                 found.extend(pattern.finditer(text))
         return found
+
+
+# Every guard literal of every cue set; a review looks each up once.
+_LITERALS: set[str] = set()
+
+
+def _present(lowered: str) -> frozenset[str]:
+    return frozenset(literal for literal in _LITERALS if literal in lowered)
 
 
 def _split_top(pattern: str) -> list[str]:
@@ -174,21 +185,37 @@ def _required(pattern: str) -> tuple[str, ...] | None:
                 current += char
         i += 1
     runs.append(current)
-    best = max((r.strip() for r in runs), key=len, default="")
-    if len(best) >= 3:
-        return (best.lower(),)
+    candidates: list[tuple[str, ...]] = [
+        (run.strip().lower(),) for run in runs if len(run.strip()) >= 3
+    ]
     for group in groups:
         options = [_required(option) for option in _split_top(group)]
         if all(options):
-            return tuple(literal for option in options if option for literal in option)
-    return None
+            candidates.append(tuple(literal for option in options if option for literal in option))
+    return max(candidates, key=_selectivity, default=None)
 
 
-_NEGATED_PREFIX = lexicon.NEGATOR + r"(?P<gap>(?:\W+\w+){0,3}?)\W+"
+# Frequent words make poor guards: a cue is better guarded by its rarer words.
+_COMMON = frozenset(
+    {
+        "with", "was", "were", "the", "and", "for", "have", "that", "this", "not", "you", "your",
+        "been", "has", "had", "are", "they", "them", "their", "would", "could", "did", "didn't",
+        "don't", "does", "very", "too", "about", "just", "only", "like", "what", "when", "there",
+        "get", "got", "from", "into", "all", "can", "will", "one", "out", "back",
+    }
+)  # fmt: skip
+
+
+def _selectivity(literals: tuple[str, ...]) -> int:
+    return min(1 if literal in _COMMON else len(literal) for literal in literals)
+
+
+# A negator up to three words before a positive quality ("not very caring").
+_NEGATED_BEFORE = re.compile(lexicon.NEGATOR + r"(?P<gap>(?:\W+\w+){0,3}?)\W+$", re.IGNORECASE)
 _FIXED = {name: _CueSet(parts) for name, parts in lexicon.FIXED_CUES.items()}
 _CONDUCT = _CueSet(lexicon.CONDUCT_CUES)
 _COMPETENCE = _CueSet(lexicon.COMPETENCE_CUES)
-_NEGATED = {name: _CueSet(parts, _NEGATED_PREFIX) for name, parts in lexicon.NEGATED_CUES.items()}
+_NEGATED = {name: _CueSet(parts) for name, parts in lexicon.NEGATED_CUES.items()}
 _STRONG = {name: _CueSet(parts) for name, parts in lexicon.ASPECT_STRONG.items()}
 _WEAK = {name: _CueSet(parts) for name, parts in lexicon.ASPECT_WEAK.items()}
 _NEGATION_BEFORE = re.compile(lexicon.NEGATION_BEFORE, re.IGNORECASE)
@@ -221,10 +248,11 @@ class _Review:
         self.text = text
         # curly apostrophes as straight ones (same length, so offsets stay valid)
         self.match_text = text.replace("\u2019", "'")
-        self.lowered = self.match_text.lower()
+        self.present = _present(self.match_text.lower())
         self.spans = split_sentences(text)
         self.starts = [s for s, _ in self.spans]
-        self.scores = [sentence_compound(text[s:e]) for s, e in self.spans]
+        plain = neutralise(text)
+        self.scores = [sentence_compound(plain[s:e], neutralised=True) for s, e in self.spans]
         self._actors: list[tuple[int, str]] | None = None
         # a review that names no clinician but a place is about the place (a hospital on Yelp)
         self.names_physician = False
@@ -235,7 +263,7 @@ class _Review:
 
     def find(self, cues: _CueSet) -> list[re.Match[str]]:
         """Matches of a cue set in this review."""
-        return cues.find(self.match_text, self.lowered)
+        return cues.find(self.match_text, self.present)
 
     @property
     def actors(self) -> list[tuple[int, str]]:
@@ -334,10 +362,14 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
             review.add("clinical_skill" if who == "physician" else "service", m.start(), "conduct")
     for name, pattern in _NEGATED.items():
         for m in review.find(pattern):
-            gap = m.group("gap")
+            window = review.match_text[max(0, m.start() - 45) : m.start()]
+            negation = _NEGATED_BEFORE.search(window)
+            if negation is None:
+                continue
+            gap = negation.group("gap")
             if _PRAISE_GAP.search(gap) or _SCOPE_END.search(gap):
                 continue
-            if _NEGATED_EXCEPT.search(m.group()):
+            if _NEGATED_EXCEPT.search(window[negation.start() :] + m.group()):
                 continue
             category = _ACTOR_CATEGORY.get(name, name)
             if name in _ACTOR_CATEGORY:

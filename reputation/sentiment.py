@@ -94,15 +94,29 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
 
 
 def neutralise(text: str) -> str:
-    """Hide test results and service names that look like opinions ("came back negative")."""
-    text = _CLINICAL.sub(" result ", text)
-    text = _PRAISE.sub(" excellent ", text)
-    return _NEUTRAL.sub(" service ", text)
+    """Hide test results and service names that look like opinions ("came back negative").
+
+    Replacements keep the length of the text, so sentence offsets stay valid.
+    """
+    lowered = text.lower()
+    if "negative" in lowered or "positive" in lowered:  # the costly pattern needs one of these
+        text = _CLINICAL.sub(_blank, text)
+    text = _PRAISE.sub(_great, text)
+    return _NEUTRAL.sub(_blank, text)
 
 
-def sentence_compound(sentence: str) -> float:
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _great(match: re.Match[str]) -> str:
+    return "great".ljust(len(match.group()))  # every praise idiom is longer than "great"
+
+
+def sentence_compound(sentence: str, neutralised: bool = False) -> float:
     """Return the VADER compound of one sentence after medical neutralisation."""
-    return float(analyzer().polarity_scores(neutralise(sentence))["compound"])
+    text = sentence if neutralised else neutralise(sentence)
+    return float(analyzer().polarity_scores(text)["compound"])
 
 
 def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> float:
