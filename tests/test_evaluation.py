@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from repmon.commands.classify import eval_cmd
 from reputation.classify import classify
@@ -140,8 +141,8 @@ def test_eval_command_missing_corpus(tmp_path: Path) -> None:
 
 
 # Figures reached on dev when this test was last tightened; a change that drops below fails.
-DEV_FLOORS = {"B": 0.80, "S": 0.86, "C": 0.74}
-HARM_RECALL_FLOOR, HARM_PRECISION_FLOOR = 0.70, 0.55
+DEV_FLOORS = {"B": 0.82, "S": 0.88, "C": 0.81}
+HARM_RECALL_FLOOR, HARM_PRECISION_FLOOR = 0.90, 0.75
 # The issue-4 targets; not all are reached yet (see the closing note of issue 4).
 DEV_TARGETS = {"B": 0.85, "S": 0.90, "C": 0.80}
 
@@ -170,3 +171,22 @@ def test_dev_set_meets_issue_targets() -> None:
     for label, target in DEV_TARGETS.items():
         assert report.per_label[label].f1 >= target, label
     assert report.harm.recall >= 0.90 and report.harm.precision >= 0.60
+
+
+@pytest.mark.slow
+def test_text_only_sentiment_beats_plain_vader_on_ratemds() -> None:
+    corpus = shared_path("corpus", "reviews.jsonl.gz")
+    rows: list[tuple[str, bool]] = []
+    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            rating = row.get("rating")
+            if row["id"].startswith("rmd:") and rating is not None and not 2 < rating < 4:
+                rows.append((row["text"], rating <= 2))
+            if len(rows) >= 6000:
+                break
+    vader = SentimentIntensityAnalyzer()
+    plain = scores((neg, vader.polarity_scores(t)["compound"] <= -0.05) for t, neg in rows)
+    ours = scores((neg, classify(t, None).sentiment.label == "negative") for t, neg in rows)
+    assert ours.f1 >= plain.f1 + 0.10
+    assert ours.f1 >= 0.70  # full RateMDs part: 0.77 (target 0.80, see the closing note)
