@@ -256,6 +256,7 @@ class _Review:
         self._actors: list[tuple[int, str]] | None = None
         # a review that names no clinician but a place is about the place (a hospital on Yelp)
         self.names_physician = False
+        self.explicit: list[tuple[int, str]] = []  # actors named by a noun, not a pronoun
         self._actor_starts: list[int] = []
         self.hits: dict[str, dict[int, float]] = {name: {} for name in CATEGORIES}
         self.positive = False
@@ -310,6 +311,12 @@ class _Review:
             place = True
         return "staff" if place or not self.names_physician else "physician"
 
+    def names_both(self, pos: int) -> bool:
+        """Whether the sentence at ``pos`` names the physician and a staff member explicitly."""
+        start, end = self.spans[self.sentence_of(pos)] if self.spans else (0, len(self.text))
+        kinds = {kind for at, kind in self.explicit if start <= at < end}
+        return {"physician", "staff"} <= kinds
+
     def _resolve_actors(self) -> list[tuple[int, str]]:
         """Actor mentions in order; a pronoun takes the side of a person named just before.
 
@@ -335,6 +342,8 @@ class _Review:
             if kind in lexicon.PERSON_ACTORS:
                 last_person, last_sentence = kind, sentence
             self.names_physician = self.names_physician or kind == "physician"
+            if match.lastgroup in lexicon.PERSON_ACTORS:
+                self.explicit.append((match.start(), kind))
             mentions.append((match.start(), kind))
         return mentions
 
@@ -356,6 +365,8 @@ def _find_cues(review: _Review, negative_review: bool) -> None:
         if not review.negated_before(m.start()):
             who = review.actor_at(m.start(), m.end())
             review.add("bedside_manner" if who == "physician" else "service", m.start(), "conduct")
+            if who == "staff" and review.names_both(m.start()):
+                review.add("bedside_manner", m.start(), "conduct")  # "rude, the nurse and doctor"
     for m in review.find(_COMPETENCE):
         if not review.negated_before(m.start()):
             who = review.actor_at(m.start(), m.end())
