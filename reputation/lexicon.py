@@ -9,6 +9,8 @@ by kind:
   "waited two hours", "billing"); they fire unless a negator precedes them ("never had to wait").
 * ``CONDUCT_CUES``: how a person treated the patient ("rude", "condescending"); the category
   depends on who did it: bedside_manner for the physician, service for staff (``ACTORS``).
+  ``COMPETENCE_CUES`` likewise: clinical_skill for the physician, service for staff.
+  Bedside-manner ``FIXED_CUES`` also follow the actor ("the nurse never listened" is service).
 * ``NEGATED_CUES``: positive qualities that become complaints when negated ("not caring",
   "didn't explain", "doesn't know what he is doing").
 * ``ASPECT_STRONG``/``ASPECT_WEAK``: neutral topic words ("the front desk", "his bedside manner")
@@ -17,7 +19,14 @@ by kind:
 ``HARM_SEVERE``/``HARM_OUTCOME``/``LEGAL``/``PHI`` are the flag cues. ``VADER_ADDITIONS`` adds
 opinion words that VADER lacks; ``VADER_NEUTRAL`` zeroes words that in medical text name a
 condition, not an opinion; ``CLINICAL_RESULT`` finds test-result phrases ("came back negative")
-to hide from VADER.
+to hide from VADER; ``PRAISE_IDIOMS`` read as praise ("couldn't be happier");
+``VERDICT_POSITIVE``/``VERDICT_NEGATIVE`` move a whole review's score; sentences about
+``OTHER_PROVIDER`` count less.
+
+How the rules were made: from the codebook's definitions and common complaint phrasing, checked
+by error analysis on the dev labels (which therefore overstate held-out accuracy). The numeric
+weights of the sentiment combination (reputation/sentiment.py) were chosen on the Healthgrades
+and rmd15 parts of the corpus by their star ratings. No text of the corpus or labels is copied.
 """
 
 from __future__ import annotations
