@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.core", "roster"),
     ("repmon.commands.core", "ingest"),
     ("repmon.commands.core", "reviews"),
+    ("repmon.commands.classify", "classify_cmd"),
+    ("repmon.commands.classify", "eval_cmd"),
     ("repmon.commands.crawl", "crawl"),
     ("repmon.commands.crawl", "crawls"),
     ("repmon.commands.reclassify", "reclassify"),
