@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -108,11 +109,11 @@ def normalise_rating(raw: Any, scale: Any = 5) -> float:
         top = float(scale) if scale not in (None, "") else 5.0
     except (TypeError, ValueError):
         raise ValueError(f"rating is not a number: {raw!r}") from None
-    if isinstance(raw, bool) or value != value or top != top or top <= 0:
-        raise ValueError(f"rating is not a number: {raw!r}")
+    if isinstance(raw, bool) or not math.isfinite(value) or not math.isfinite(top) or top <= 0:
+        raise ValueError(f"rating is not a finite number on a positive scale: {raw!r}/{scale!r}")
     if not 0 <= value <= top:
         raise ValueError(f"rating {raw!r} outside 0..{top:g}")
-    return round(value * 5.0 / top, 3)
+    return round(min(value / top, 1.0) * 5.0, 3)
 
 
 _SPACES = re.compile(r"[^\S\n]+")
