@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from reputation.db import Database
 from reputation.ingest import ingest_file
 from reputation.roster import apply_roster, parse_roster
-from tests.factories import review_records, roster_csv, write_jsonl
+from tests.factories import iter_review_records, roster_csv, write_jsonl
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = write_jsonl(Path(tmp) / "reviews.jsonl",
-                           review_records(args.reviews, args.physicians))
+                           iter_review_records(args.reviews, args.physicians))
         t0 = time.perf_counter()
         with path.open() as handle:
             for line in handle:

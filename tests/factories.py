@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def review_records(
     return records
 
 
-def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+def write_jsonl(path: Path, records: Iterable[dict[str, object]]) -> Path:
     """Write records as JSON lines."""
     with path.open("w", encoding="utf-8") as handle:
         for record in records:
