@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,25 +66,28 @@ def review_records(
     n: int, physicians: int, seed: int = 7, start: datetime = datetime(2025, 1, 1, tzinfo=UTC)
 ) -> list[dict[str, object]]:
     """n synthetic review records spread over `physicians` roster entries."""
+    return list(iter_review_records(n, physicians, seed, start))
+
+
+def iter_review_records(
+    n: int, physicians: int, seed: int = 7, start: datetime = datetime(2025, 1, 1, tzinfo=UTC)
+) -> Iterator[dict[str, object]]:
+    """The same records one at a time, for files larger than memory should hold."""
     rng = random.Random(seed)
-    records = []
     for i in range(n):
         published = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 600))
-        records.append(
-            {
-                "source": "ratemds",
-                "external_id": f"r{i}",
-                "npi": npi(i % physicians),
-                "author": f"patient{rng.randrange(10_000)}",
-                "rating": rng.randint(1, 5),
-                "rating_scale": 5,
-                "title": "",
-                "text": f"{rng.choice(PHRASES)} (visit {i})",
-                "published_at": published.isoformat(),
-                "subratings": {"staff": rng.randint(1, 5), "knowledge": rng.randint(1, 5)},
-            }
-        )
-    return records
+        yield {
+            "source": "ratemds",
+            "external_id": f"r{i}",
+            "npi": npi(i % physicians),
+            "author": f"patient{rng.randrange(10_000)}",
+            "rating": rng.randint(1, 5),
+            "rating_scale": 5,
+            "title": "",
+            "text": f"{rng.choice(PHRASES)} (visit {i})",
+            "published_at": published.isoformat(),
+            "subratings": {"staff": rng.randint(1, 5), "knowledge": rng.randint(1, 5)},
+        }
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, object]]) -> Path:
