@@ -208,6 +208,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# The order alerts take in an email: what needs a person first comes first (and titles it).
+SEVERITY = ("immediate", "cluster", "rating_drop", "crawl_health", "unanswered")
+
+
+def _importance(pair: tuple[Transition, AlertRow]) -> tuple[int, int, float]:
+    move, row = pair
+    rank = SEVERITY.index(row.kind) if row.kind in SEVERITY else len(SEVERITY)
+    q = row.annotations.get("q_value")
+    return (move.event == "resolved", rank, float(q) if isinstance(q, int | float) else 1.0)
+
+
 def evaluate(
     db: Database, settings: Settings, now: datetime, notify: bool = True
 ) -> EvaluationReport:
@@ -242,6 +253,7 @@ def evaluate(
                 for recipient in recipients_for(session, row):
                     by_recipient[recipient.id].append((move, row))
             for recipient_id, moves in sorted(by_recipient.items()):
+                moves.sort(key=_importance)
                 context = alert_context(session, recipient_id, moves, now, settings)
                 if enqueue_alert_mail(session, recipient_id, moves, context, now):
                     report.emails += 1

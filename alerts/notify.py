@@ -128,7 +128,14 @@ def _describe(session: Session, move: Transition, row: Alert) -> dict[str, Any]:
         )
     if move.event == "resolved":
         title = "Resolved: " + title
-    inhibited = [_entity(session, i.get("entity", ""))["name"] for i in notes.get("inhibited", [])]
+    inhibited = sorted(
+        {
+            f"{_entity(session, i.get('entity', ''))['name']} "
+            f"({CATEGORY_WORDS.get(i.get('category', ''), i.get('category', ''))}, "
+            f"{i.get('window', '')})"
+            for i in notes.get("inhibited", [])
+        }
+    )
     return {
         "kind": kind,
         "state": "resolved" if move.event == "resolved" else "firing",

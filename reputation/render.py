@@ -192,7 +192,8 @@ def _number(value: float, digits: int = 1) -> str:
 
 
 def _pvalue(value: float) -> str:
-    return "< 0.0001" if value < 0.0001 else f"{value:.2g}"
+    """A probability with its relation: "= 0.013", or "< 0.0001" for tiny ones."""
+    return "< 0.0001" if value < 0.0001 else f"= {value:.2g}"
 
 
 ENV = Environment(

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from repmon.app import App, console, pass_app
+from reputation.models import Alert
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, serve
 
 __all__ = ["demo", "sandbox"]
@@ -45,19 +46,23 @@ def demo(app: App, out: Path | None, seed: int) -> None:
     console.print(
         "• firing alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none")
     )
+    # One line per entity: its most significant cluster, and how many related findings
+    # (other windows and categories) the email groups under it.
+    best: dict[str, list[Alert]] = {}
     for a in report.alerts:
         if a.state == "firing" and a.kind in ("cluster", "immediate"):
-            n = a.annotations
-            numbers = (
-                f" — {n['observed']} negatives vs {n['expected']:.2f} expected, "
-                f"q={n['q_value']:.2g}"
-                if a.kind == "cluster"
-                else ""
-            )
-            console.print(
-                f"    {a.kind} {a.labels['entity']} {a.labels['category']} "
-                f"{a.labels['window']}{numbers}"
-            )
+            best.setdefault(f"{a.kind} {a.labels['entity']}", []).append(a)
+    for key, group in best.items():
+        group.sort(key=lambda a: float(a.annotations.get("q_value", 0.0)))
+        a, n = group[0], group[0].annotations
+        numbers = (
+            f"{a.labels['category']} {a.labels['window']}: {n['observed']} negatives vs "
+            f"{n['expected']:.2f} expected, q={n['q_value']:.2g}"
+            if a.kind == "cluster"
+            else f"{a.labels['category']} ({a.labels['window']})"
+        )
+        more = f" (+{len(group) - 1} related)" if len(group) > 1 else ""
+        console.print(f"    {key} — {numbers}{more}")
     console.print(
         f"\n[bold]{len(report.mails)} emails[/] delivered to "
         f"{folder / 'maildir'}; open them in a browser:"
