@@ -10,6 +10,8 @@ from typing import Any
 
 from reputation import lexicon
 from reputation.sentiment import (
+    PRAISED_AT,
+    discount_stories,
     document_compound,
     label_for,
     neutralise,
@@ -29,7 +31,7 @@ __all__ = [
     "classify",
 ]
 
-CLASSIFIER_VERSION = "rules-1"
+CLASSIFIER_VERSION = "rules-2"
 CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 FLAGS = ("harm", "legal", "phi")
 _MAX_EVIDENCE = 3
@@ -456,7 +458,12 @@ def classify(text: str, rating: float | None) -> Classification:
     _find_cues(review, negative_review)
     categories = _categories(review, negative_review)
     complaints = sum(len(c.evidence) for c in categories)
-    compound = overall_compound(text_score, complaints, rating)
+    cued = {s for found in review.hits.values() for s in found}
+    scores = discount_stories(sentences, review.scores, cued)
+    if scores != review.scores:
+        text_score = document_compound(sentences, scores)
+    praised = any(score >= PRAISED_AT for score in review.scores)
+    compound = overall_compound(text_score, complaints, rating, praised)
     label = label_for(compound, text_only=rating is None)
     if rating is None:
         negative_review = label == "negative"

@@ -21,7 +21,8 @@ opinion words that VADER lacks; ``VADER_NEUTRAL`` zeroes words that in medical t
 condition, not an opinion; ``CLINICAL_RESULT`` finds test-result phrases ("came back negative")
 to hide from VADER; ``PRAISE_IDIOMS`` read as praise ("couldn't be happier");
 ``VERDICT_POSITIVE``/``VERDICT_NEGATIVE`` move a whole review's score; sentences about
-``OTHER_PROVIDER`` count less.
+``OTHER_PROVIDER`` count less, and so do negative sentences that only tell of illness
+(``CONDITION_WORDS``) without a complaint cue.
 
 How the rules were made: from the codebook's definitions and common complaint phrasing, checked
 by error analysis on the dev labels (which therefore overstate held-out accuracy). The numeric
@@ -566,6 +567,17 @@ VADER_ADDITIONS: dict[str, float] = {
     "worse": -2.1, "scammed": -2.5, "ripped": -1.2, "lied": -2.0, "lying": -2.0, "liar": -2.5,
     "heartless": -2.4, "ineffective": -1.6, "incorrect": -1.2, "wrong": -1.5, "unable": -0.8,
     "infection": -1.2, "complications": -1.3, "damage": -1.6, "damaged": -1.8,
+    # praise words of physician reviews that VADER lacks ("not thorough" is still negated)
+    "thorough": 1.8, "thoroughly": 1.0, "knowledgeable": 1.8, "knowledgable": 1.8,
+    "attentive": 1.8, "professional": 1.5, "professionalism": 1.5, "informative": 1.5,
+    "personable": 1.8, "skilled": 1.8, "skillful": 1.8, "approachable": 1.5,
+    "accommodating": 1.5,
+    "unorganized": -1.5, "poorly": -1.5, "mediocre": -1.5, "subpar": -1.8, "nonexistent": -1.2,
+    "shady": -1.8, "sketchy": -1.5, "unreliable": -1.6, "gruff": -1.5, "brusque": -1.5,
+    "butcher": -2.0, "crippled": -2.0, "atrocious": -2.8, "unsatisfactory": -1.8, "lacks": -1.0,
+    "lacking": -1.0, "lacked": -1.0,
+    # in a review these mostly mark disbelief or complaint ("apparently", "a joke", "zero help")
+    "apparently": -0.6, "excuse": -0.8, "excuses": -0.8, "joke": -0.8, "zero": -0.8,
     # French, for the Quebec reviews
     "merci": 2.0, "meilleur": 2.5, "meilleure": 2.5, "génial": 2.5, "géniale": 2.5,
     "recommande": 1.5, "gentil": 2.0, "gentille": 2.0, "attentionné": 2.0, "attentionnée": 2.0,
@@ -590,6 +602,8 @@ PRAISE_IDIOMS = (
     r" (?:\w+ ){0,2}(?:better|happier|more (?:pleased|happy|grateful|satisfied|thankful|highly)"
     r"|enough|(?:ask|hope|wish) for (?:a |an )?(?:better|more))\b|\bno better\b"
     r"|\bnever (?:felt|feel) (?:rushed|hurried|dismissed|ignored)\b|\bbar none\b"
+    r"|\bnothing but (?:praise|good|great|positive|the best|excellent|wonderful|kindness"
+    r"|respect|love)\b"
     r"|\bno (?:more|longer)(?: \w+)? (?:pain|headaches?|migraines?|problems?|issues|symptoms"
     r"|suffering|hurting)\b"
 )
@@ -605,14 +619,26 @@ VERDICT_POSITIVE = (
     r"|surgeon|dentist|man|woman|person|care|staff))\b"
 )
 VERDICT_NEGATIVE = (
-    r"\b(?:(?:would|will|do|could|can)(?: not|n'?t) recommend|not recommend|stay (?:far )?away"
-    r"|avoid|never (?:go|going|went|be going) back|never again|worst|beware|run (?:away|far)"
-    r"|find (?:another|a new|a different) (?:doctor|dr|physician)|waste of (?:time|money)"
-    r"|(?:do not|don't|dont) (?:go|see|waste)|(?:zero|0|no|one|1) stars?|if i could give"
-    r"|would not (?:go|return)|will not (?:go|return|be back)|won'?t be (?:back|returning)"
-    r"|(?:never|not) (?:\w+ )?(?:visit|return|come back|go back|going back)|i refuse"
+    r"\b(?:(?:would|will|do|does|did|could|can)(?: not|n'?t) (?:\w+ )?recommend"
+    r"|(?:not|never) (?:\w+ )?recommend|better served"
+    r"|stay (?:far |clear )?away|stay clear|never (?:go|going|went|be going) back|worst|beware"
+    r"|run (?:away|far)|waste of (?:time|money)|(?:do not|don't|dont) (?:go|see|waste)"
+    r"|(?:zero|0|no|one|1) stars?|will not (?:go|return|be back)|won'?t be (?:back|returning)"
+    r"|(?:never|not) (?:\w+ )?(?:visit|return|returning|come back|go back|going back)|i refuse"
+    r"|i (?:will|would) (?:never|not) (?:\w+ )?(?:again|back)|not worth|save yourself"
+    r"|(?:don't|do not|never) (?:\w+ )?(?:bother|waste)|care elsewhere"
     r"|(?:horrible|terrible|awful|worst|bad|rude|incompetent|uncaring|arrogant) (?:doctor|dr"
     r"|physician|surgeon|dentist|man|woman|person|experience|care|staff))\b"
+)
+# A negative sentence naming an illness, symptom or ordeal and holding no complaint cue tells the
+# patient's story ("a terrible rash covered his face"), not a verdict on the care: it counts less.
+CONDITION_WORDS = (
+    r"\b(?:pain\w*|sick|ill|illness|symptoms?|infection|cancer|tumou?r|rash|fever|surgery|disease"
+    r"|condition|diagnos\w*|suffer\w*|hurt\w*|injur\w*|fracture\w*|broke|broken|bleed\w*"
+    r"|depress\w*|anxi\w*|worse|emergency|er|hospital|failed|severe|chronic|accident|problems?"
+    r"|issues?|migraines?|headaches?|stroke|attack|disorder|tired|fatigue|nausea|vomit\w*"
+    r"|swollen|swelling|sore|infected|stress\w*|scared|afraid|fear|worried|nervous|terrified"
+    r"|desperate|hopeless\w*)\b"
 )
 # Sentences about someone else's failings ("my previous doctor missed it") say little about
 # the one reviewed; they count less in the document score.

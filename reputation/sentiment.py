@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -16,6 +16,7 @@ __all__ = [
     "POSITIVE_AT",
     "TEXT_NEGATIVE_AT",
     "analyzer",
+    "discount_stories",
     "document_compound",
     "label_for",
     "neutralise",
@@ -37,9 +38,13 @@ NEGATIVE_WEIGHT = 1.0  # a complaint sentence counts like a praising one
 NEUTRAL_WEIGHT = 0.3  # narrative sentences dilute the verdict only a little
 LAST_WEIGHT = 1.3  # the closing sentence usually carries the verdict
 CONTRAST_WEIGHT = 1.5  # "But ..." outweighs the sentence before it (which gets 1 / this)
-COMPLAINT_PENALTY = 0.1  # per complaint category found by the classifier
+COMPLAINT_PENALTY = 0.1  # per complaint sentence found by the classifier
+STORY_WEIGHT = 0.5  # how much a negative sentence telling of illness (no complaint cue) counts
+PRAISED_AT = 0.3  # a review with no sentence this positive holds no praise...
+NO_PRAISE_PENALTY = 0.2  # ...and if it holds a complaint, its text score drops this much more
 RATING_SHARE = 0.7  # share of the star rating in the compound when there is one
-VERDICT_SHIFT = 0.3  # how far a whole-review verdict ("highly recommend", "avoid") moves it
+VERDICT_SHIFT = 0.3  # how far a whole-review verdict ("highly recommend") moves it
+NEGATIVE_VERDICT_SHIFT = 0.3  # ...and a negative one ("would not recommend", "stay away")
 OTHER_PROVIDER_WEIGHT = 0.3  # a sentence about another provider's failings
 
 _CLINICAL = re.compile(lexicon.CLINICAL_RESULT, re.IGNORECASE)
@@ -49,6 +54,9 @@ _PRAISE = re.compile(lexicon.PRAISE_IDIOMS, re.IGNORECASE)
 _VERDICT_POSITIVE = re.compile(lexicon.VERDICT_POSITIVE, re.IGNORECASE)
 _VERDICT_NEGATIVE = re.compile(lexicon.VERDICT_NEGATIVE, re.IGNORECASE)
 _OTHER_PROVIDER = re.compile(lexicon.OTHER_PROVIDER, re.IGNORECASE)
+_CONDITION = re.compile(lexicon.CONDITION_WORDS, re.IGNORECASE)
+_NON = re.compile(r"\bnon(?= [a-z])", re.IGNORECASE)
+_GLUED = re.compile(r"(?<=[a-z])[.!?,;:]+(?=[A-Za-z])")
 _BOUNDARY = re.compile(r"(?:[.!?]+|…)[\"'’”)\]]*(?=\s|$)|\n+|\s[-–—]{1,2}\s")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:dr|mr|mrs|ms|st|vs|etc|jr|sr|prof|approx|appt|e\.g|i\.e)|\b[a-z])\.$", re.IGNORECASE
@@ -102,6 +110,8 @@ def neutralise(text: str) -> str:
     if "negative" in lowered or "positive" in lowered:  # the costly pattern needs one of these
         text = _CLINICAL.sub(_blank, text)
     text = _PRAISE.sub(_great, text)
+    if "non " in lowered:  # "non compassionate": VADER negates after "not", not after "non"
+        text = _NON.sub("not", text)
     return _NEUTRAL.sub(_blank, text)
 
 
@@ -116,6 +126,8 @@ def _great(match: re.Match[str]) -> str:
 def sentence_compound(sentence: str, neutralised: bool = False) -> float:
     """Return the VADER compound of one sentence after medical neutralisation."""
     text = sentence if neutralised else neutralise(sentence)
+    if _GLUED.search(text):  # "caring.I am" is one unknown token to VADER
+        text = _GLUED.sub(r"\g<0> ", text)
     return float(analyzer().polarity_scores(text)["compound"])
 
 
@@ -140,10 +152,25 @@ def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> f
         weight_sum += weight
     average = total / weight_sum if weight_sum else 0.0
     text = " ".join(sentences).replace("\u2019", "'")
-    shift = VERDICT_SHIFT * (
-        bool(_VERDICT_POSITIVE.search(text)) - bool(_VERDICT_NEGATIVE.search(text))
+    negative = _VERDICT_NEGATIVE.search(text)
+    if negative:  # "would not recommend him" holds "recommend him": the negative verdict wins
+        text = _VERDICT_NEGATIVE.sub(" ", text)
+    shift = VERDICT_SHIFT * bool(_VERDICT_POSITIVE.search(text)) - NEGATIVE_VERDICT_SHIFT * bool(
+        negative
     )
     return max(-1.0, min(1.0, average + shift))
+
+
+def discount_stories(
+    sentences: Sequence[str], compounds: Sequence[float], cued: Collection[int]
+) -> list[float]:
+    """Scale down negative sentences that tell of illness and hold no complaint cue."""
+    return [
+        score * STORY_WEIGHT
+        if score < 0 and i not in cued and _CONDITION.search(sentences[i])
+        else score
+        for i, score in enumerate(compounds)
+    ]
 
 
 def rating_compound(rating: float) -> float:
@@ -151,9 +178,17 @@ def rating_compound(rating: float) -> float:
     return max(-1.0, min(1.0, (rating - 3.0) / 2.0))
 
 
-def overall_compound(text_score: float, complaints: int, rating: float | None) -> float:
-    """Final compound: text score pulled down by complaints found; the rating leads when given."""
-    text_score = max(-1.0, min(1.0, text_score - COMPLAINT_PENALTY * min(complaints, 3)))
+def overall_compound(
+    text_score: float, complaints: int, rating: float | None, praised: bool = True
+) -> float:
+    """Final compound: text score pulled down by complaints found; the rating leads when given.
+
+    ``praised``: some sentence praises; a complaint in a review that praises nothing weighs more.
+    """
+    penalty = COMPLAINT_PENALTY * min(complaints, 3)
+    if complaints and not praised:
+        penalty += NO_PRAISE_PENALTY
+    text_score = max(-1.0, min(1.0, text_score - penalty))
     if rating is None:
         return round(text_score, 4)
     return round(RATING_SHARE * rating_compound(rating) + (1 - RATING_SHARE) * text_score, 4)

@@ -8,6 +8,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from reputation.classify import classify
 from reputation.sentiment import (
     analyzer,
+    discount_stories,
     document_compound,
     label_for,
     neutralise,
@@ -59,6 +60,35 @@ def test_praise_idioms_are_positive() -> None:
     assert sentence_compound("I could not be happier with my new knee.") > 0.05
     assert sentence_compound("I can't say enough good things about her.") > 0.05
     assert sentence_compound("I never felt rushed.") > 0.05
+
+
+def test_praise_words_of_physician_reviews_count() -> None:
+    assert sentence_compound("She is thorough and knowledgeable.") > 0.3
+    assert sentence_compound("She is not thorough.") < 0
+
+
+def test_glued_punctuation_and_non_are_read() -> None:
+    assert sentence_compound("Very caring.Thank you") > sentence_compound("Very caringThank you")
+    assert sentence_compound("He was non compassionate.") < 0
+
+
+def test_negative_verdict_wins_over_the_recommend_inside_it() -> None:
+    sentences = ["I would never recommend her to anyone."]
+    assert document_compound(sentences, [0.0]) < 0
+    assert document_compound(["I recommend her to anyone."], [0.0]) > 0
+
+
+def test_illness_stories_count_less_than_complaints() -> None:
+    sentences = ["The rash on his face was terrible.", "The receptionist was terrible."]
+    assert discount_stories(sentences, [-0.6, -0.6], cued={1}) == [-0.3, -0.6]
+    assert discount_stories(sentences, [-0.6, -0.6], cued={0, 1}) == [-0.6, -0.6]
+
+
+def test_complaint_without_any_praise_weighs_more() -> None:
+    assert overall_compound(0.0, 1, None, praised=False) < overall_compound(0.0, 1, None)
+    assert overall_compound(0.0, 0, None, praised=False) == overall_compound(0.0, 0, None)
+    text = "I waited two hours past my appointment time. Nobody called me back about my results."
+    assert classify(text, None).sentiment.label == "negative"
 
 
 def test_but_clause_carries_the_verdict() -> None:
