@@ -81,9 +81,10 @@ ACTORS: dict[str, str] = {
 # Actor kinds that are people (a pronoun can refer to them).
 PERSON_ACTORS = ("physician", "staff")
 
-# Conduct words: bedside_manner for the physician, service for staff.
+# Conduct words: bedside_manner for the physician, service for staff. ("unprofessional" is not
+# one: it names no conduct, and reviewers use it as often for the practice as for the doctor.)
 CONDUCT_CUES: tuple[str, ...] = (
-    r"rude(?:ly|ness)?", r"unprofessional(?:ism)?", r"condescending", r"arrogan(?:t|ce)",
+    r"rude(?:ly|ness)?", r"condescending", r"arrogan(?:t|ce)", r"prima donna", r"diva",
     r"dismissive", r"brush(?:ed|es)? (?:me|us|my \w+|it) off", r"brushed off", r"impatient",
     r"uncaring", r"insensitive", r"disrespect(?:ful|ed)?", r"belittl(?:ed|ing|es)",
     r"patroniz(?:ing|ed)", r"nasty", r"(?<!i )mean(?:-spirited)?(?= to| and|\.|,|!)", r"hostile",
@@ -121,6 +122,8 @@ CONDUCT_CUES: tuple[str, ...] = (
     r"narcissis\w*", r"full of (?:him|her)self", r"lack of (?:sensitivity|concern|interest|tact)",
     r"(?:very|so|too) (?:short|quick) with (?:me|us)", r"annoy(?:ed|ance)", r"irritated",
     r"(?:could|couldn't) care less", r"only (?:cares?|interested) (?:about|in) (?:money|the money)",
+    r"(?:told|tells|telling) (?:me|us|her|him) (?:to |that (?:i|we|she|he) (?:should|need to"
+    r"|had to|have to) )?(?:just )?(?:suck (?:it )?up|deal with it|live with it|get over it)",
 )
 
 # Competence words: clinical_skill for the physician, service for staff ("the staff is clueless").

@@ -41,12 +41,18 @@ def assert_spans(text: str, result: Classification) -> None:
             "Not caring at all, and not very knowledgeable either.",
             {"bedside_manner", "clinical_skill"},
         ),
+        ("When I said the pain was bad he told me to just suck it up.", {"bedside_manner"}),
+        ("A real prima donna who never let me finish a sentence.", {"bedside_manner"}),
     ],
 )
 def test_categories_follow_the_codebook(text: str, expected: set[str]) -> None:
     result = classify(text, 1.0)
     assert names(result) == expected
     assert_spans(text, result)
+
+
+def test_unprofessional_alone_is_not_bedside_manner() -> None:
+    assert "bedside_manner" not in names(classify("Very unprofessional. Will not return.", 1.0))
 
 
 def test_staff_rudeness_is_service_doctor_rudeness_is_bedside() -> None:

@@ -141,9 +141,9 @@ def test_eval_command_missing_corpus(tmp_path: Path) -> None:
 
 
 # Figures reached on dev when this test was last tightened; a change that drops below fails.
-DEV_FLOORS = {"B": 0.82, "S": 0.88, "C": 0.81}
+DEV_FLOORS = {"B": 0.85, "S": 0.88, "C": 0.81}
 HARM_RECALL_FLOOR, HARM_PRECISION_FLOOR = 0.90, 0.75
-# The issue-4 targets; not all are reached yet (see the closing note of issue 4).
+# The issue-4 targets (all reached on dev; a held-out set will tell how well they generalise).
 DEV_TARGETS = {"B": 0.85, "S": 0.90, "C": 0.80}
 
 
@@ -165,7 +165,6 @@ def test_dev_set_does_not_regress() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="issue-4 targets not all reached yet; see the closing note", strict=False)
 def test_dev_set_meets_issue_targets() -> None:
     report = dev_report()
     for label, target in DEV_TARGETS.items():
