@@ -98,8 +98,9 @@ def decide_status(c: CrawlCounts) -> tuple[str, str]:
         return "failed", f"crawl ended: {c.finish_reason}"
     if c.pages == 0:
         return "failed", "no page could be fetched"
-    if c.failed_pages and c.failed_pages >= c.pages:
-        return "failed", f"{c.failed_pages} page(s) failed and no page succeeded"
+    if c.failed_pages and c.failed_pages * 4 >= c.pages:
+        # A quarter of the pages lost is not "ok, partly": a person should look.
+        return "failed", f"{c.failed_pages} of {c.pages} page(s) failed"
     if c.broken_pages and c.items == 0:
         return "broken", (
             f"pages say there are {c.expected_reviews} review(s) but none could be parsed"

@@ -115,6 +115,9 @@ class Profile(Base):
     physician_id: Mapped[int] = mapped_column(ForeignKey("physician.id"), index=True)
     source: Mapped[str] = mapped_column(String(40))
     url: Mapped[str] = mapped_column(String(2000))
+    # When a crawl last saw this profile through to its end (or to reviews already stored).
+    # Until then incremental crawls do not stop early: a killed crawl leaves gaps behind page 1.
+    complete_at: Mapped[datetime | None]
     physician: Mapped[Physician] = relationship(back_populates="profiles")
 
 

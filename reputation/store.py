@@ -21,6 +21,7 @@ __all__ = [
     "Outcome",
     "Tally",
     "known_external_ids",
+    "mark_complete",
     "mark_deleted",
     "upsert_reviews",
 ]
@@ -89,6 +90,13 @@ class Attachments:
             self._profile_of[(physician_id, source)] = profile_id
             self._url[(source, normalise_url(url))] = (physician_id, profile_id)
         self._loaded = True
+
+    def profile_for(self, source: str, url: str) -> int | None:
+        """The profile id of a source's profile URL, or None."""
+        if not self._loaded:
+            self._load()
+        found = self._url.get((source, normalise_url(url)))
+        return found[1] if found else None
 
     def resolve(self, review: ReviewIn) -> tuple[int | None, int | None]:
         """(physician_id, profile_id) for a review; (None, None) when it matches nobody."""
@@ -225,16 +233,27 @@ def upsert_reviews(
     return result
 
 
-def known_external_ids(session: Session, source: str, external_ids: Iterable[str]) -> set[str]:
-    """Which of these ids are already stored for this source (for incremental crawls)."""
+def known_external_ids(
+    session: Session, source: str, external_ids: Iterable[str], complete_only: bool = False
+) -> set[str]:
+    """Which of these ids are already stored for this source (for incremental crawls).
+
+    With complete_only, only reviews of profiles whose last crawl reached its end count.
+    """
     ids = list(external_ids)
     if not ids:
         return set()
-    return set(
-        session.scalars(
-            select(Review.external_id).where(Review.source == source, Review.external_id.in_(ids))
+    stmt = select(Review.external_id).where(Review.source == source, Review.external_id.in_(ids))
+    if complete_only:
+        stmt = stmt.join(Profile, Review.profile_id == Profile.id).where(
+            Profile.complete_at.is_not(None)
         )
-    )
+    return set(session.scalars(stmt))
+
+
+def mark_complete(session: Session, profile_id: int, now: datetime) -> None:
+    """Record that a crawl saw this profile through to its end."""
+    session.execute(update(Profile).where(Profile.id == profile_id).values(complete_at=now))
 
 
 def mark_deleted(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -26,13 +27,21 @@ from reputation.models import CrawlRun
 from reputation.normalize import normalise_url
 from reputation.reviews import Rejected, ReviewIn, validate_review
 from reputation.settings import load_settings
-from reputation.store import Attachments, Tally, known_external_ids, mark_deleted, upsert_reviews
+from reputation.store import (
+    Attachments,
+    Tally,
+    known_external_ids,
+    mark_complete,
+    mark_deleted,
+    upsert_reviews,
+)
 from spiders.items import MentionItem, PageItem, ReviewItem
 
 __all__ = ["StorePipeline"]
 
 log = logging.getLogger(__name__)
 BATCH = 100
+FLUSH_SECONDS = 5.0
 
 
 @dataclass
@@ -40,7 +49,8 @@ class _Profile:
     """What the run saw of one profile, for deletion marking."""
 
     seen: set[str] = field(default_factory=set)
-    complete: bool = False
+    complete: bool = False  # a full pass reached the last page: deletions can be marked
+    reached_end: bool = False  # the last page, or pages already stored: nothing was skipped
     partial: bool = False
     refused: bool = False
 
@@ -69,6 +79,7 @@ class StorePipeline:
         self.mentions_new = 0
         self.problems: list[str] = []
         self.cands: list[Candidate] | None = None
+        self.flushed = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -103,12 +114,16 @@ class StorePipeline:
         spider.known_ids = self.known_ids  # type: ignore[attr-defined]
 
     def known_ids(self, external_ids: Iterable[str]) -> set[str]:
-        """Which of these reviews are already stored (the spider stops paginating on all)."""
+        """Which of these reviews are stored from a completed crawl (the spider stops on all).
+
+        Reviews of a profile whose last crawl was killed are not "known": the next crawl
+        goes past them to the pages the killed one never reached.
+        """
         ids = list(external_ids)
         if not ids:
             return set()
         with self.db.session() as session:
-            return known_external_ids(session, self._source, ids)
+            return known_external_ids(session, self._source, ids, complete_only=True)
 
     @property
     def _source(self) -> str:
@@ -135,7 +150,8 @@ class StorePipeline:
         key = normalise_url(item.profile_url)
         self.profiles.setdefault(key, _Profile()).seen.add(review.external_id)
         self.buffer.append(review)
-        if len(self.buffer) >= BATCH:
+        # Commit every BATCH reviews or every few seconds: progress shows, a kill loses little.
+        if len(self.buffer) >= BATCH or time.monotonic() - self.flushed > FLUSH_SECONDS:
             self._flush()
         return item
 
@@ -148,6 +164,8 @@ class StorePipeline:
         profile.refused = profile.refused or page.status != "ok"
         if page.full and page.last_page and page.status == "ok":
             profile.complete = True
+        if page.status == "ok" and (page.last_page or page.stopped_early):
+            profile.reached_end = True
         self.problems.extend(page.problems[: max(0, 20 - len(self.problems))])
 
     def _mention(self, item: MentionItem) -> None:
@@ -173,6 +191,7 @@ class StorePipeline:
                 self.tally.add(outcome)
             self._save_counts(session.get(CrawlRun, self.run_id))
         self.buffer.clear()
+        self.flushed = time.monotonic()
 
     def _save_counts(self, run: CrawlRun | None) -> None:
         if run is None:
@@ -194,24 +213,15 @@ class StorePipeline:
             assert run is not None, "the crawl run row disappeared"
             deleted = 0
             attach = Attachments(session)
+            now = self.now if self.replay else crawl_now(None)
             for url, profile in self.profiles.items():
-                if not profile.complete or profile.partial or profile.refused:
+                profile_id = attach.profile_for(spider.name, url)
+                if profile_id is None or profile.refused:
                     continue
-                probe = ReviewIn(
-                    source=spider.name,
-                    external_id="",
-                    text="",
-                    rating=None,
-                    rating_raw=None,
-                    rating_scale=None,
-                    published_at=None,
-                    profile_url=url,
-                )
-                _, profile_id = attach.resolve(probe)
-                if profile_id is not None:
-                    deleted += mark_deleted(
-                        session, spider.name, profile_id, profile.seen, self.now
-                    )
+                if profile.complete and not profile.partial:
+                    deleted += mark_deleted(session, spider.name, profile_id, profile.seen, now)
+                if profile.reached_end and reason == "finished":
+                    mark_complete(session, profile_id, now)
             self._save_counts(run)
             run.deleted = deleted
             counts = CrawlCounts(

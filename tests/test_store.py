@@ -6,7 +6,13 @@ from reputation.db import Database
 from reputation.models import Review, ReviewRevision
 from reputation.reviews import validate_review
 from reputation.roster import apply_roster, parse_roster
-from reputation.store import Outcome, known_external_ids, mark_deleted, upsert_reviews
+from reputation.store import (
+    Outcome,
+    known_external_ids,
+    mark_complete,
+    mark_deleted,
+    upsert_reviews,
+)
 from tests.conftest import NOW
 from tests.factories import npi, roster_csv
 
@@ -77,3 +83,16 @@ def test_full_pass_marks_missing_reviews_deleted_and_restores(db: Database) -> N
         deleted = s.scalar(select(Review).where(Review.external_id == "b"))
         assert deleted is not None and deleted.deleted_at == NOW
     assert _store(db, _review(external_id="b")) == [Outcome.RESTORED]
+
+
+def test_incremental_stop_trusts_only_completed_profiles(db: Database) -> None:
+    """A killed crawl stored page 1 of a profile; the next crawl must not stop there."""
+    _roster(db)
+    _store(db, _review(external_id="p1"))
+    with db.transaction() as s:
+        assert known_external_ids(s, "ratemds", ["p1"]) == {"p1"}
+        assert known_external_ids(s, "ratemds", ["p1"], complete_only=True) == set()
+        profile_id = s.scalar(select(Review.profile_id).where(Review.external_id == "p1"))
+        assert profile_id is not None
+        mark_complete(s, profile_id, NOW)
+        assert known_external_ids(s, "ratemds", ["p1"], complete_only=True) == {"p1"}
