@@ -11,6 +11,7 @@ from typing import Any
 from reputation import lexicon
 from reputation.sentiment import (
     PRAISED_AT,
+    about_other_provider,
     discount_stories,
     document_compound,
     label_for,
@@ -457,7 +458,10 @@ def classify(text: str, rating: float | None) -> Classification:
     review.negative = negative_review
     _find_cues(review, negative_review)
     categories = _categories(review, negative_review)
-    complaints = sum(len(c.evidence) for c in categories)
+    # a complaint about another provider says little about this one's review
+    complaints = sum(
+        1 for c in categories for e in c.evidence if not about_other_provider(e.text)
+    )
     cued = {s for found in review.hits.values() for s in found}
     scores = discount_stories(sentences, review.scores, cued)
     if scores != review.scores:

@@ -15,6 +15,7 @@ __all__ = [
     "NEGATIVE_AT",
     "POSITIVE_AT",
     "TEXT_NEGATIVE_AT",
+    "about_other_provider",
     "analyzer",
     "discount_stories",
     "document_compound",
@@ -159,6 +160,11 @@ def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> f
         negative
     )
     return max(-1.0, min(1.0, average + shift))
+
+
+def about_other_provider(sentence: str) -> bool:
+    """Whether a sentence is about another provider ("my previous doctor missed it")."""
+    return bool(_OTHER_PROVIDER.search(sentence))
 
 
 def discount_stories(
