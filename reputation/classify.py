@@ -459,9 +459,7 @@ def classify(text: str, rating: float | None) -> Classification:
     _find_cues(review, negative_review)
     categories = _categories(review, negative_review)
     # a complaint about another provider says little about this one's review
-    complaints = sum(
-        1 for c in categories for e in c.evidence if not about_other_provider(e.text)
-    )
+    complaints = sum(1 for c in categories for e in c.evidence if not about_other_provider(e.text))
     cued = {s for found in review.hits.values() for s in found}
     scores = discount_stories(sentences, review.scores, cued)
     if scores != review.scores:

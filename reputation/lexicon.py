@@ -252,6 +252,11 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"|a couple of) ?(?:\+ )?(?:hours?|hrs?)",
         r"(?:\d+|two|three|four)[- ](?:hours?|hrs?)[- ]waits?", r"waited (?:forever|and waited)",
         r"wait forever",
+        r"(?:over |more than |almost |nearly )?(?:an?|one|two|three|\d+)(?: and a half)?"
+        r" (?:hours?|hrs?)(?: and a half)? wait",
+        r"wait(?:ing)? times? (?:is|was|are|were)(?: \w+)? (?:\d+ ?(?:to|-) ?)?\d+"
+        r" ?(?:hours?|hrs?)",
+        r"never (?:called|phoned|contacted)(?: me| us)?",
         r"(?:\d+|an|two|three) ?(?:hours?|hrs?|minutes?|mins) (?:late|behind|wait"
         r"|in the waiting room)",
         r"(?:runs?|running|ran|always) (?:\w+ )?(?:late|behind)", r"behind schedule",

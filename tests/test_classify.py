@@ -43,6 +43,9 @@ def assert_spans(text: str, result: Classification) -> None:
         ),
         ("When I said the pain was bad he told me to just suck it up.", {"bedside_manner"}),
         ("A real prima donna who never let me finish a sentence.", {"bedside_manner"}),
+        ("On clinic days the waiting time is 3 to 4 hours.", {"service"}),
+        ("Over an hour and a half wait for a flu shot.", {"service"}),
+        ("They took my blood and never called with anything.", {"service"}),
     ],
 )
 def test_categories_follow_the_codebook(text: str, expected: set[str]) -> None:
