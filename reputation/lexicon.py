@@ -635,6 +635,8 @@ VERDICT_NEGATIVE = (
     r"|(?:never|not) (?:\w+ )?(?:visit|return|returning|come back|go back|going back)|i refuse"
     r"|i (?:will|would) (?:never|not) (?:\w+ )?(?:again|back)|not worth|save yourself"
     r"|(?:don't|do not|never) (?:\w+ )?(?:bother|waste)|care elsewhere"
+    r"|(?:wish|if) i could give (?:zero|0|no|negative|less|fewer)|negative (?:\d+ )?stars?"
+    r"|(?:would|will) not (?:be )?(?:going|go) back"
     r"|(?:horrible|terrible|awful|worst|bad|rude|incompetent|uncaring|arrogant) (?:doctor|dr"
     r"|physician|surgeon|dentist|man|woman|person|experience|care|staff))\b"
 )

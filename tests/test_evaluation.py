@@ -187,5 +187,5 @@ def test_text_only_sentiment_beats_plain_vader_on_ratemds() -> None:
     vader = SentimentIntensityAnalyzer()
     plain = scores((neg, vader.polarity_scores(t)["compound"] <= -0.05) for t, neg in rows)
     ours = scores((neg, classify(t, None).sentiment.label == "negative") for t, neg in rows)
-    assert ours.f1 >= plain.f1 + 0.10
-    assert ours.f1 >= 0.70  # full RateMDs part: 0.77 (target 0.80, see the closing note)
+    assert ours.f1 >= plain.f1 + 0.15
+    assert ours.f1 >= 0.75  # full RateMDs part: 0.797 (target 0.80, see the closing note)
