@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from reputation.dbinsert import insert_ignore
@@ -198,10 +198,16 @@ def upsert_reviews(
     keys = list(latest)
     if not keys:
         return []
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, []).append(external_id)
+    # One IN list per source, so the (source, external_id) unique index is used; a row-value
+    # IN over pairs makes SQLite scan the table, which grows with every import.
     existing = {
         (r.source, r.external_id): r
+        for source, ids in by_source.items()
         for r in session.scalars(
-            select(Review).where(tuple_(Review.source, Review.external_id).in_(keys))
+            select(Review).where(Review.source == source, Review.external_id.in_(ids))
         )
     }
     placed = {key: attach.resolve(latest[key]) for key in keys}
