@@ -18,7 +18,9 @@ from reputation.sentiment import (
     neutralise,
     overall_compound,
     sentence_compound,
+    sentence_weights,
     split_sentences,
+    verdict_shift,
 )
 
 __all__ = [
@@ -448,7 +450,8 @@ def classify(text: str, rating: float | None) -> Classification:
     """Classify one review or mention; ``rating`` is 0-5 stars or None when there is none."""
     review = _Review(text)
     sentences = [text[a:b] for a, b in review.spans]
-    text_score = document_compound(sentences, review.scores)
+    weights, shift = sentence_weights(sentences), verdict_shift(sentences)
+    text_score = document_compound(sentences, review.scores, weights, shift)
     if rating is not None:
         # a low rating on glowing text is usually a mis-click: such a review is not "unspecified"
         negative_review = rating <= 2.0 and text_score < 0.5
@@ -463,7 +466,7 @@ def classify(text: str, rating: float | None) -> Classification:
     cued = {s for found in review.hits.values() for s in found}
     scores = discount_stories(sentences, review.scores, cued)
     if scores != review.scores:
-        text_score = document_compound(sentences, scores)
+        text_score = document_compound(sentences, scores, weights, shift)
     praised = any(score >= PRAISED_AT for score in review.scores)
     compound = overall_compound(text_score, complaints, rating, praised)
     label = label_for(compound, text_only=rating is None)

@@ -24,7 +24,9 @@ __all__ = [
     "overall_compound",
     "rating_compound",
     "sentence_compound",
+    "sentence_weights",
     "split_sentences",
+    "verdict_shift",
 ]
 
 # VADER's conventional label thresholds on the compound score.
@@ -132,10 +134,9 @@ def sentence_compound(sentence: str, neutralised: bool = False) -> float:
     return float(analyzer().polarity_scores(text)["compound"])
 
 
-def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> float:
-    """Combine sentence scores: negative sentences and contrast clauses ("But ...") weigh more."""
-    total = weight_sum = 0.0
-    weights = [1.0] * len(compounds)
+def sentence_weights(sentences: Sequence[str]) -> list[float]:
+    """Weight of each sentence in the document score: "But ..." and the last one weigh more."""
+    weights = [1.0] * len(sentences)
     for i, sentence in enumerate(sentences):
         if _OTHER_PROVIDER.search(sentence):
             weights[i] *= OTHER_PROVIDER_WEIGHT
@@ -144,6 +145,32 @@ def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> f
             weights[i - 1] /= CONTRAST_WEIGHT
     if weights:
         weights[-1] *= LAST_WEIGHT
+    return weights
+
+
+def verdict_shift(sentences: Sequence[str]) -> float:
+    """How far whole-review verdicts ("highly recommend", "stay away") move the score."""
+    text = " ".join(sentences).replace("\u2019", "'")
+    negative = _VERDICT_NEGATIVE.search(text)
+    if negative:  # "would not recommend him" holds "recommend him": the negative verdict wins
+        text = _VERDICT_NEGATIVE.sub(" ", text)
+    positive = _VERDICT_POSITIVE.search(text)
+    return VERDICT_SHIFT * bool(positive) - NEGATIVE_VERDICT_SHIFT * bool(negative)
+
+
+def document_compound(
+    sentences: Sequence[str],
+    compounds: Sequence[float],
+    weights: Sequence[float] | None = None,
+    shift: float | None = None,
+) -> float:
+    """Combine sentence scores: negative sentences and contrast clauses ("But ...") weigh more.
+
+    ``weights`` and ``shift`` default to ``sentence_weights`` and ``verdict_shift``.
+    """
+    total = weight_sum = 0.0
+    if weights is None:
+        weights = sentence_weights(sentences)
     for weight, score in zip(weights, compounds, strict=True):
         if score < 0:
             weight *= NEGATIVE_WEIGHT
@@ -152,13 +179,8 @@ def document_compound(sentences: Sequence[str], compounds: Sequence[float]) -> f
         total += weight * score
         weight_sum += weight
     average = total / weight_sum if weight_sum else 0.0
-    text = " ".join(sentences).replace("\u2019", "'")
-    negative = _VERDICT_NEGATIVE.search(text)
-    if negative:  # "would not recommend him" holds "recommend him": the negative verdict wins
-        text = _VERDICT_NEGATIVE.sub(" ", text)
-    shift = VERDICT_SHIFT * bool(_VERDICT_POSITIVE.search(text)) - NEGATIVE_VERDICT_SHIFT * bool(
-        negative
-    )
+    if shift is None:
+        shift = verdict_shift(sentences)
     return max(-1.0, min(1.0, average + shift))
 
 
