@@ -47,8 +47,10 @@ def measure(url: str, path: Path, n: int, physicians: int) -> None:
         report = ingest_file(db, path, NOW)
         dt = time.perf_counter() - t0
         t = report.tally
-        print(f"  {attempt:6} {n / dt:9.0f} reviews/s  ({dt:6.1f} s; new {t.new}, "
-              f"unchanged {t.unchanged}, rejected {t.rejected}; peak RSS {peak_mb():.0f} MB)")
+        print(
+            f"  {attempt:6} {n / dt:9.0f} reviews/s  ({dt:6.1f} s; new {t.new}, "
+            f"unchanged {t.unchanged}, rejected {t.rejected}; peak RSS {peak_mb():.0f} MB)"
+        )
     db.dispose()
 
 
@@ -59,15 +61,17 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("REPMON_TEST_POSTGRES_URL", ""))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_jsonl(Path(tmp) / "reviews.jsonl",
-                           iter_review_records(args.reviews, args.physicians))
+        path = write_jsonl(
+            Path(tmp) / "reviews.jsonl", iter_review_records(args.reviews, args.physicians)
+        )
         t0 = time.perf_counter()
         with path.open() as handle:
             for line in handle:
                 json.loads(line)
         base = args.reviews / (time.perf_counter() - t0)
-        print(f"machine: {os.cpu_count()} cores; {args.reviews} reviews, "
-              f"{args.physicians} physicians")
+        print(
+            f"machine: {os.cpu_count()} cores; {args.reviews} reviews, {args.physicians} physicians"
+        )
         print(f"baseline json.loads: {base:.0f} lines/s")
         print("SQLite:")
         measure(f"sqlite:///{tmp}/bench.db", path, args.reviews, args.physicians)
@@ -79,8 +83,12 @@ def main() -> None:
             sep = "&" if "?" in args.postgres else "?"
             print("PostgreSQL:")
             try:
-                measure(f"{args.postgres}{sep}options=-csearch_path%3D{schema}", path,
-                        args.reviews, args.physicians)
+                measure(
+                    f"{args.postgres}{sep}options=-csearch_path%3D{schema}",
+                    path,
+                    args.reviews,
+                    args.physicians,
+                )
             finally:
                 with admin.begin() as conn:
                     conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

@@ -11,8 +11,14 @@ from reputation.isoweek import zone
 __all__ = ["CrawlFact", "CrawlHealth", "crawl_health", "duration", "source_label"]
 
 SOURCE_LABELS = {
-    "google": "Google", "yelp": "Yelp", "ratemds": "RateMDs", "healthgrades": "Healthgrades",
-    "vitals": "Vitals", "zocdoc": "Zocdoc", "reddit": "Reddit", "x": "X",
+    "google": "Google",
+    "yelp": "Yelp",
+    "ratemds": "RateMDs",
+    "healthgrades": "Healthgrades",
+    "vitals": "Vitals",
+    "zocdoc": "Zocdoc",
+    "reddit": "Reddit",
+    "x": "X",
 }
 
 
@@ -63,8 +69,9 @@ def _since(now: datetime, then: datetime, tz: str) -> str:
     return local.strftime("%A") if (today - local.date()).days < 7 else local.strftime("%a %d %b")
 
 
-def crawl_health(runs: Iterable[CrawlFact], sources: Iterable[str], now: datetime,
-                 tz: str) -> tuple[CrawlHealth, ...]:
+def crawl_health(
+    runs: Iterable[CrawlFact], sources: Iterable[str], now: datetime, tz: str
+) -> tuple[CrawlHealth, ...]:
     """One line per source (expected or crawled): ok, blocked since when, or no crawl yet."""
     by_source: dict[str, list[CrawlFact]] = {}
     for run in runs:
@@ -82,9 +89,11 @@ def crawl_health(runs: Iterable[CrawlFact], sources: Iterable[str], now: datetim
         if latest.status == "ok":
             when = latest.finished_at or latest.started_at
             stale = now - when > timedelta(days=2)
-            health.append(CrawlHealth(
-                label, "warn" if stale else "ok", f"{label}: ok, last crawl {_ago(now, when)}"
-            ))
+            health.append(
+                CrawlHealth(
+                    label, "warn" if stale else "ok", f"{label}: ok, last crawl {_ago(now, when)}"
+                )
+            )
             continue
         if latest.status == "running":
             since = _since(now, last.started_at, tz)

@@ -178,9 +178,7 @@ def _stars(rating: float | None) -> str:
 
 def _segments(text: str, evidence: Iterable[str]) -> tuple[tuple[str, bool], ...]:
     """Cut text into parts, marking the evidence sentences; long text is cut around them."""
-    spans = sorted(
-        (start, start + len(e)) for e in evidence if e and (start := text.find(e)) >= 0
-    )
+    spans = sorted((start, start + len(e)) for e in evidence if e and (start := text.find(e)) >= 0)
     begin, end = 0, len(text)
     if len(text) > _EXCERPT:
         begin = max(0, min(spans[0][0] - 80, len(text) - _EXCERPT)) if spans else 0
@@ -201,12 +199,19 @@ def _item(r: ReviewFact, tz: str, now: datetime, deadline_days: int) -> ReviewIt
     local = r.published_at.astimezone(zone(tz))
     age = max(0, (now - r.published_at).days)
     return ReviewItem(
-        id=r.id, source=source_label(r.source), physician_name=r.physician_name,
-        when=local.strftime("%a %d %b %Y, %H:%M"), rating=r.rating, stars=_stars(r.rating),
+        id=r.id,
+        source=source_label(r.source),
+        physician_name=r.physician_name,
+        when=local.strftime("%a %d %b %Y, %H:%M"),
+        rating=r.rating,
+        stars=_stars(r.rating),
         chips=tuple(CATEGORY_LABELS.get(c, c) for c in r.categories),
         flags=tuple(FLAG_LABELS.get(f, f) for f in r.flags),
-        segments=_segments(r.text, r.evidence), url=r.url, negative=r.negative,
-        age_days=age, overdue=age > deadline_days,
+        segments=_segments(r.text, r.evidence),
+        url=r.url,
+        negative=r.negative,
+        age_days=age,
+        overdue=age > deadline_days,
     )
 
 
@@ -214,20 +219,31 @@ def _mean(ratings: list[float], min_reviews: int) -> float | None:
     return round(statistics.fmean(ratings), 1) if ratings and len(ratings) >= min_reviews else None
 
 
-def _summary(d_new: int, mean: float | None, negatives: int, overdue: int, alerts: int,
-             crawls: tuple[CrawlHealth, ...]) -> str:
+def _summary(
+    d_new: int,
+    mean: float | None,
+    negatives: int,
+    overdue: int,
+    alerts: int,
+    crawls: tuple[CrawlHealth, ...],
+) -> str:
     bad = [c.source for c in crawls if c.level != "ok"]
     if d_new:
-        parts = [f"{d_new} new review{'s' if d_new != 1 else ''}"
-                 + (f" (average {mean:.1f}★)" if mean is not None else "")]
+        parts = [
+            f"{d_new} new review{'s' if d_new != 1 else ''}"
+            + (f" (average {mean:.1f}★)" if mean is not None else "")
+        ]
         if negatives:
             parts.append(f"{negatives} negative")
     else:
-        parts = ["No new reviews this week" + (
-            f" (all {len(crawls)} sources crawled ok)" if crawls and not bad else "")]
+        parts = [
+            "No new reviews this week"
+            + (f" (all {len(crawls)} sources crawled ok)" if crawls and not bad else "")
+        ]
     if overdue:
-        parts.append(f"{overdue} negative review{'s' if overdue != 1 else ''} unanswered "
-                     "past the deadline")
+        parts.append(
+            f"{overdue} negative review{'s' if overdue != 1 else ''} unanswered past the deadline"
+        )
     if alerts:
         parts.append(f"{alerts} open alert{'s' if alerts != 1 else ''}")
     if bad:
@@ -243,8 +259,14 @@ def _listed(facts: list[ReviewFact]) -> list[ReviewFact]:
     return sorted(chosen, key=lambda r: r.published_at)
 
 
-def build_digest(data: DigestData, week: IsoWeek, tz: str, now: datetime, min_reviews: int,
-                 deadline_days: int = 7) -> Digest:
+def build_digest(
+    data: DigestData,
+    week: IsoWeek,
+    tz: str,
+    now: datetime,
+    min_reviews: int,
+    deadline_days: int = 7,
+) -> Digest:
     """The digest of one scope for one ISO week, in timezone `tz` (pure)."""
     weeks = [week.shift(i - TREND_WEEKS + 1) for i in range(TREND_WEEKS)]
     starts = [w.bounds(tz)[0] for w in weeks]
@@ -258,25 +280,48 @@ def build_digest(data: DigestData, week: IsoWeek, tz: str, now: datetime, min_re
     points = []
     for w, bucket in zip(weeks, buckets, strict=True):
         mean = _mean([r.rating for r in bucket if r.rating is not None], min_reviews)
-        points.append(WeekPoint(w.monday().strftime("%d %b"), len(bucket), mean,
-                                round(mean / 5 * 80) if mean is not None else 0, w == week))
+        points.append(
+            WeekPoint(
+                w.monday().strftime("%d %b"),
+                len(bucket),
+                mean,
+                round(mean / 5 * 80) if mean is not None else 0,
+                w == week,
+            )
+        )
     org_total = max(data.org_reviews, 1)
     org = dict(data.org_mix)
     mix = []
     for name, label in CATEGORY_LABELS.items():
         count = sum(1 for r in window if name in r.categories)
-        mix.append(MixRow(label, count, round(100 * count / len(window)) if window else 0,
-                          round(100 * org.get(name, 0) / org_total)))
+        mix.append(
+            MixRow(
+                label,
+                count,
+                round(100 * count / len(window)) if window else 0,
+                round(100 * org.get(name, 0) / org_total),
+            )
+        )
     answered = [r for r in window if r.responded or r.response_at is not None]
-    hours = [(r.response_at - r.published_at).total_seconds() / 3600
-             for r in answered if r.response_at is not None]
+    hours = [
+        (r.response_at - r.published_at).total_seconds() / 3600
+        for r in answered
+        if r.response_at is not None
+    ]
     response = ResponseStats(
-        len(window), len(answered), round(100 * len(answered) / len(window)) if window else None,
+        len(window),
+        len(answered),
+        round(100 * len(answered) / len(window)) if window else None,
         duration(max(0.0, statistics.median(hours))) if hours else "",
     )
-    waiting = sorted((r for r in data.unanswered
-                      if not r.responded and r.response_at is None and r.published_at < end),
-                     key=lambda r: r.published_at)
+    waiting = sorted(
+        (
+            r
+            for r in data.unanswered
+            if not r.responded and r.response_at is None and r.published_at < end
+        ),
+        key=lambda r: r.published_at,
+    )
     overdue = sum(1 for r in waiting if (now - r.published_at).days > deadline_days)
     crawls = crawl_health(data.crawls, data.sources, now, tz)
     all_ratings = [r.rating for r in window if r.rating is not None]
@@ -285,16 +330,29 @@ def build_digest(data: DigestData, week: IsoWeek, tz: str, now: datetime, min_re
     local_end = (end - timedelta(seconds=1)).astimezone(zone(tz))
     period = f"{week.monday():%a %d %b} – {local_end:%a %d %b %Y}"
     return Digest(
-        scope=data.scope, scope_id=data.scope_id, name=data.name, context=data.context,
-        week=week, period=period, tz=tz,
-        summary=_summary(len(new), week_mean, sum(r.negative for r in new), overdue,
-                         len(alerts), crawls),
+        scope=data.scope,
+        scope_id=data.scope_id,
+        name=data.name,
+        context=data.context,
+        week=week,
+        period=period,
+        tz=tz,
+        summary=_summary(
+            len(new), week_mean, sum(r.negative for r in new), overdue, len(alerts), crawls
+        ),
         new_reviews=tuple(_item(r, tz, now, deadline_days) for r in _listed(new)),
-        new_total=len(new), week_mean=week_mean,
-        trend=tuple(points), trend_mean=_mean(all_ratings, min_reviews),
-        trend_count=len(window), mix=tuple(mix),
+        new_total=len(new),
+        week_mean=week_mean,
+        trend=tuple(points),
+        trend_mean=_mean(all_ratings, min_reviews),
+        trend_count=len(window),
+        mix=tuple(mix),
         unanswered=tuple(_item(r, tz, now, deadline_days) for r in waiting[:MAX_LISTED]),
-        unanswered_total=len(waiting), overdue_total=overdue,
-        deadline_days=deadline_days, response=response, alerts=alerts, crawls=crawls,
+        unanswered_total=len(waiting),
+        overdue_total=overdue,
+        deadline_days=deadline_days,
+        response=response,
+        alerts=alerts,
+        crawls=crawls,
         min_reviews=min_reviews,
     )

@@ -82,9 +82,15 @@ class DigestCounts:
     already: int
 
 
-def plan_digests(session: Session, week: IsoWeek | None, now: datetime, default_tz: str = "UTC",
-                 *, physician_id: int | None = None, practice_id: int | None = None,
-                 ) -> list[DigestJob]:
+def plan_digests(
+    session: Session,
+    week: IsoWeek | None,
+    now: datetime,
+    default_tz: str = "UTC",
+    *,
+    physician_id: int | None = None,
+    practice_id: int | None = None,
+) -> list[DigestJob]:
     """Every digest due: subscribers of topic "digest"; week None = each one's last week."""
     physicians = set(session.scalars(select(Physician.id)))
     practices = sorted(session.scalars(select(Practice.id)))
@@ -122,12 +128,18 @@ def preview_jobs(week: IsoWeek, tz: str, scopes: Sequence[tuple[str, int]]) -> l
     return [DigestJob(None, PREVIEW, "", tz, scope, ident, week) for scope, ident in scopes]
 
 
-def build_digests(session: Session, jobs: Sequence[DigestJob], now: datetime,
-                  options: DigestOptions) -> Iterator[tuple[DigestJob, Digest]]:
+def build_digests(
+    session: Session, jobs: Sequence[DigestJob], now: datetime, options: DigestOptions
+) -> Iterator[tuple[DigestJob, Digest]]:
     """Load the facts of every job's scope in one pass, then build each digest (shared by tz)."""
-    data = load_digest_data(session, [(j.scope, j.scope_id) for j in jobs],
-                            {j.week for j in jobs}, now, options.classifier_version,
-                            options.timezone)
+    data = load_digest_data(
+        session,
+        [(j.scope, j.scope_id) for j in jobs],
+        {j.week for j in jobs},
+        now,
+        options.classifier_version,
+        options.timezone,
+    )
     built: dict[tuple[str, int, IsoWeek, str], Digest] = {}
     for job in jobs:
         facts = data.get((job.scope, job.scope_id))
@@ -135,35 +147,56 @@ def build_digests(session: Session, jobs: Sequence[DigestJob], now: datetime,
             continue
         key = (job.scope, job.scope_id, job.week, job.tz)
         if key not in built:
-            built[key] = build_digest(facts, job.week, job.tz, now, options.min_reviews,
-                                      options.deadline_days)
+            built[key] = build_digest(
+                facts, job.week, job.tz, now, options.min_reviews, options.deadline_days
+            )
         yield job, built[key]
 
 
 def render_digest(job: DigestJob, digest: Digest, now: datetime) -> RenderedMail:
     """The digest email (subject, text, HTML) for one recipient."""
     recipient = {"name": job.recipient_name, "email": job.to_addr}
-    return render_mail("digest", {"digest": digest, "recipient": recipient, "now": now,
-                                  "tz": job.tz})
+    return render_mail(
+        "digest", {"digest": digest, "recipient": recipient, "now": now, "tz": job.tz}
+    )
 
 
-def enqueue_digests(session: Session, week: IsoWeek | None, now: datetime,
-                    options: DigestOptions, *, physician_id: int | None = None,
-                    practice_id: int | None = None) -> DigestCounts:
+def enqueue_digests(
+    session: Session,
+    week: IsoWeek | None,
+    now: datetime,
+    options: DigestOptions,
+    *,
+    physician_id: int | None = None,
+    practice_id: int | None = None,
+) -> DigestCounts:
     """Render and enqueue every due digest not enqueued before (in the caller's transaction)."""
-    jobs = plan_digests(session, week, now, options.timezone,
-                        physician_id=physician_id, practice_id=practice_id)
+    jobs = plan_digests(
+        session, week, now, options.timezone, physician_id=physician_id, practice_id=practice_id
+    )
     keys = [j.dedup_key for j in jobs]
     done: set[str] = set()
     for i in range(0, len(keys), 500):
-        done.update(session.scalars(
-            select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys[i:i + 500]))))
+        done.update(
+            session.scalars(
+                select(OutboxMessage.dedup_key).where(
+                    OutboxMessage.dedup_key.in_(keys[i : i + 500])
+                )
+            )
+        )
     todo = [j for j in jobs if j.dedup_key not in done]
     enqueued = 0
     domain = sender_domain(options.sender)
     for job, digest in build_digests(session, todo, now, options):
-        message = enqueue(session, dedup_key=job.dedup_key, kind="digest", to_addr=job.to_addr,
-                          recipient_id=job.recipient_id, rendered=render_digest(job, digest, now),
-                          now=now, domain=domain)
+        message = enqueue(
+            session,
+            dedup_key=job.dedup_key,
+            kind="digest",
+            to_addr=job.to_addr,
+            recipient_id=job.recipient_id,
+            rendered=render_digest(job, digest, now),
+            now=now,
+            domain=domain,
+        )
         enqueued += message is not None
     return DigestCounts(len(jobs), enqueued, len(jobs) - enqueued)

@@ -31,83 +31,117 @@ PLACEHOLDERS = ("physician", "practice", "contact")
 CATEGORY_ORDER = ("safety", "clinical_skill", "bedside_manner", "service", "general", "positive")
 SAFETY_FLAGS = ("harm", "legal", "phi")
 
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
-_RELATIVE = (r"(?:husband|wife|son|daughter|mother|mom|mum|father|dad|child|children|kids?|baby|"
-             r"parents?|partner|spouse|sister|brother|grand(?:mother|father|ma|pa|son|daughter)|"
-             r"family member|loved one|fianc[ée]e?)")
+_RELATIVE = (
+    r"(?:husband|wife|son|daughter|mother|mom|mum|father|dad|child|children|kids?|baby|"
+    r"parents?|partner|spouse|sister|brother|grand(?:mother|father|ma|pa|son|daughter)|"
+    r"family member|loved one|fianc[ée]e?)"
+)
 
 # kind -> (why, patterns); matched case-insensitively, on word boundaries.
 LEXICONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "patient": ("confirms that the person is (or was) a patient", (
-        r"your (?:last |recent |most recent |first |next |follow[- ]up |annual )?(?:visit|"
-        r"appointment|appt|consult(?:ation)?|exam(?:ination)?|check-?up|stay|admission|"
-        r"discharge|chart|records?|file|medical (?:history|records?)|results?|labs?|"
-        r"care (?:plan|with us|here)|time (?:with us|in our (?:office|clinic|hospital))|"
-        r"condition|symptoms?|health)",
-        r"when you (?:were|was) (?:seen|here|in|admitted|treated|discharged|examined)",
-        r"when you (?:came|come|were brought) in", r"while you were (?:here|in|with us|admitted)",
-        r"(?:we|i) (?:saw|treated|examined|admitted|discharged|operated on) you",
-        r"as your (?:doctor|physician|provider|surgeon|nurse|care team|dentist|therapist|pcp)",
-        r"(?:our|the) records (?:show|indicate|say)",
-        r"according to (?:our|your) (?:records|chart)",
-        r"we (?:reviewed|checked|looked (?:at|into)|pulled) your",
-        r"you (?:were|are) (?:our|a) patient", r"(?:you are|you were|as) a patient (?:of|at|with)",
-        r"you(?:'ve| have) been (?:seeing|coming to) (?:us|dr|our)",
-    )),
-    "date": ("gives a visit date or time", (
-        rf"(?:on |last |this past |next )?{_WEEKDAY}s?",
-        rf"{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?",
-        rf"\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}",
-        r"\d{1,2}/\d{1,2}(?:/\d{2,4})?", r"\d{4}-\d{2}-\d{2}",
-        r"\d{1,2}(?::\d{2})? ?(?:a\.?m|p\.?m)\.?", r"\d{1,2}:\d{2}",
-        r"yesterday|this morning|last (?:week|night|month)|earlier (?:today|this week)",
-    )),
-    "diagnosis": ("names a diagnosis or health condition", (
-        r"diagnos(?:is|es|ed|tic)", r"cancer|tumou?rs?|diabet(?:es|ic)|hypertension",
-        r"high blood pressure|depress(?:ion|ed)|anxiety|pregnan(?:t|cy)|miscarriage",
-        r"asthma|copd|pneumonia|infections?|covid(?:-19)?|influenza|flu|migraines?|arthritis",
-        r"hiv|aids|hepatitis|stds?|stis?|dementia|alzheimer'?s|adhd|autism|strokes?",
-        r"heart attack|fractured?|broken (?:arm|leg|wrist|ankle|hip|bone)|concussion|sepsis",
-        r"appendicitis|kidney stones?|bipolar|schizophreni[ac]|addiction|overdose|obesity",
-        r"eating disorder|illness|disease|disorder|injury|injuries",
-    )),
-    "treatment": ("names a treatment, test or procedure", (
-        r"surgery|surgeries|surgical|operation|procedures?|colonoscopy|endoscopy|mri|ct scan",
-        r"cat scan|x-?rays?|ultrasound|biopsy|mammogram|injections?|vaccin(?:e|es|ation)",
-        r"chemo(?:therapy)?|radiation|dialysis|physical therapy|stitches|sutures",
-        r"blood (?:test|work|draw)s?|lab (?:work|results?|tests?)|test results?|ekg|ecg",
-        r"treatments?|treated (?:you|your|for)|therapy sessions?|c-section|admitted",
-    )),
-    "medication": ("names a medication or prescription", (
-        r"medications?|meds|prescri(?:be|bed|ption|ptions)|refills?|dosage|doses?|\d+ ?mg",
-        r"antibiotics?|opioids?|oxycodone|hydrocodone|vicodin|percocet|xanax|adderall|ambien",
-        r"insulin|metformin|lisinopril|statins?|ibuprofen|tylenol|amoxicillin|prednisone",
-        r"steroids?|birth control|antidepressants?|zoloft|prozac|suboxone|methadone|morphine",
-        r"fentanyl|gabapentin|painkillers?|pain (?:meds|medicine|pills)",
-    )),
-    "insurance": ("gives insurance or billing specifics", (
-        r"insurance|insurer|insured|co-?pay(?:ment)?s?|deductibles?|coinsurance|claims?",
-        r"medicare|medicaid|aetna|cigna|humana|kaiser|blue cross|blue shield|bluecross",
-        r"united ?health(?:care)?|tricare|anthem|out-of-network|in-network",
-        r"(?:prior |pre-?)authori[sz]ation", r"your (?:bill|balance|account|invoice|statement|"
-        r"payment|charges?)", r"collections|refund(?:ed)?|charged you|billed you",
-        r"\$ ?\d[\d,]*(?:\.\d{2})?", r"\d+ dollars",
-    )),
-    "relative": ("mentions the reviewer's relative (confirms a patient relationship)", (
-        rf"your {_RELATIVE}",
-    )),
+    "patient": (
+        "confirms that the person is (or was) a patient",
+        (
+            r"your (?:last |recent |most recent |first |next |follow[- ]up |annual )?(?:visit|"
+            r"appointment|appt|consult(?:ation)?|exam(?:ination)?|check-?up|stay|admission|"
+            r"discharge|chart|records?|file|medical (?:history|records?)|results?|labs?|"
+            r"care (?:plan|with us|here)|time (?:with us|in our (?:office|clinic|hospital))|"
+            r"condition|symptoms?|health)",
+            r"when you (?:were|was) (?:seen|here|in|admitted|treated|discharged|examined)",
+            r"when you (?:came|come|were brought) in",
+            r"while you were (?:here|in|with us|admitted)",
+            r"(?:we|i) (?:saw|treated|examined|admitted|discharged|operated on) you",
+            r"as your (?:doctor|physician|provider|surgeon|nurse|care team|dentist|therapist|pcp)",
+            r"(?:our|the) records (?:show|indicate|say)",
+            r"according to (?:our|your) (?:records|chart)",
+            r"we (?:reviewed|checked|looked (?:at|into)|pulled) your",
+            r"you (?:were|are) (?:our|a) patient",
+            r"(?:you are|you were|as) a patient (?:of|at|with)",
+            r"you(?:'ve| have) been (?:seeing|coming to) (?:us|dr|our)",
+        ),
+    ),
+    "date": (
+        "gives a visit date or time",
+        (
+            rf"(?:on |last |this past |next )?{_WEEKDAY}s?",
+            rf"{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?",
+            rf"\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}",
+            r"\d{1,2}/\d{1,2}(?:/\d{2,4})?",
+            r"\d{4}-\d{2}-\d{2}",
+            r"\d{1,2}(?::\d{2})? ?(?:a\.?m|p\.?m)\.?",
+            r"\d{1,2}:\d{2}",
+            r"yesterday|this morning|last (?:week|night|month)|earlier (?:today|this week)",
+        ),
+    ),
+    "diagnosis": (
+        "names a diagnosis or health condition",
+        (
+            r"diagnos(?:is|es|ed|tic)",
+            r"cancer|tumou?rs?|diabet(?:es|ic)|hypertension",
+            r"high blood pressure|depress(?:ion|ed)|anxiety|pregnan(?:t|cy)|miscarriage",
+            r"asthma|copd|pneumonia|infections?|covid(?:-19)?|influenza|flu|migraines?|arthritis",
+            r"hiv|aids|hepatitis|stds?|stis?|dementia|alzheimer'?s|adhd|autism|strokes?",
+            r"heart attack|fractured?|broken (?:arm|leg|wrist|ankle|hip|bone)|concussion|sepsis",
+            r"appendicitis|kidney stones?|bipolar|schizophreni[ac]|addiction|overdose|obesity",
+            r"eating disorder|illness|disease|disorder|injury|injuries",
+        ),
+    ),
+    "treatment": (
+        "names a treatment, test or procedure",
+        (
+            r"surgery|surgeries|surgical|operation|procedures?|colonoscopy|endoscopy|mri|ct scan",
+            r"cat scan|x-?rays?|ultrasound|biopsy|mammogram|injections?|vaccin(?:e|es|ation)",
+            r"chemo(?:therapy)?|radiation|dialysis|physical therapy|stitches|sutures",
+            r"blood (?:test|work|draw)s?|lab (?:work|results?|tests?)|test results?|ekg|ecg",
+            r"treatments?|treated (?:you|your|for)|therapy sessions?|c-section|admitted",
+        ),
+    ),
+    "medication": (
+        "names a medication or prescription",
+        (
+            r"medications?|meds|prescri(?:be|bed|ption|ptions)|refills?|dosage|doses?|\d+ ?mg",
+            r"antibiotics?|opioids?|oxycodone|hydrocodone|vicodin|percocet|xanax|adderall|ambien",
+            r"insulin|metformin|lisinopril|statins?|ibuprofen|tylenol|amoxicillin|prednisone",
+            r"steroids?|birth control|antidepressants?|zoloft|prozac|suboxone|methadone|morphine",
+            r"fentanyl|gabapentin|painkillers?|pain (?:meds|medicine|pills)",
+        ),
+    ),
+    "insurance": (
+        "gives insurance or billing specifics",
+        (
+            r"insurance|insurer|insured|co-?pay(?:ment)?s?|deductibles?|coinsurance|claims?",
+            r"medicare|medicaid|aetna|cigna|humana|kaiser|blue cross|blue shield|bluecross",
+            r"united ?health(?:care)?|tricare|anthem|out-of-network|in-network",
+            r"(?:prior |pre-?)authori[sz]ation",
+            r"your (?:bill|balance|account|invoice|statement|"
+            r"payment|charges?)",
+            r"collections|refund(?:ed)?|charged you|billed you",
+            r"\$ ?\d[\d,]*(?:\.\d{2})?",
+            r"\d+ dollars",
+        ),
+    ),
+    "relative": (
+        "mentions the reviewer's relative (confirms a patient relationship)",
+        (rf"your {_RELATIVE}",),
+    ),
 }
 _RULES = [
     (kind, why, re.compile(rf"(?<![\w$])(?:{p})(?!\w)", re.IGNORECASE))
-    for kind, (why, patterns) in LEXICONS.items() for p in patterns
+    for kind, (why, patterns) in LEXICONS.items()
+    for p in patterns
 ]
 _NAME = r"[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?"
 _NAME_RULES = [
     re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Doctor|Nurse)\.? ({_NAME}(?: {_NAME})?)"),
-    re.compile(rf"\b(?i:dear|hi|hello|hey) (?!(?:Mr|Mrs|Ms|Miss|Mx|Dr|Doctor|Nurse)\b)"
-               rf"({_NAME}(?: {_NAME})?)"),
+    re.compile(
+        rf"\b(?i:dear|hi|hello|hey) (?!(?:Mr|Mrs|Ms|Miss|Mx|Dr|Doctor|Nurse)\b)"
+        rf"({_NAME}(?: {_NAME})?)"
+    ),
     re.compile(rf"\b(?i:your {_RELATIVE}),? ({_NAME})"),
 ]
 _CAPITALISED = re.compile(rf"\b{_NAME}\b")
@@ -165,22 +199,30 @@ def check_reply(text: str, allowed_names: Iterable[str] = ()) -> list[Finding]:
     for kind, why, rule in _RULES:
         for m in rule.finditer(text):
             if m.group().strip() and not inside(m.start(), m.end()):
-                found.setdefault((m.start(), m.end(), kind),
-                                 Finding(m.start(), m.end(), m.group(), why, kind))
+                found.setdefault(
+                    (m.start(), m.end(), kind), Finding(m.start(), m.end(), m.group(), why, kind)
+                )
     for rule in _NAME_RULES:
         for m in rule.finditer(text):
             if not inside(m.start(1), m.end(1)) and not set(m.group(1).split()) <= tokens:
-                found.setdefault((m.start(), m.end(), "name"),
-                                 Finding(m.start(), m.end(), m.group(), _NAME_WHY, "name"))
+                found.setdefault(
+                    (m.start(), m.end(), "name"),
+                    Finding(m.start(), m.end(), m.group(), _NAME_WHY, "name"),
+                )
     named = [(f.start, f.end) for f in found.values()]
     for m in _CAPITALISED.finditer(text):
         word = m.group()
-        if (word in COMMON_WORDS or word in tokens or inside(m.start(), m.end())
-                or _SENTENCE_START.search(text[: m.start()])
-                or any(a <= m.start() < b for a, b in named)):
+        if (
+            word in COMMON_WORDS
+            or word in tokens
+            or inside(m.start(), m.end())
+            or _SENTENCE_START.search(text[: m.start()])
+            or any(a <= m.start() < b for a, b in named)
+        ):
             continue
-        found.setdefault((m.start(), m.end(), "name"),
-                         Finding(m.start(), m.end(), word, _NAME_WHY, "name"))
+        found.setdefault(
+            (m.start(), m.end(), "name"), Finding(m.start(), m.end(), word, _NAME_WHY, "name")
+        )
     return sorted(found.values(), key=lambda f: (f.start, f.end, f.kind))
 
 
@@ -196,14 +238,17 @@ def load_templates(path: Path | str | None = None) -> dict[str, ReplyTemplate]:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from None
         for category, entry in table.items():
             if not isinstance(entry, Mapping) or not isinstance(entry.get("text"), str):
-                raise ConfigError(f"{source}: [{category}] needs a text = \"\"\"...\"\"\" entry")
+                raise ConfigError(f'{source}: [{category}] needs a text = """...""" entry')
             unknown = set(re.findall(r"\{(\w*)\}", entry["text"])) - set(PLACEHOLDERS)
             if unknown:
-                raise ConfigError(f"{source}: [{category}] uses unknown placeholder(s) "
-                                  f"{sorted(unknown)}; only {{physician}}, {{practice}}, "
-                                  "{contact} are filled in")
+                raise ConfigError(
+                    f"{source}: [{category}] uses unknown placeholder(s) "
+                    f"{sorted(unknown)}; only {{physician}}, {{practice}}, "
+                    "{contact} are filled in"
+                )
             templates[category] = ReplyTemplate(
-                category, str(entry.get("title", category)), " ".join(entry["text"].split()))
+                category, str(entry.get("title", category)), " ".join(entry["text"].split())
+            )
     return templates
 
 
@@ -219,14 +264,24 @@ def choose_template(categories: Iterable[str], rating: float | None = None) -> s
     return "positive" if positive else "general"
 
 
-def suggest_reply(review_text: str, categories: Iterable[str], physician_name: str,
-                  practice_name: str, contact: str, *, rating: float | None = None,
-                  templates: Mapping[str, ReplyTemplate] | None = None) -> str:
+def suggest_reply(
+    review_text: str,
+    categories: Iterable[str],
+    physician_name: str,
+    practice_name: str,
+    contact: str,
+    *,
+    rating: float | None = None,
+    templates: Mapping[str, ReplyTemplate] | None = None,
+) -> str:
     """An approved reply for this review; it never repeats anything from `review_text`."""
     del review_text  # deliberately unused: echoing the review could confirm details about it
     chosen = templates if templates is not None else load_templates()
     key = choose_template(categories, rating)
     template = chosen.get(key) or chosen["general"]
-    values = {"physician": physician_name or "our physicians", "practice": practice_name or
-              "our practice", "contact": contact}
+    values = {
+        "physician": physician_name or "our physicians",
+        "practice": practice_name or "our practice",
+        "contact": contact,
+    }
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group()), template.text)

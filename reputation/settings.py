@@ -80,9 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
         env_aliases=("GOOGLE_API_KEY",),
     ),
-    Setting(
-        "google.api", "new", "Google API for place ids given without a URL: new or legacy."
-    ),
+    Setting("google.api", "new", "Google API for place ids given without a URL: new or legacy."),
     Setting("yelp.endpoint", "https://api.yelp.com/v3", "Yelp Fusion API base."),
     Setting("yelp.api_key", "", "Yelp Fusion API key.", secret=True, env_aliases=("YELP_API_KEY",)),
     Setting("reddit.endpoint", "https://www.reddit.com", "Reddit base URL for search."),

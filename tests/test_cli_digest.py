@@ -44,8 +44,17 @@ def setup_reviews(workdir: Path) -> list[dict[str, str]]:
 
 def test_digest_out_renders_eml_and_html_previews(workdir: Path) -> None:
     roster = setup_reviews(workdir)
-    result = run("digest", "--week", "2026-W47", "--physician", roster[0]["npi"], "--out", "out",
-                 "--now", NOW.isoformat())
+    result = run(
+        "digest",
+        "--week",
+        "2026-W47",
+        "--physician",
+        roster[0]["npi"],
+        "--out",
+        "out",
+        "--now",
+        NOW.isoformat(),
+    )
     assert result.exit_code == 0, result.output
     assert 'addressed to "preview"' in result.output
     emls = sorted((workdir / "out").glob("*.eml"))
@@ -73,8 +82,14 @@ def test_digest_send_enqueues_once_per_week(workdir: Path) -> None:
         recipient = Recipient(email="lead@example.org", name="Lead", timezone="America/Chicago")
         session.add(recipient)
         session.flush()
-        session.add(Subscription(recipient_id=recipient.id, topic="digest",
-                                 scope_type="practice", scope_id=roster[0]["practice_id"]))
+        session.add(
+            Subscription(
+                recipient_id=recipient.id,
+                topic="digest",
+                scope_type="practice",
+                scope_id=roster[0]["practice_id"],
+            )
+        )
     db.dispose()
     first = run("digest", "--send", "--now", NOW.isoformat())
     assert "1 due, 1 enqueued, 0 already" in first.output, first.output

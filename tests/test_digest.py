@@ -37,6 +37,7 @@ def utc(*args: int) -> datetime:
 
 # --- ISO weeks and timezones -------------------------------------------------------------
 
+
 def test_isoweek_parse_and_errors() -> None:
     assert str(IsoWeek.parse("2026-W47")) == "2026-W47"
     assert IsoWeek.parse("2026w07") == IsoWeek(2026, 7)
@@ -52,7 +53,8 @@ def test_last_completed_week_depends_on_the_recipients_timezone() -> None:
     assert IsoWeek.last_completed(utc(2026, 11, 23, 5), LA) == IsoWeek(2026, 46)
     # 10:30 UTC Sunday is already Monday 00:30 at UTC+14.
     assert IsoWeek.last_completed(utc(2026, 11, 22, 10, 30), "Pacific/Kiritimati") == IsoWeek(
-        2026, 47)
+        2026, 47
+    )
     assert IsoWeek.last_completed(utc(2026, 1, 5, 12), "UTC") == IsoWeek(2026, 1)
     assert IsoWeek.last_completed(utc(2026, 1, 4, 12), "UTC") == IsoWeek(2025, 52)
 
@@ -70,18 +72,34 @@ def test_week_bounds_are_local_mondays_including_dst_weeks() -> None:
 
 def fact(i: int, published: datetime, rating: float | None = 4.0, **kw: object) -> ReviewFact:
     values: dict[str, object] = dict(
-        id=i, physician_name="Dr. Ana Abara", source="ratemds", rating=rating,
-        published_at=published, text=f"Review {i}.", url=f"https://ratemds.example/r/{i}",
-        response_at=None, negative=rating is not None and rating <= 2)
+        id=i,
+        physician_name="Dr. Ana Abara",
+        source="ratemds",
+        rating=rating,
+        published_at=published,
+        text=f"Review {i}.",
+        url=f"https://ratemds.example/r/{i}",
+        response_at=None,
+        negative=rating is not None and rating <= 2,
+    )
     values.update(kw)
     return ReviewFact(**values)  # type: ignore[arg-type]
 
 
 def data(reviews: list[ReviewFact], **kw: object) -> DigestData:
     values: dict[str, object] = dict(
-        scope="physician", scope_id=1, name="Dr. Ana Abara", context="Cardiology",
-        reviews=tuple(reviews), unanswered=(), alerts=(), crawls=(), sources=(),
-        org_mix=(("bedside_manner", 10), ("service", 30), ("clinical_skill", 5)), org_reviews=100)
+        scope="physician",
+        scope_id=1,
+        name="Dr. Ana Abara",
+        context="Cardiology",
+        reviews=tuple(reviews),
+        unanswered=(),
+        alerts=(),
+        crawls=(),
+        sources=(),
+        org_mix=(("bedside_manner", 10), ("service", 30), ("clinical_skill", 5)),
+        org_reviews=100,
+    )
     values.update(kw)
     return DigestData(**values)  # type: ignore[arg-type]
 
@@ -94,37 +112,76 @@ def test_sunday_2330_local_belongs_to_that_week() -> None:
     d = build_digest(data(facts), IsoWeek(2026, 47), LA, MON, 3)
     assert [r.id for r in d.new_reviews] == [1]
     assert d.new_reviews[0].when == "Sun 22 Nov 2026, 23:30"
-    assert [r.id for r in build_digest(data(facts), IsoWeek(2026, 44), LA, MON, 3).new_reviews] \
-        == [3]
+    assert [r.id for r in build_digest(data(facts), IsoWeek(2026, 44), LA, MON, 3).new_reviews] == [
+        3
+    ]
     # The same instant is Monday in UTC, so a UTC recipient sees it in the next week.
     assert build_digest(data(facts), IsoWeek(2026, 47), "UTC", MON, 3).new_reviews == ()
 
 
 def known_week() -> DigestData:
     w = IsoWeek(2026, 47).monday()
-    at = lambda days, hour=12: datetime(w.year, w.month, w.day, hour, tzinfo=UTC) + timedelta(  # noqa: E731
-        days=days)
+    at = lambda days, hour=12: (
+        datetime(w.year, w.month, w.day, hour, tzinfo=UTC)
+        + timedelta(  # noqa: E731
+            days=days
+        )
+    )
     hostile = "Rude. <script>alert('x')</script> <a href=\"javascript:steal()\">prize</a>"
     this_week = [
-        fact(1, at(1), 1.0, text="The doctor was dismissive and rude to me. " + hostile,
-             categories=("bedside_manner",), flags=("legal",),
-             evidence=("The doctor was dismissive and rude to me.",), url="javascript:alert(1)"),
+        fact(
+            1,
+            at(1),
+            1.0,
+            text="The doctor was dismissive and rude to me. " + hostile,
+            categories=("bedside_manner",),
+            flags=("legal",),
+            evidence=("The doctor was dismissive and rude to me.",),
+            url="javascript:alert(1)",
+        ),
         fact(2, at(2), 5.0, text="Kind and thorough.", response_at=at(3), responded=True),
     ]
-    earlier = [fact(10 + k, at(-7 * k), 4.0 if k % 2 else 2.0, categories=("service",),
-                    response_at=at(-7 * k, 20) if k % 3 == 0 else None,
-                    responded=k % 3 == 0) for k in range(1, 12) for _ in range(3)]
+    earlier = [
+        fact(
+            10 + k,
+            at(-7 * k),
+            4.0 if k % 2 else 2.0,
+            categories=("service",),
+            response_at=at(-7 * k, 20) if k % 3 == 0 else None,
+            responded=k % 3 == 0,
+        )
+        for k in range(1, 12)
+        for _ in range(3)
+    ]
     earlier = [ReviewFact(**{**r.__dict__, "id": 100 + i}) for i, r in enumerate(earlier)]
-    unanswered = (this_week[0], fact(50, at(-30), 1.0, text="Billing was a mess.",
-                                     categories=("service",), evidence=("Billing was a mess.",)))
+    unanswered = (
+        this_week[0],
+        fact(
+            50,
+            at(-30),
+            1.0,
+            text="Billing was a mess.",
+            categories=("service",),
+            evidence=("Billing was a mess.",),
+        ),
+    )
     return data(
-        this_week + earlier, unanswered=unanswered, sources=("google", "ratemds", "yelp"),
+        this_week + earlier,
+        unanswered=unanswered,
+        sources=("google", "ratemds", "yelp"),
         alerts=(AlertFact("cluster", "Cluster of bedside-manner complaints", at(4)),),
-        crawls=(CrawlFact("yelp", "ok", utc(2026, 11, 16, 3), utc(2026, 11, 16, 4)),
-                CrawlFact("yelp", "blocked", utc(2026, 11, 17, 3), utc(2026, 11, 17, 4),
-                          "2 challenge page(s) (bot protection)"),
-                CrawlFact("yelp", "blocked", utc(2026, 11, 22, 3), utc(2026, 11, 22, 4)),
-                CrawlFact("ratemds", "ok", MON - timedelta(hours=3), MON - timedelta(hours=3))),
+        crawls=(
+            CrawlFact("yelp", "ok", utc(2026, 11, 16, 3), utc(2026, 11, 16, 4)),
+            CrawlFact(
+                "yelp",
+                "blocked",
+                utc(2026, 11, 17, 3),
+                utc(2026, 11, 17, 4),
+                "2 challenge page(s) (bot protection)",
+            ),
+            CrawlFact("yelp", "blocked", utc(2026, 11, 22, 3), utc(2026, 11, 22, 4)),
+            CrawlFact("ratemds", "ok", MON - timedelta(hours=3), MON - timedelta(hours=3)),
+        ),
     )
 
 
@@ -141,7 +198,10 @@ def test_digest_content_for_a_known_week() -> None:
     assert d.trend[-1].current and not d.trend[0].current
     assert d.trend_count == 35 and d.trend_mean == pytest.approx(3.1, abs=0.05)
     assert [(m.label, m.pct, m.org_pct) for m in d.mix] == [
-        ("Bedside manner", 3, 10), ("Service", 94, 30), ("Clinical skill", 0, 5)]
+        ("Bedside manner", 3, 10),
+        ("Service", 94, 30),
+        ("Clinical skill", 0, 5),
+    ]
     assert [(u.id, u.age_days, u.overdue) for u in d.unanswered] == [(50, 37, True), (1, 6, False)]
     assert (d.response.responded, d.response.total, d.response.rate_pct) == (10, 35, 29)
     assert d.response.median == "8 h"
@@ -156,21 +216,25 @@ def test_digest_content_for_a_known_week() -> None:
 
 def test_no_new_reviews_is_never_ambiguous() -> None:
     crawls = (CrawlFact("ratemds", "ok", MON - timedelta(hours=5), MON - timedelta(hours=5)),)
-    d = build_digest(data([], sources=("ratemds",), crawls=crawls), IsoWeek(2026, 47), "UTC",
-                     MON, 3)
+    d = build_digest(
+        data([], sources=("ratemds",), crawls=crawls), IsoWeek(2026, 47), "UTC", MON, 3
+    )
     assert d.summary == "No new reviews this week (all 1 sources crawled ok)."
     assert d.response.rate_pct is None and d.trend_mean is None
     blocked = (CrawlFact("ratemds", "blocked", MON - timedelta(hours=5)),)
-    d = build_digest(data([], sources=("ratemds",), crawls=blocked), IsoWeek(2026, 47), "UTC",
-                     MON, 3)
+    d = build_digest(
+        data([], sources=("ratemds",), crawls=blocked), IsoWeek(2026, 47), "UTC", MON, 3
+    )
     assert d.summary == "No new reviews this week; check crawling: RateMDs."
     assert d.crawls[0].text == "RateMDs: blocked since 10:00"
 
 
 def test_rendering_escapes_hostile_review_text() -> None:
     d = build_digest(known_week(), IsoWeek(2026, 47), "UTC", MON, 3)
-    mail = render_mail("digest", {"digest": d, "recipient": {"name": "Pat", "email": "p@x.org"},
-                                  "now": MON, "tz": "UTC"})
+    mail = render_mail(
+        "digest",
+        {"digest": d, "recipient": {"name": "Pat", "email": "p@x.org"}, "now": MON, "tz": "UTC"},
+    )
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
     assert '<a href="javascript' not in mail.html and "&lt;a href=" in mail.html
     assert "javascript:alert" not in mail.html  # the review's own URL is not http(s)
@@ -183,13 +247,16 @@ def test_rendering_escapes_hostile_review_text() -> None:
 
 # --- from the database ---------------------------------------------------------------------
 
+
 def seed(session: Session) -> dict[str, int]:
     """Two practices, three physicians, reviews over 12 weeks, subscribers in two timezones."""
     p1, p2 = Practice(name="Riverside Cardiology"), Practice(name="North Clinic")
     session.add_all([p1, p2])
     session.flush()
-    docs = [Physician(npi=f"10000000{i}{i}", name=f"Dr. Doc {i}", practice_id=p.id)
-            for i, p in enumerate((p1, p1, p2))]
+    docs = [
+        Physician(npi=f"10000000{i}{i}", name=f"Dr. Doc {i}", practice_id=p.id)
+        for i, p in enumerate((p1, p1, p2))
+    ]
     session.add_all(docs)
     session.flush()
     for d in docs:
@@ -199,40 +266,88 @@ def seed(session: Session) -> dict[str, int]:
         for k in range(20):
             n += 1
             published = utc(2026, 11, 22, 12) - timedelta(days=4 * k)
-            review = Review(source="ratemds", external_id=f"e{n}", physician_id=d.id,
-                            rating=float(1 + k % 5), text=f"Waited long. Review {n}.",
-                            published_at=published, first_seen_at=published,
-                            last_seen_at=published, content_hash=hashlib.sha256(
-                                str(n).encode()).hexdigest())
+            review = Review(
+                source="ratemds",
+                external_id=f"e{n}",
+                physician_id=d.id,
+                rating=float(1 + k % 5),
+                text=f"Waited long. Review {n}.",
+                published_at=published,
+                first_seen_at=published,
+                last_seen_at=published,
+                content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
+            )
             session.add(review)
             session.flush()
-            session.add(Classification(
-                review_id=review.id, classifier_version="test-1", content_hash="h",
-                created_at=published, compound=-0.5, label="negative", negative=k % 5 < 2,
-                service=True, detail={"categories": [{"name": "service", "evidence": [
-                    {"text": "Waited long.", "start": 0, "end": 12}]}]}))
-    session.add(Alert(fingerprint="f1", kind="cluster", labels={}, state="firing",
-                      annotations={"title": "Cluster of service complaints"},
-                      physician_id=docs[0].id, practice_id=p1.id, started_at=MON,
-                      fired_at=MON, last_seen_at=MON))
-    session.add(CrawlRun(source="ratemds", spider="ratemds", started_at=MON - timedelta(hours=2),
-                         finished_at=MON - timedelta(hours=1), status="ok"))
+            session.add(
+                Classification(
+                    review_id=review.id,
+                    classifier_version="test-1",
+                    content_hash="h",
+                    created_at=published,
+                    compound=-0.5,
+                    label="negative",
+                    negative=k % 5 < 2,
+                    service=True,
+                    detail={
+                        "categories": [
+                            {
+                                "name": "service",
+                                "evidence": [{"text": "Waited long.", "start": 0, "end": 12}],
+                            }
+                        ]
+                    },
+                )
+            )
+    session.add(
+        Alert(
+            fingerprint="f1",
+            kind="cluster",
+            labels={},
+            state="firing",
+            annotations={"title": "Cluster of service complaints"},
+            physician_id=docs[0].id,
+            practice_id=p1.id,
+            started_at=MON,
+            fired_at=MON,
+            last_seen_at=MON,
+        )
+    )
+    session.add(
+        CrawlRun(
+            source="ratemds",
+            spider="ratemds",
+            started_at=MON - timedelta(hours=2),
+            finished_at=MON - timedelta(hours=1),
+            status="ok",
+        )
+    )
     west = Recipient(email="west@example.org", name="West", timezone=LA)
     east = Recipient(email="east@example.org", name="East", timezone="")
     session.add_all([west, east])
     session.flush()
-    session.add_all([
-        Subscription(recipient_id=west.id, topic="digest", scope_type="physician",
-                     scope_id=docs[0].id),
-        Subscription(recipient_id=east.id, topic="digest", scope_type="all", scope_id=0),
-        Subscription(recipient_id=east.id, topic="digest", scope_type="practice", scope_id=p1.id),
-        Subscription(recipient_id=east.id, topic="alerts", scope_type="all", scope_id=0),
-    ])
+    session.add_all(
+        [
+            Subscription(
+                recipient_id=west.id, topic="digest", scope_type="physician", scope_id=docs[0].id
+            ),
+            Subscription(recipient_id=east.id, topic="digest", scope_type="all", scope_id=0),
+            Subscription(
+                recipient_id=east.id, topic="digest", scope_type="practice", scope_id=p1.id
+            ),
+            Subscription(recipient_id=east.id, topic="alerts", scope_type="all", scope_id=0),
+        ]
+    )
     return {"doc0": docs[0].id, "p1": p1.id, "p2": p2.id, "west": west.id, "east": east.id}
 
 
-OPTIONS = DigestOptions(timezone="UTC", min_reviews=3, deadline_days=7,
-                        sender="Repmon <repmon@example.org>", classifier_version="test-1")
+OPTIONS = DigestOptions(
+    timezone="UTC",
+    min_reviews=3,
+    deadline_days=7,
+    sender="Repmon <repmon@example.org>",
+    classifier_version="test-1",
+)
 
 
 def test_plan_uses_each_recipients_timezone_and_scope(db: Database) -> None:
@@ -242,11 +357,13 @@ def test_plan_uses_each_recipients_timezone_and_scope(db: Database) -> None:
     with db.session() as session:
         jobs = plan_digests(session, None, early, "UTC")
     keys = sorted(j.dedup_key for j in jobs)
-    assert keys == sorted([
-        f"digest:{ids['west']}:physician:{ids['doc0']}:2026-W46",
-        f"digest:{ids['east']}:practice:{ids['p1']}:2026-W47",
-        f"digest:{ids['east']}:practice:{ids['p2']}:2026-W47",
-    ])
+    assert keys == sorted(
+        [
+            f"digest:{ids['west']}:physician:{ids['doc0']}:2026-W46",
+            f"digest:{ids['east']}:practice:{ids['p1']}:2026-W47",
+            f"digest:{ids['east']}:practice:{ids['p2']}:2026-W47",
+        ]
+    )
     with db.session() as session:
         only = plan_digests(session, IsoWeek(2026, 47), early, practice_id=ids["p2"])
     assert [(j.scope, j.scope_id) for j in only] == [("practice", ids["p2"])]
@@ -288,15 +405,23 @@ def test_enqueue_twice_gives_one_message_per_recipient_scope_week(db: Database) 
 
 def test_long_lists_are_capped_negatives_first_and_counted() -> None:
     start = IsoWeek(2026, 47).bounds("UTC")[0]
-    facts = [fact(i, start + timedelta(hours=3 * i), 1.0 if i % 10 == 0 else 5.0)
-             for i in range(40)]
-    d = build_digest(data(facts, unanswered=tuple(f for f in facts if f.negative)),
-                     IsoWeek(2026, 47), "UTC", MON, 3)
+    facts = [
+        fact(i, start + timedelta(hours=3 * i), 1.0 if i % 10 == 0 else 5.0) for i in range(40)
+    ]
+    d = build_digest(
+        data(facts, unanswered=tuple(f for f in facts if f.negative)),
+        IsoWeek(2026, 47),
+        "UTC",
+        MON,
+        3,
+    )
     assert d.new_total == 40 and len(d.new_reviews) == 25
     assert {0, 10, 20, 30} <= {r.id for r in d.new_reviews}
     assert [r.id for r in d.new_reviews] == sorted(r.id for r in d.new_reviews)
     assert d.unanswered_total == 4 and d.overdue_total == 0
-    mail = render_mail("digest", {"digest": d, "recipient": {"name": "", "email": "x@y.org"},
-                                  "now": MON, "tz": "UTC"})
+    mail = render_mail(
+        "digest",
+        {"digest": d, "recipient": {"name": "", "email": "x@y.org"}, "now": MON, "tz": "UTC"},
+    )
     assert "15 more this week" in mail.html and "and 15 more" in mail.text
     assert "40 new reviews" in mail.subject

@@ -56,13 +56,12 @@ GOOD = [
 
 
 @pytest.mark.parametrize(("text", "kinds", "words"), BAD)
-def test_bad_replies_are_flagged_with_words_and_why(text: str, kinds: set[str], words: str
-                                                    ) -> None:
+def test_bad_replies_are_flagged_with_words_and_why(text: str, kinds: set[str], words: str) -> None:
     findings = check_reply(text, ALLOWED)
     assert kinds <= {f.kind for f in findings}, findings
     assert any(f.words.lower() == words.lower() for f in findings), findings
     for f in findings:
-        assert text[f.start:f.end] == f.words and f.why
+        assert text[f.start : f.end] == f.words and f.why
 
 
 def test_the_bad_table_covers_every_lexicon() -> None:
@@ -86,8 +85,14 @@ def test_every_shipped_template_passes_the_check(category: str) -> None:
     categories = {"safety": ["harm"], "positive": []}.get(category, [category])
     rating = 5.0 if category == "positive" else 1.0
     assert choose_template(categories, rating) == category
-    text = suggest_reply("Dr. Abara misdiagnosed my asthma on 3/4", categories, PHYSICIAN,
-                         PRACTICE, CONTACT, rating=rating)
+    text = suggest_reply(
+        "Dr. Abara misdiagnosed my asthma on 3/4",
+        categories,
+        PHYSICIAN,
+        PRACTICE,
+        CONTACT,
+        rating=rating,
+    )
     assert "{" not in text and "asthma" not in text
     assert check_reply(text, ALLOWED) == [], text
 
@@ -99,7 +104,8 @@ def test_organisation_templates_override_and_are_validated(tmp_path: Path) -> No
     assert templates["service"].text == "Thanks from {practice}. Call {contact}."
     assert templates["bedside_manner"] == load_templates()["bedside_manner"]
     assert suggest_reply("", ["service"], PHYSICIAN, PRACTICE, "us", templates=templates) == (
-        f"Thanks from {PRACTICE}. Call us.")
+        f"Thanks from {PRACTICE}. Call us."
+    )
     own.write_text('[service]\ntext = "Dear {patient_name}"\n')
     with pytest.raises(ConfigError, match="unknown placeholder"):
         load_templates(own)
