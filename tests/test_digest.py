@@ -121,12 +121,10 @@ def test_sunday_2330_local_belongs_to_that_week() -> None:
 
 def known_week() -> DigestData:
     w = IsoWeek(2026, 47).monday()
-    at = lambda days, hour=12: (
-        datetime(w.year, w.month, w.day, hour, tzinfo=UTC)
-        + timedelta(  # noqa: E731
-            days=days
-        )
-    )
+
+    def at(days: float, hour: int = 12) -> datetime:
+        return datetime(w.year, w.month, w.day, hour, tzinfo=UTC) + timedelta(days=days)
+
     hostile = "Rude. <script>alert('x')</script> <a href=\"javascript:steal()\">prize</a>"
     this_week = [
         fact(
