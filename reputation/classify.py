@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 CLASSIFIER_VERSION = "rules-2"
-CATEGORIES = ("bedside_manner", "service", "clinical_skill")
+CATEGORIES = lexicon.CATEGORIES
 FLAGS = ("harm", "legal", "phi")
 _MAX_EVIDENCE = 3
 _PRAISE = 0.5  # sentence compound from which a sentence counts as praise

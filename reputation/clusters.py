@@ -20,7 +20,6 @@ rate over a trailing baseline that excludes the window.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,6 +30,8 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from reputation.alertrules import ClusterAlert
+from reputation.lexicon import CATEGORIES
+from reputation.normalize import reviewer_key
 
 __all__ = [
     "ALL",
@@ -45,21 +46,12 @@ __all__ = [
     "upper_tail",
 ]
 
-CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 ALL = "all"
 _DAY = 86400.0
 _PRIOR = "alerts.cluster.volume_prior_days"
-_ANONYMOUS = {"", "anonymous", "anon", "a patient", "patient", "verified patient", "guest", "user"}
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
-
-
-def reviewer_key(author: str | None) -> str:
-    """Normalised author name; empty for anonymous placeholders (each then counts as distinct)."""
-    key = re.sub(r"[^\w ]+", " ", (author or "").casefold())
-    key = " ".join(key.split())
-    return "" if key in _ANONYMOUS else key
 
 
 @dataclass(frozen=True, slots=True)

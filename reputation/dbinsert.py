@@ -9,7 +9,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_ignore"]
+__all__ = ["insert_ignore", "insert_ignore_statement"]
+
+
+def insert_ignore_statement(session: Session, model: Any, keys: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING in the session's SQL dialect."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def insert_ignore(
@@ -18,9 +25,7 @@ def insert_ignore(
     """Insert rows, skipping those whose unique `keys` already exist; returns how many went in."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).on_conflict_do_nothing(index_elements=list(keys))
+    statement = insert_ignore_statement(session, model, keys)
     connection = session.connection()
     if len(rows) == 1:
         return connection.execute(statement, rows[0]).rowcount

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from reputation.crawlhealth import CrawlFact
 from reputation.digest import TREND_WEEKS, AlertFact, DigestData, ReviewFact
 from reputation.isoweek import IsoWeek
+from reputation.lexicon import CATEGORIES
 from reputation.models import Alert, Classification, CrawlRun, Physician, Practice, Profile, Review
 
 __all__ = ["CRAWL_LOOKBACK_DAYS", "UNANSWERED_LOOKBACK_DAYS", "load_digest_data", "load_window"]
@@ -20,7 +21,6 @@ __all__ = ["CRAWL_LOOKBACK_DAYS", "UNANSWERED_LOOKBACK_DAYS", "load_digest_data"
 Scope = tuple[str, int]
 UNANSWERED_LOOKBACK_DAYS = 180
 CRAWL_LOOKBACK_DAYS = 30
-_CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 _FLAGS = ("harm", "legal", "phi")
 _IN_LIMIT = 500  # above this many physicians, load everything and filter in Python
 
@@ -96,7 +96,7 @@ def _fact(row: Any, names: dict[int, str]) -> tuple[int, ReviewFact]:
         response_at=row.response_at,
         negative=negative,
         responded=bool(row.response_text) or row.response_at is not None,
-        categories=tuple(n for n in _CATEGORIES if getattr(row, n)),
+        categories=tuple(n for n in CATEGORIES if getattr(row, n)),
         flags=tuple(n for n in _FLAGS if getattr(row, n)),
         evidence=_evidence(row.detail),
     )
@@ -107,14 +107,14 @@ def _org_mix(
 ) -> tuple[tuple[tuple[str, int], ...], int]:
     c = Classification
     sums = [
-        func.coalesce(func.sum(case((getattr(c, n).is_(True), 1), else_=0)), 0) for n in _CATEGORIES
+        func.coalesce(func.sum(case((getattr(c, n).is_(True), 1), else_=0)), 0) for n in CATEGORIES
     ]
     row = session.execute(
         select(func.count(Review.id), *sums)
         .outerjoin(c, and_(c.review_id == Review.id, c.classifier_version == version))
         .where(Review.deleted_at.is_(None), Review.published_at >= start, Review.published_at < end)
     ).one()
-    return tuple((n, int(v)) for n, v in zip(_CATEGORIES, row[1:], strict=True)), int(row[0])
+    return tuple((n, int(v)) for n, v in zip(CATEGORIES, row[1:], strict=True)), int(row[0])
 
 
 def _crawls(session: Session, now: datetime) -> list[CrawlFact]:

@@ -32,6 +32,9 @@ and rmd15 parts of the corpus by their star ratings. No text of the corpus or la
 
 from __future__ import annotations
 
+# The complaint categories of the codebook; every module that names them imports this.
+CATEGORIES = ("bedside_manner", "service", "clinical_skill")
+
 # Cue lists are packed several to a line, to read as word lists.
 # fmt: off
 

@@ -141,7 +141,7 @@ def content_hash(title: str, text: str, rating: float | None) -> str:
 _ANONYMOUS = {"", "anonymous", "anon", "a patient", "patient", "verified patient", "guest", "user"}
 
 
-def reviewer_key(author: str) -> str:
+def reviewer_key(author: str | None) -> str:
     """A reviewer's name folded for matching across sites; empty for anonymous authors."""
     folded = unicodedata.normalize("NFKD", _ZERO_WIDTH.sub("", author or ""))
     folded = "".join(c for c in folded if c.isalnum() or c.isspace()).lower()

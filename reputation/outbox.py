@@ -15,10 +15,9 @@ from email.utils import parseaddr
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from reputation.dbinsert import insert_ignore_statement
 from reputation.models import OutboxMessage
 
 __all__ = [
@@ -96,12 +95,9 @@ def enqueue(
         "created_at": now,
         "next_attempt_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
-        insert(OutboxMessage)
+        insert_ignore_statement(session, OutboxMessage, ["dedup_key"])
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(OutboxMessage.id)
     )
     new_id = session.execute(stmt).scalar_one_or_none()

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from reputation.errors import NotFound
+from reputation.lexicon import CATEGORIES
 from reputation.models import Classification, Physician, Practice, Review
 
 __all__ = [
@@ -21,8 +22,6 @@ __all__ = [
     "iter_reviews",
     "review_row",
 ]
-
-CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from repmon.app import App, console, now_option, pass_app
 from reputation.errors import RepmonError
 from reputation.ingest import ingest_file
+from reputation.lexicon import CATEGORIES
 from reputation.models import Physician, Practice, Profile
-from reputation.queries import CATEGORIES, ReviewFilter, count_reviews, iter_reviews
+from reputation.queries import ReviewFilter, count_reviews, iter_reviews
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import SETTINGS, env_name
 

@@ -23,6 +23,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reputation.reviews import SOURCES
 from spiders.sandbox import pages
 from spiders.sandbox.http import Reply, Request
 from spiders.sandbox.model import Physician, World
@@ -30,7 +31,6 @@ from spiders.sandbox.routes import SiteRoutes, json_reply, not_found
 
 __all__ = ["ROBOTS_TXT", "SOURCES", "Sandbox"]
 
-SOURCES = ("ratemds", "healthgrades", "google", "yelp", "schemaorg", "reddit", "x")
 ROBOTS_TXT = "User-agent: *\nDisallow: /schemaorg/private/\nDisallow: /_sandbox/\n"
 
 
