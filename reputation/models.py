@@ -330,8 +330,3 @@ class DaemonLease(Base):
     holder: Mapped[str] = mapped_column(String(300))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC (for the edges only; decisions take `now`)."""
-    return datetime.now(UTC)
