@@ -1,15 +1,18 @@
-"""INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+"""SQL that must be spelled per dialect: INSERT ... ON CONFLICT DO NOTHING, and membership in
+a long list of values (SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import ColumnElement, String, any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_ignore", "insert_ignore_statement"]
+__all__ = ["insert_ignore", "insert_ignore_statement", "one_of", "refresh_statistics"]
 
 
 def insert_ignore_statement(session: Session, model: Any, keys: Sequence[str]) -> Any:
@@ -30,3 +33,25 @@ def insert_ignore(
     if len(rows) == 1:
         return connection.execute(statement, rows[0]).rowcount
     return connection.execute(statement, list(rows)).rowcount
+
+
+def one_of(session: Session, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter the planner can hash.
+
+    An IN list of a thousand bound parameters makes PostgreSQL compare each row with each
+    value while the table statistics are stale (a table filling up during an import): 0.7 s
+    per batch of 1,000 against 10 ms with the array.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
+
+
+def refresh_statistics(session: Session, table: str) -> None:
+    """ANALYZE a table that a bulk load is filling (PostgreSQL; SQLite plans without it).
+
+    Autovacuum analyses in its own time; until then the planner believes the table is as small
+    as it was, and the lookups of each batch fall back to filtering every row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {table}"))

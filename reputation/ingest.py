@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from reputation.db import Database
+from reputation.dbinsert import refresh_statistics
 from reputation.errors import RepmonError
 from reputation.reviews import Rejected, ReviewIn, validate_review
 from reputation.store import Attachments, Tally, upsert_reviews
@@ -84,13 +85,17 @@ def ingest_file(
             report.problems.append(f"line {line}: {reason}")
 
     attach: Attachments | None = None
+    analysed_at = BATCH // 2  # new reviews at the last ANALYZE; again each time they double
 
     def flush() -> None:
-        nonlocal attach
+        nonlocal attach, analysed_at
         with db.transaction() as session:
             if attach is None:
                 attach = Attachments(session)
             attach.bind(session)
+            if report.tally.new >= 2 * analysed_at:
+                refresh_statistics(session, "review")
+                analysed_at = report.tally.new
             kept = []
             for line, review in batch_lines:
                 if attach.resolve(review) == (None, None):

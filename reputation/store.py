@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from reputation.dbinsert import insert_ignore
+from reputation.dbinsert import insert_ignore, one_of
 from reputation.models import Physician, Profile, Review, ReviewRevision
 from reputation.normalize import normalise_url
 from reputation.reviews import ReviewIn
@@ -207,7 +207,7 @@ def upsert_reviews(
         (r.source, r.external_id): r
         for source, ids in by_source.items()
         for r in session.scalars(
-            select(Review).where(Review.source == source, Review.external_id.in_(ids))
+            select(Review).where(Review.source == source, one_of(session, Review.external_id, ids))
         )
     }
     placed = {key: attach.resolve(latest[key]) for key in keys}
@@ -249,7 +249,9 @@ def known_external_ids(
     ids = list(external_ids)
     if not ids:
         return set()
-    stmt = select(Review.external_id).where(Review.source == source, Review.external_id.in_(ids))
+    stmt = select(Review.external_id).where(
+        Review.source == source, one_of(session, Review.external_id, ids)
+    )
     if complete_only:
         stmt = stmt.join(Profile, Review.profile_id == Profile.id).where(
             Profile.complete_at.is_not(None)
