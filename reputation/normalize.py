@@ -6,6 +6,7 @@ import hashlib
 import html
 import math
 import re
+import reprlib
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,31 +46,47 @@ def parse_when(value: Any, now: datetime) -> datetime:
 
     Raises ValueError naming the value when it is not a date or lies in the future.
     """
-    if isinstance(value, datetime):
-        result = value if value.tzinfo else value.replace(tzinfo=UTC)
-    elif isinstance(value, bool) or value is None:
-        raise ValueError(f"not a date: {value!r}")
-    elif isinstance(value, int | float):
-        seconds = value / 1000 if value > _MS_THRESHOLD else value
-        try:
-            result = datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError(f"unix time out of range: {value!r}") from None
-    elif isinstance(value, str):
-        result = _parse_text(value.strip(), now)
-    else:
-        raise ValueError(f"not a date: {value!r}")
-    result = result.astimezone(UTC)
+    try:
+        result = _to_datetime(value, now).astimezone(UTC)
+    except OverflowError:
+        # "9999999 weeks ago", "0001-01-01T00:00+05:00": arithmetic past datetime's range.
+        raise ValueError(f"date out of range: {_show(value)}") from None
     if result > now + timedelta(days=1):
-        raise ValueError(f"date in the future: {value!r}")
+        raise ValueError(f"date in the future: {_show(value)}")
     if result < _EARLIEST:
-        raise ValueError(f"date before 1995: {value!r}")
+        raise ValueError(f"date before 1995: {_show(value)}")
     return result
+
+
+def _show(value: Any) -> str:
+    """A value for an error message, cut short: a rejected 20 MB field must not fill the log."""
+    try:
+        text = reprlib.repr(value)  # bounded in depth and length, unlike repr()
+    except ValueError:  # an int of more than 4300 digits has no repr
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _to_datetime(value: Any, now: datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"not a date: {value!r}")
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > _MS_THRESHOLD else value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"unix time out of range: {_show(value)}") from None
+    if isinstance(value, str):
+        return _parse_text(value.strip(), now)
+    raise ValueError(f"not a date: {_show(value)}")
 
 
 def _parse_text(text: str, now: datetime) -> datetime:
     if not text:
         raise ValueError("empty date")
+    if len(text) > 200:  # no date is this long; dateutil would scan all of it
+        raise ValueError(f"unrecognised date {text[:60]!r}")
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
         return parse_when(float(text), now)
     match = _RELATIVE.match(" ".join(text.split()))
@@ -125,7 +142,9 @@ def clean_text(value: Any) -> str:
     """Decode HTML entities, normalise Unicode (NFC) and whitespace; keeps the words as written."""
     if value is None:
         return ""
-    text = html.unescape(str(value))
+    # NUL is dropped, deliberately: PostgreSQL text columns cannot store it. Other characters
+    # (markup, bidi controls, zero-width joiners) are kept; renderers make them harmless.
+    text = html.unescape(str(value).replace("\x00", ""))
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
