@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ __all__ = [
     "as_float",
     "as_int",
     "as_text",
+    "load_json",
     "stable_id",
     "to_iso",
 ]
@@ -53,6 +55,7 @@ _DATE_FORMATS = (
     "%m/%d/%Y",
 )
 _SPACES = re.compile(r"\s+")
+_INT_LIMIT = 2**63
 
 
 def to_iso(value: Any) -> str | None:
@@ -65,9 +68,8 @@ def to_iso(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e12 else value
         try:
-            when = datetime.fromtimestamp(seconds, UTC)
+            when = datetime.fromtimestamp(value / 1000 if value > 1e12 else value, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     elif isinstance(value, str):
@@ -87,21 +89,27 @@ def to_iso(value: Any) -> str | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).isoformat()
+    try:
+        return when.astimezone(UTC).isoformat()
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past datetime.max in UTC
+        return None
 
 
 def as_text(value: Any) -> str:
     """A string with HTML entities decoded and whitespace collapsed; "" for non-strings."""
     if not isinstance(value, str):
         return ""
-    return _SPACES.sub(" ", html.unescape(value)).strip()
+    # NUL is the one character dropped: PostgreSQL text cannot hold it (and "&#0;" decodes
+    # to U+FFFD, not NUL). Everything else stays as the site wrote it.
+    return _SPACES.sub(" ", html.unescape(value.replace("\x00", ""))).strip()
 
 
 def as_body(value: Any) -> str:
     """Review text kept as written (line breaks, spacing), entities decoded, ends stripped."""
     if not isinstance(value, str):
         return ""
-    return html.unescape(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = html.unescape(value.replace("\x00", ""))
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -122,20 +130,36 @@ def as_float(value: Any) -> float | None:
 
 def as_int(value: Any) -> int | None:
     """An int from a number or numeric string ("1,234" too), else None."""
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
         digits = value.strip().replace(",", "")
-        if digits.isdigit():
-            return int(digits)
-    return None
+        try:
+            # isdigit() admits "²" and int() refuses more than 4300 digits: both are not counts.
+            number = int(digits) if digits.isdigit() else None
+        except ValueError:
+            return None
+    # Counts, ids and page numbers beyond 64 bits are junk, and would overflow a database column.
+    return number if number is not None and abs(number) < _INT_LIMIT else None
 
 
 def stable_id(*parts: Any) -> str:
     """A short deterministic id for reviews a site gives no id for."""
     joined = "\x1f".join(str(p) for p in parts)
     return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:20]
+
+
+def load_json(text: str) -> tuple[Any, str]:
+    """(decoded value, "") or (None, why not): invalid JSON and too-deep nesting alike."""
+    try:
+        return json.loads(text), ""
+    except ValueError as exc:
+        return None, f"not valid JSON: {str(exc)[:200]}"
+    except RecursionError:
+        # json.loads recurses per nesting level: a page nesting 100k arrays must not kill a crawl.
+        return None, "JSON nested too deeply to read"
