@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from twisted.python.failure import Failure
 
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
 from spiders.parsers import ParseResult, detect_challenge
+from spiders.parsers.result import load_json
 from spiders.redact import install_log_redaction, redact_url
 
 __all__ = ["BaseSpider", "Target", "page_status", "targets_from_file"]
@@ -238,8 +238,7 @@ class BaseSpider(scrapy.Spider):
 
     @staticmethod
     def json_of(response: Response) -> Any:
-        """Decoded JSON of a response, or None when it is not JSON."""
-        try:
-            return json.loads(response.text) if isinstance(response, TextResponse) else None
-        except ValueError:
+        """Decoded JSON of a response, or None when it is not JSON (or nests too deeply)."""
+        if not isinstance(response, TextResponse):
             return None
+        return load_json(response.text)[0]

@@ -12,7 +12,16 @@ import json
 from typing import Any
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_body, as_dict, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import (
+    ParseResult,
+    as_body,
+    as_dict,
+    as_float,
+    as_int,
+    as_text,
+    load_json,
+    to_iso,
+)
 
 __all__ = ["comments_url", "extract_pes", "parse_healthgrades", "parse_healthgrades_comments"]
 
@@ -34,7 +43,7 @@ def extract_pes(page: str) -> dict[str, Any] | None:
         return None
     try:
         obj, _ = json.JSONDecoder().raw_decode(page, start)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None
 
@@ -115,10 +124,9 @@ def parse_healthgrades(page: str, profile_url: str) -> ParseResult:
 def parse_healthgrades_comments(text: str, profile_url: str, name: str = "") -> ParseResult:
     """Reviews and paging from one comments-endpoint response."""
     result = ParseResult(physician_name=name)
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        result.problems.append(f"comments response is not valid JSON: {exc}")
+    data, problem = load_json(text)
+    if problem:
+        result.problems.append(f"comments response: {problem}")
         return result
     if not isinstance(data, dict):
         result.problems.append("comments response is not an object")

@@ -9,7 +9,16 @@ from typing import Any
 from parsel import Selector
 
 from spiders.items import ReviewItem
-from spiders.parsers.result import ParseResult, as_body, as_dict, as_float, as_int, as_text, to_iso
+from spiders.parsers.result import (
+    ParseResult,
+    as_body,
+    as_dict,
+    as_float,
+    as_int,
+    as_text,
+    load_json,
+    to_iso,
+)
 from spiders.parsers.schemaorg import microdata_aggregate, microdata_reviews
 
 __all__ = ["SUBRATINGS", "extract_props", "parse_ratemds", "parse_ratemds_json"]
@@ -28,7 +37,7 @@ def extract_props(html: str) -> dict[str, Any] | None:
         return None
     try:
         props = json.loads(json.loads('"' + match.group(1) + '"'))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return props if isinstance(props, dict) else None
 
@@ -152,10 +161,9 @@ def parse_ratemds(html: str, profile_url: str) -> ParseResult:
 def parse_ratemds_json(text: str, profile_url: str) -> ParseResult:
     """Reviews and paging from the `?json=true&page=N` variant (a bare ratingsPage object)."""
     result = ParseResult()
-    try:
-        page = json.loads(text)
-    except ValueError as exc:
-        result.problems.append(f"ratings JSON is not valid JSON: {exc}")
+    page, problem = load_json(text)
+    if problem:
+        result.problems.append(f"ratings JSON: {problem}")
         return result
     _ratings_page(page, profile_url, "", result)
     return result

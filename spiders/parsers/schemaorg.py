@@ -5,7 +5,6 @@ Plain parsel (no extruct): a small walk over the two syntaxes is all the spiders
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from spiders.parsers.result import (
     as_float,
     as_int,
     as_text,
+    load_json,
     stable_id,
     to_iso,
 )
@@ -98,24 +98,24 @@ def microdata_aggregate(sel: Selector) -> int | None:
     return None
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, list):
-        for child in node:
-            yield from _walk(child)
-    elif isinstance(node, dict):
-        yield node
-        for key, child in node.items():
-            if key != "@context":
-                yield from _walk(child)
+def _walk(root: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a JSON value, depth first, in document order (no recursion: no limit)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            yield node
+            stack.extend(reversed([v for k, v in node.items() if k != "@context"]))
 
 
 def _jsonld_nodes(sel: Selector, problems: list[str]) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     for i, block in enumerate(sel.xpath("//script[@type='application/ld+json']/text()").getall()):
-        try:
-            data = json.loads(block)
-        except ValueError as exc:
-            problems.append(f"JSON-LD block {i + 1} is not valid JSON: {exc}")
+        data, problem = load_json(block)
+        if problem:
+            problems.append(f"JSON-LD block {i + 1}: {problem}")
             continue
         nodes.extend(_walk(data))
     return nodes
