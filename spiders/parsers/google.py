@@ -71,6 +71,7 @@ def _legacy(data: dict[str, Any], place_url: str, result: ParseResult) -> None:
         return
     for r in rows:
         if not isinstance(r, dict):
+            result.problems.append("a review that is not an object was skipped")
             continue
         author = as_text(r.get("author_name"))
         when = r.get("time")

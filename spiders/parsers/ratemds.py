@@ -15,6 +15,7 @@ from spiders.parsers.result import (
     as_dict,
     as_float,
     as_int,
+    as_list,
     as_text,
     load_json,
     to_iso,
@@ -102,7 +103,7 @@ def _doctor(doc: Any, result: ParseResult) -> None:
     result.physician_name = as_text(doc.get("full_name")) or as_text(doc.get("name"))
     result.specialty = as_text(doc.get("specialty_name")) or as_text(doc.get("specialty"))
     result.provider_id = str(doc.get("id", ""))
-    for entry in doc.get("doctor_locations") or []:
+    for entry in as_list(doc.get("doctor_locations")):
         loc = entry.get("location") if isinstance(entry, dict) else None
         if isinstance(loc, dict):
             city = as_dict(loc.get("city"))

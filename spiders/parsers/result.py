@@ -18,6 +18,7 @@ __all__ = [
     "as_dict",
     "as_float",
     "as_int",
+    "as_list",
     "as_text",
     "load_json",
     "stable_id",
@@ -115,6 +116,11 @@ def as_body(value: Any) -> str:
 def as_dict(value: Any) -> dict[str, Any]:
     """The value when it is a JSON object, else an empty dict."""
     return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """The value when it is a JSON array, else an empty list."""
+    return value if isinstance(value, list) else []
 
 
 def as_float(value: Any) -> float | None:

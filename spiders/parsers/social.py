@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spiders.items import MentionItem
-from spiders.parsers.result import ParseResult, as_body, as_dict, as_text, to_iso
+from spiders.parsers.result import ParseResult, as_body, as_dict, as_list, as_text, to_iso
 
 __all__ = ["parse_reddit", "parse_x"]
 
@@ -49,7 +49,7 @@ def parse_x(data: Any, query: str = "") -> ParseResult:
     if not isinstance(data, dict):
         result.problems.append("response is not a JSON object")
         return result
-    for error in data.get("errors") or []:
+    for error in as_list(data.get("errors")):
         if isinstance(error, dict):
             result.problems.append(
                 f"API error: {as_text(error.get('detail') or error.get('message'))}"
@@ -58,7 +58,7 @@ def parse_x(data: Any, query: str = "") -> ParseResult:
         result.problems.append(f"API status {data.get('status')}: {as_text(data.get('title'))}")
     users: dict[str, str] = {}
     includes = as_dict(data.get("includes"))
-    for user in includes.get("users") or []:
+    for user in as_list(includes.get("users")):
         if isinstance(user, dict):
             users[str(user.get("id"))] = as_text(user.get("username"))
     posts = data.get("data") or []
