@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from reputation.dbinsert import insert_ignore, one_of
+from reputation.dbinsert import insert_ignore_statement, one_of
 from reputation.models import Physician, Profile, Review, ReviewRevision
 from reputation.normalize import normalise_url
 from reputation.reviews import ReviewIn
@@ -180,6 +180,21 @@ def _apply(
     return outcome
 
 
+def _stored(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Review]:
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, []).append(external_id)
+    # One IN list per source, so the (source, external_id) unique index is used; a row-value
+    # IN over pairs makes SQLite scan the table, which grows with every import.
+    return {
+        (r.source, r.external_id): r
+        for source, ids in by_source.items()
+        for r in session.scalars(
+            select(Review).where(Review.source == source, one_of(session, Review.external_id, ids))
+        )
+    }
+
+
 def upsert_reviews(
     session: Session,
     reviews: Sequence[ReviewIn],
@@ -198,27 +213,19 @@ def upsert_reviews(
     keys = list(latest)
     if not keys:
         return []
-    by_source: dict[str, list[str]] = {}
-    for source, external_id in keys:
-        by_source.setdefault(source, []).append(external_id)
-    # One IN list per source, so the (source, external_id) unique index is used; a row-value
-    # IN over pairs makes SQLite scan the table, which grows with every import.
-    existing = {
-        (r.source, r.external_id): r
-        for source, ids in by_source.items()
-        for r in session.scalars(
-            select(Review).where(Review.source == source, one_of(session, Review.external_id, ids))
-        )
-    }
+    existing = _stored(session, keys)
     placed = {key: attach.resolve(latest[key]) for key in keys}
     fresh = [_new_row(latest[key], *placed[key], now) for key in keys if key not in existing]
     outcomes: dict[tuple[str, str], Outcome] = {}
     if fresh:
-        insert_ignore(session, Review, fresh, ("source", "external_id"))
-        for key in keys:
-            if key not in existing:
-                outcomes[key] = Outcome.NEW
-        # A concurrent writer may have inserted some of them first: load and compare.
+        statement = insert_ignore_statement(session, Review, ("source", "external_id"))
+        returning = statement.returning(Review.source, Review.external_id)
+        went_in = {(s, e) for s, e in session.connection().execute(returning, fresh)}
+        outcomes.update((key, Outcome.NEW) for key in went_in)
+        # A concurrent crawl inserted the others first: they are compared like stored ones,
+        # not counted new twice.
+        lost = [key for key in keys if key not in existing and key not in went_in]
+        existing.update(_stored(session, lost))
         session.flush()
     seen_ids = []
     for key, row in existing.items():
