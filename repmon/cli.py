@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.classify", "eval_cmd"),
     ("repmon.commands.crawl", "crawl"),
     ("repmon.commands.crawl", "crawls"),
+    ("repmon.commands.scrapyd", "scrapyd"),
     ("repmon.commands.reclassify", "reclassify"),
     ("repmon.commands.alerts", "alerts"),
     ("repmon.commands.recipients", "recipients"),

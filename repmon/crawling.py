@@ -1,4 +1,8 @@
-"""Running spiders in fresh processes (the Twisted reactor cannot restart), by CrawlRun id."""
+"""Running spiders in fresh processes (the Twisted reactor cannot restart), by CrawlRun id.
+
+A crawl runs as a local process, or as a Scrapyd job when Scrapyd servers are configured:
+the engines differ only in how a crawl is started and watched.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select
 
+from repmon.scrapyd import ScrapydEngine, nodes
 from reputation.crawls import interrupt_stale_runs, start_run, targets
 from reputation.db import Database
+from reputation.errors import ConfigError, RepmonError
 from reputation.models import CrawlRun
 from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
-from reputation.settings import Settings
+from reputation.settings import Settings, env_name
 
-__all__ = ["CrawlRequest", "run_crawls", "sources_to_crawl"]
+__all__ = ["ENGINES", "CrawlRequest", "Engine", "crawl_arguments", "run_crawls", "sources_to_crawl"]
 
 ROOT = Path(__file__).resolve().parents[1]
 STALE_AFTER = timedelta(hours=6)
+ENGINES = ("local", "scrapyd")
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,23 @@ class CrawlRequest:
     settings: tuple[tuple[str, str], ...] = ()  # extra Scrapy settings, e.g. sandbox endpoints
 
 
+class Engine(Protocol):
+    """Starts crawls and reports those that ended, with why if they ended badly."""
+
+    slots: int | None  # crawls at once; None leaves it to the engine's own queue
+    interval: float  # seconds between polls
+
+    def start(
+        self, source: str, run_id: int, settings: dict[str, str], args: dict[str, str]
+    ) -> str:
+        """Start one crawl; returns the engine's job id ('' when it has none)."""
+        ...
+
+    def poll(self, timeout: float) -> list[tuple[int, list[str]]]:
+        """(run id, errors) of crawls that ended; crawls over `timeout` seconds are stopped."""
+        ...
+
+
 def sources_to_crawl(db: Database, request: CrawlRequest) -> list[str]:
     """The named sources, or every review source with profiles plus the social sources."""
     if request.sources:
@@ -49,36 +74,79 @@ def sources_to_crawl(db: Database, request: CrawlRequest) -> list[str]:
     return wanted + list(MENTION_SOURCES) if wanted else []
 
 
-def _command(source: str, run_id: int, request: CrawlRequest, log: Path) -> list[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        source,
-        "-s",
-        "REPMON_STORE=1",
-        "-s",
-        f"REPMON_RUN_ID={run_id}",
-        "-s",
-        f"LOG_FILE={log}",
-        "-s",
-        "LOG_LEVEL=INFO",
-    ]
-    for name, value in (
-        ("url", request.url),
-        ("physician", request.physician),
-        ("practice", request.practice),
-    ):
-        if value:
-            cmd += ["-a", f"{name}={value}"]
-    if request.full:
-        cmd += ["-a", "full=1"]
+def crawl_arguments(run_id: int, request: CrawlRequest) -> tuple[dict[str, str], dict[str, str]]:
+    """(Scrapy settings, spider arguments) of one run, the same on every engine."""
+    settings = {"REPMON_STORE": "1", "REPMON_RUN_ID": str(run_id), "LOG_LEVEL": "INFO"}
     if request.now is not None:
-        cmd += ["-s", f"REPMON_NOW={request.now.isoformat()}"]
-    for name, value in request.settings:
-        cmd += ["-s", f"{name}={value}"]
-    return cmd
+        settings["REPMON_NOW"] = request.now.isoformat()
+    settings.update(request.settings)
+    args = {
+        "url": request.url or "",
+        "physician": request.physician or "",
+        "practice": request.practice or "",
+        "full": "1" if request.full else "",
+    }
+    return settings, {k: v for k, v in args.items() if v}
+
+
+class LocalEngine:
+    """Each crawl a `python -m scrapy crawl` process on this machine, `slots` at once."""
+
+    interval = 0.3
+
+    def __init__(self, settings: Settings, slots: int) -> None:
+        self.slots: int | None = max(1, slots)
+        self.logs = settings.data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "SCRAPY_SETTINGS_MODULE": "spiders.settings",
+            "REPMON_DATABASE_URL": settings.database_url,
+        }
+        self.running: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
+
+    def start(
+        self, source: str, run_id: int, settings: dict[str, str], args: dict[str, str]
+    ) -> str:
+        """Start `scrapy crawl SOURCE` logging to <data_dir>/logs/crawl-ID-SOURCE.log."""
+        log = self.logs / f"crawl-{run_id}-{source}.log"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", source, "-s", f"LOG_FILE={log}"]
+        cmd += [a for k, v in settings.items() for a in ("-s", f"{k}={v}")]
+        cmd += [a for k, v in args.items() for a in ("-a", f"{k}={v}")]
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.running[run_id] = (proc, time.monotonic())
+        return ""
+
+    def poll(self, timeout: float) -> list[tuple[int, list[str]]]:
+        """Processes that exited (killed past `timeout`), with their exit code and stderr tail."""
+        ended = []
+        for run_id, (proc, started) in list(self.running.items()):
+            code = proc.poll()
+            if code is None and time.monotonic() - started > timeout:
+                proc.kill()
+                code = proc.wait()
+            if code is not None:
+                stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                del self.running[run_id]
+                tail = [line for line in stderr.strip().splitlines() if line.strip()][-3:]
+                ended.append((run_id, [f"crawl process exited with code {code}", *tail]))
+        return ended
+
+
+def make_engine(settings: Settings, name: str | None, jobs: int) -> Engine:
+    """The engine named, else Scrapyd when scrapyd.urls is set, else local processes."""
+    found = nodes(settings)
+    name = name or ("scrapyd" if found else "local")
+    if name == "local":
+        return LocalEngine(settings, jobs)
+    if not found:
+        raise ConfigError(
+            f"the scrapyd engine needs servers: set scrapyd.urls ({env_name('scrapyd.urls')}), "
+            "e.g. http://crawler1:6800,http://crawler2:6800"
+        )
+    return ScrapydEngine(found, str(settings["scrapyd.project"]))
 
 
 def run_crawls(
@@ -89,19 +157,17 @@ def run_crawls(
     jobs: int = 2,
     on_progress: Callable[[dict[str, CrawlRun]], None] | None = None,
     timeout: float = 3600.0,
+    engine: str | None = None,
 ) -> list[CrawlRun]:
-    """Run one process per source (at most `jobs` at once) and return their finished runs."""
+    """Run one crawl per source on the engine (local: `jobs` at once); return the runs."""
     with db.transaction() as session:
         interrupt_stale_runs(session, now, STALE_AFTER)
-    logs = settings.data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "SCRAPY_SETTINGS_MODULE": "spiders.settings",
-        "REPMON_DATABASE_URL": settings.database_url,
-    }
-    pending: list[tuple[str, int]] = []
-    for source in sources_to_crawl(db, request):
+    sources = sources_to_crawl(db, request)
+    if not sources:
+        return []
+    crawler = make_engine(settings, engine, jobs)  # a node that is down fails before any run
+    queue: list[tuple[str, int]] = []
+    for source in sources:
         with db.transaction() as session:
             args = {
                 "url": request.url,
@@ -112,32 +178,25 @@ def run_crawls(
             run = start_run(
                 session, source, source, {k: v for k, v in args.items() if v}, request.now or now
             )
-            pending.append((source, run.id))
-    running: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
-    ids = [run_id for _, run_id in pending]
-    queue = list(pending)
+            queue.append((source, run.id))
+    ids = [run_id for _, run_id in queue]
+    running: set[int] = set()
     while queue or running:
-        while queue and len(running) < max(1, jobs):
+        while queue and (crawler.slots is None or len(running) < crawler.slots):
             source, run_id = queue.pop(0)
-            log = logs / f"crawl-{run_id}-{source}.log"
-            proc = subprocess.Popen(
-                _command(source, run_id, request, log),
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            running[run_id] = (proc, time.monotonic())
-        time.sleep(0.3)
-        for run_id, (proc, started) in list(running.items()):
-            code = proc.poll()
-            if code is None and time.monotonic() - started > timeout:
-                proc.kill()
-                code = proc.wait()
-            if code is not None:
-                stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                del running[run_id]
-                _settle(db, run_id, code, stderr)
+            try:
+                job = crawler.start(source, run_id, *crawl_arguments(run_id, request))
+            except RepmonError as exc:
+                _settle(db, run_id, [str(exc)])
+                continue
+            running.add(run_id)
+            if job:
+                with db.transaction() as session:
+                    session.get_one(CrawlRun, run_id).external_job = job[:200]
+        time.sleep(crawler.interval)
+        for run_id, errors in crawler.poll(timeout):
+            running.discard(run_id)
+            _settle(db, run_id, errors)
         if on_progress:
             on_progress(_runs(db, ids))
     return list(_runs(db, ids).values())
@@ -149,13 +208,12 @@ def _runs(db: Database, ids: Sequence[int]) -> dict[str, CrawlRun]:
         return {f"{r.source}#{r.id}": r for r in rows}
 
 
-def _settle(db: Database, run_id: int, code: int, stderr: str) -> None:
-    """A process that died before its pipeline finished the run leaves it failed, saying why."""
+def _settle(db: Database, run_id: int, errors: list[str]) -> None:
+    """A crawl that ended before its pipeline finished the run leaves it failed, saying why."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
         if run is None or run.status != "running":
             return
         run.status = "failed"
-        tail = [line for line in stderr.strip().splitlines() if line.strip()][-3:]
-        run.errors = [f"crawl process exited with code {code}", *tail]
+        run.errors = errors
         run.finished_at = run.started_at

@@ -142,6 +142,20 @@ SETTINGS: tuple[Setting, ...] = (
         "our Patient Relations office",
         "How suggested replies invite reviewers to get in touch offline (office, phone, email).",
     ),
+    # distributed crawling
+    Setting(
+        "scrapyd.urls",
+        "",
+        "Scrapyd servers that run crawls (comma-separated base URLs); empty: local processes.",
+    ),
+    Setting("scrapyd.project", "repmon", "Project name the spiders are deployed under on Scrapyd."),
+    Setting("scrapyd.username", "", "Scrapyd HTTP basic-auth user (empty: no authentication)."),
+    Setting(
+        "scrapyd.password",
+        "",
+        "Scrapyd basic-auth password (environment or *_FILE only).",
+        secret=True,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from repmon.app import App, console, parse_now, pass_app
-from repmon.crawling import CrawlRequest, run_crawls
+from repmon.crawling import ENGINES, CrawlRequest, run_crawls
 from reputation.errors import RepmonError
 from reputation.models import CrawlRun
 from reputation.reviews import SOURCES
@@ -55,7 +55,23 @@ def _table(runs: dict[str, CrawlRun]) -> Table:
 @click.option("--practice", metavar="ID", help="Only this practice's physicians (id or name).")
 @click.option("--url", help="Crawl one profile URL (give exactly one SOURCE).")
 @click.option("--full", is_flag=True, help="Full pass: no incremental stop; marks deletions.")
-@click.option("--jobs", type=int, default=2, show_default=True, help="Sources crawled at once.")
+@click.option(
+    "--jobs", type=int, default=2, show_default=True, help="Sources crawled at once (local engine)."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    help="Run crawls as local processes or as Scrapyd jobs (default: scrapyd if scrapyd.urls "
+    "is set, else local).",
+)
+@click.option(
+    "-s",
+    "--setting",
+    "scrapy_settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Extra Scrapy setting for the crawls (repeatable), e.g. -s DOWNLOAD_DELAY=0.",
+)
 @click.option(
     "--now",
     "now_text",
@@ -71,11 +87,16 @@ def crawl(
     url: str | None,
     full: bool,
     jobs: int,
+    engine: str | None,
+    scrapy_settings: tuple[str, ...],
     now_text: str | None,
 ) -> None:
     """Crawl sources now, each in a fresh process; exit 1 if a source failed or was blocked."""
     if url and len(sources) != 1:
         raise RepmonError("--url needs exactly one SOURCE, e.g. `repmon crawl ratemds --url URL`")
+    pairs = [s.partition("=") for s in scrapy_settings]
+    if any(not name or not eq for name, eq, _ in pairs):
+        raise click.BadParameter("give settings as NAME=VALUE", param_hint="--setting")
     db = app.database()
     now = parse_now(now_text)
     request = CrawlRequest(
@@ -85,6 +106,7 @@ def crawl(
         url=url,
         full=full,
         now=now if now_text else None,
+        settings=tuple((name, value) for name, _, value in pairs),
     )
     columns = (
         TextColumn("{task.fields[source]:<13}"),
@@ -114,7 +136,9 @@ def crawl(
                     completed=1 if done else 0,
                 )
 
-        runs = run_crawls(db, app.settings, request, now, jobs=jobs, on_progress=show)
+        runs = run_crawls(
+            db, app.settings, request, now, jobs=jobs, on_progress=show, engine=engine
+        )
     if not runs:
         raise RepmonError(
             "nothing to crawl: import a roster with profiles (`repmon roster import`)"
@@ -158,6 +182,7 @@ def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
                         "rejected": r.rejected,
                         "deleted": r.deleted,
                         "errors": r.errors,
+                        "external_job": r.external_job,
                     }
                 )
             )
