@@ -11,13 +11,14 @@ from scrapy.exceptions import UsageError
 from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
 from spiders.parsers import ParseResult, detect_challenge
 from spiders.parsers.result import load_json
 from spiders.redact import install_log_redaction, redact_url
 
-__all__ = ["BaseSpider", "Target", "page_status", "targets_from_file"]
+__all__ = ["BaseSpider", "Target", "page_status", "page_text", "targets_from_file"]
 
 Item = ReviewItem | MentionItem | PageItem
 
@@ -48,6 +49,26 @@ def targets_from_file(source: str, npi: str | None, settings: Any) -> list[Targe
             if not npi or target.npi == npi:
                 targets.append(target)
     return targets
+
+
+def page_text(response: Response) -> str:
+    """The body as a browser decodes it: the declared charset or BOM, else UTF-8, else cp1252.
+
+    Scrapy guesses an undeclared charset statistically, and reads a short latin-1 page in
+    Spanish as cp1250 ("Núñez" becomes "Núńez"); browsers fall back to windows-1252.
+    """
+    if not isinstance(response, TextResponse):
+        return ""
+    body = response.body
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    if read_bom(body)[0] or http_content_type_encoding(content_type):
+        return response.text
+    if html_body_declared_encoding(body):
+        return response.text
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")
 
 
 def page_status(result: ParseResult, page: int) -> PageStatus:
@@ -153,7 +174,7 @@ class BaseSpider(scrapy.Spider):
 
     def refused(self, response: Response, target: Target, page: int) -> PageItem | None:
         """A page item when the response is a block, challenge or error page, else None."""
-        body = response.text if isinstance(response, TextResponse) else ""
+        body = page_text(response)
         headers = {
             k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v
         }
@@ -241,4 +262,4 @@ class BaseSpider(scrapy.Spider):
         """Decoded JSON of a response, or None when it is not JSON (or nests too deeply)."""
         if not isinstance(response, TextResponse):
             return None
-        return load_json(response.text)[0]
+        return load_json(page_text(response))[0]

@@ -5,6 +5,7 @@ Plain parsel (no extruct): a small walk over the two syntaxes is all the spiders
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,8 @@ from spiders.parsers.result import (
 )
 
 __all__ = ["microdata_aggregate", "microdata_reviews", "parse_schemaorg"]
+
+_COMPLETE = re.compile(r"</html\s*>", re.IGNORECASE)
 
 
 def _prop(name: str) -> str:
@@ -190,4 +193,7 @@ def parse_schemaorg(html: str, url: str, source: str = "schemaorg") -> ParseResu
         )
     if jsonld_count == 0 and not raw and result.aggregate_count:
         result.problems.append(f"page claims {result.aggregate_count} reviews, none marked up")
+    if not result.reviews and not _COMPLETE.search(html):
+        # A page cut short (or empty) must not read as "this page has no reviews".
+        result.problems.append("page ends before </html>: empty or truncated")
     return result
