@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,16 +14,53 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from reputation.db import Database
 from reputation.errors import RepmonError
 from reputation.settings import Settings, load_settings
 
-__all__ = ["App", "ReportingGroup", "console", "err_console", "now_option", "parse_now", "pass_app"]
+__all__ = [
+    "App",
+    "ReportingGroup",
+    "cell",
+    "console",
+    "err_console",
+    "json_line",
+    "now_option",
+    "parse_now",
+    "pass_app",
+    "terminal_safe",
+]
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+# What stored text may hold that a terminal would obey: C0/C1 controls (ESC [ moves the
+# cursor, clears the screen, retitles the window; U+009B is a one-byte CSI) and the bidi
+# overrides and isolates that reverse the rest of a line. Tab and newline are kept.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(value: object) -> str:
+    """Text without the control characters and bidi overrides a terminal would act on."""
+    return _TERMINAL_UNSAFE.sub("", str(value))
+
+
+def cell(value: object) -> Text:
+    """A table cell showing `value` literally: one line, no terminal controls, no rich markup."""
+    return Text(" ".join(terminal_safe(value).split()))
+
+
+def json_line(record: object) -> str:
+    """JSON with non-ASCII kept readable but controls and bidi overrides as \\u escapes.
+
+    json.dumps escapes C0 controls itself; C1 controls and U+202E would reach the terminal.
+    """
+    text = json.dumps(record, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class App:

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
-from repmon.app import App, console, now_option, pass_app
+from repmon.app import App, cell, console, json_line, now_option, pass_app, terminal_safe
 from reputation.errors import RepmonError
 from reputation.ingest import ingest_file
 from reputation.lexicon import CATEGORIES
@@ -115,7 +115,9 @@ def roster_list(app: App, as_json: bool) -> None:
     table = Table("NPI", "name", "specialty", "practice (id)", "profiles")
     for r in records:
         where = f"{r['practice']} ({r['practice_id']})" if r["practice_id"] else ""
-        table.add_row(r["npi"], r["name"], r["specialty"], where, ", ".join(r["profiles"]))
+        table.add_row(
+            *map(cell, (r["npi"], r["name"], r["specialty"], where, ", ".join(r["profiles"])))
+        )
     console.print(table)
     console.print(f"{len(records)} physicians")
 
@@ -140,11 +142,14 @@ def ingest(app: App, file: Path, now: datetime) -> None:
         report = ingest_file(db, file, now, lambda n: progress.update(task, completed=n))
     t = report.tally
     console.print(
-        f"{file}: {report.lines} records; {t.new} new, {t.updated} updated, "
-        f"{t.unchanged} unchanged, {t.rejected} rejected"
+        cell(
+            f"{file}: {report.lines} records; {t.new} new, {t.updated} updated, "
+            f"{t.unchanged} unchanged, {t.rejected} rejected"
+        )
     )
     for problem in report.problems:
-        console.print(f"  rejected {problem}")
+        # Problems quote the rejected values: shown literally, never as markup or escapes.
+        console.print(cell(f"  rejected {problem}"))
     if t.rejected > len(report.problems):
         console.print(f"  ... and {t.rejected - len(report.problems)} more rejected")
 
@@ -204,16 +209,20 @@ def reviews(
             for n, row in enumerate(rows):
                 if limit is not None and n >= limit:
                     break
-                click.echo(json.dumps(row, ensure_ascii=False))
+                click.echo(json_line(row))
             return
         if fmt == "csv":
             writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
+            # A file gets the text as stored; a terminal gets it without control sequences.
+            on_terminal = sys.stdout.isatty()
             for n, row in enumerate(rows):
                 if limit is not None and n >= limit:
                     break
                 row["categories"] = ";".join(row["categories"])
                 row["flags"] = ";".join(row["flags"])
+                if on_terminal:
+                    row = {k: terminal_safe(v) if isinstance(v, str) else v for k, v in row.items()}
                 writer.writerow(row)
             return
         table = Table("id", "published", "source", "physician", "stars", "categories", "text")
@@ -224,13 +233,18 @@ def reviews(
             stars = "" if row["rating"] is None else f"{row['rating']:.1f}"
             text = row["text"] if len(row["text"]) <= 90 else row["text"][:87] + "..."
             table.add_row(
-                str(row["id"]),
-                row["published_at"][:10],
-                row["source"],
-                row["physician"],
-                stars,
-                ", ".join(row["categories"] + row["flags"]),
-                text,
+                *map(
+                    cell,
+                    (
+                        row["id"],
+                        row["published_at"][:10],
+                        row["source"],
+                        row["physician"],
+                        stars,
+                        ", ".join(row["categories"] + row["flags"]),
+                        text,
+                    ),
+                )
             )
             shown += 1
         console.print(table)
