@@ -17,20 +17,41 @@ from alerts.relay import drain
 from repmon.crawling import CrawlRequest, run_crawls, sources_to_crawl
 from reputation.classifying import classify_stored
 from reputation.db import Database
+from reputation.jobruns import JobOutcome, failure_reason, record_outcome
 from reputation.settings import Settings, load_settings
 
 __all__ = ["crawl_source", "drain_outbox", "evaluate_alerts", "job", "send_digests"]
 
 log = logging.getLogger("repmon.jobs")
 F = TypeVar("F", bound=Callable[..., Any])
-# The last outcome of every job, for `repmon status` (the daemon keeps it in memory and
-# also logs it; a job that failed because the database was down cannot record it there).
+# The last outcome of every job in this process (the job_run table keeps them all).
 LAST_RUNS: dict[str, dict[str, str]] = {}
 
 
 def _context(config: str | None) -> tuple[Settings, Database]:
     settings = load_settings(Path(config) if config else None, os.environ, Path.cwd())
     return settings, Database(settings.database_url)
+
+
+def _record(outcome: JobOutcome, config: str | None) -> None:
+    """Store the outcome in job_run, or in the local journal while the database is down."""
+    try:
+        settings, db = _context(config)
+    except Exception:  # bad settings: the log is all that is left
+        log.exception(
+            "job %s: %s, and its outcome cannot be recorded", outcome.name, outcome.status
+        )
+        return
+    try:
+        copied = record_outcome(db, settings.data_dir, outcome)
+        if copied:
+            log.info("copied %d job outcome(s) from the local journal", copied)
+    except OSError:
+        log.exception(
+            "job %s: outcome recorded neither in the database nor the journal", outcome.name
+        )
+    finally:
+        db.dispose()
 
 
 def job(func: F) -> F:
@@ -40,18 +61,16 @@ def job(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         name = func.__name__ + (f"[{args[0]}]" if args else "")
         started = datetime.now(UTC)
+        result = None
         try:
             result = func(*args, **kwargs)
+            status, detail = "ok", str(result)
+            log.info("job %s: %s", name, result)
         except Exception as exc:  # the job boundary: log, record, go on
             log.exception("job %s failed", name)
-            LAST_RUNS[name] = {
-                "at": started.isoformat(),
-                "status": "failed",
-                "detail": f"{type(exc).__name__}: {exc}"[:300],
-            }
-            return None
-        LAST_RUNS[name] = {"at": started.isoformat(), "status": "ok", "detail": str(result)}
-        log.info("job %s: %s", name, result)
+            status, detail = "failed", failure_reason(exc)
+        LAST_RUNS[name] = {"at": started.isoformat(), "status": status, "detail": detail}
+        _record(JobOutcome(name, started, datetime.now(UTC), status, detail), kwargs.get("config"))
         return result
 
     return wrapper  # type: ignore[return-value]

@@ -28,6 +28,7 @@ __all__ = [
     "Classification",
     "CrawlRun",
     "DaemonLease",
+    "JobRun",
     "Mention",
     "OutboxMessage",
     "Physician",
@@ -330,3 +331,18 @@ class DaemonLease(Base):
     holder: Mapped[str] = mapped_column(String(300))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """How one scheduled job ended; kept in a local journal while the database was down."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (Index("ix_job_run_name_started", "name", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)  # copied from a journal once
+    name: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # ok | failed
+    detail: Mapped[str] = mapped_column(Text, default="")
+    journaled: Mapped[bool] = mapped_column(Boolean, default=False)

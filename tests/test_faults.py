@@ -8,24 +8,42 @@ A second daemon: tests/test_daemon.py::test_two_daemons_refuse_each_other_and_si
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.request import urlopen
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
+from repmon.cli import main
 from repmon.crawling import STALE_AFTER
+from repmon.jobs import LAST_RUNS, evaluate_alerts
 from reputation.db import Database
-from reputation.models import CrawlRun, Profile, Review, ReviewRevision
+from reputation.jobruns import JOURNAL, journaled_outcomes
+from reputation.models import (
+    Alert,
+    CrawlRun,
+    JobRun,
+    OutboxMessage,
+    Profile,
+    Recipient,
+    Review,
+    ReviewRevision,
+    Subscription,
+)
 from reputation.roster import apply_roster, parse_roster
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, build_world, scrapy_settings, serve
 
@@ -193,3 +211,146 @@ def test_two_crawls_of_one_source_at_once_store_each_review_once(
     reviews = assert_whole(db, expected)
     assert {r.external_id for r in reviews} == expected
     assert sum(r.new for r in both) == len(expected), "a review was counted new by both"
+
+
+# -- 3. the database unavailable during a job -------------------------------------------------
+
+
+class Proxy:
+    """A loopback TCP proxy in front of PostgreSQL: cutting it is a network outage.
+
+    With `cut_on`, the outage starts the moment a client sends those bytes (that packet is
+    dropped), so a job loses its database in the middle of a transaction.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.up = True
+        self.cut_on: bytes | None = None
+        self.lock = threading.Lock()
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, url: str) -> str:
+        """The database URL through this proxy (no TLS, so `cut_on` can see the SQL)."""
+        parsed = make_url(url)
+        proxied = parsed.set(port=self.port, query={**parsed.query, "sslmode": "disable"})
+        return proxied.render_as_string(hide_password=False)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if not self.up:
+                client.close()  # the server is gone: the client's handshake fails
+                continue
+            server = socket.create_connection(self.target)
+            with self.lock:
+                self.conns += [client, server]
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, upstream: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if upstream and self.cut_on and self.cut_on in data:
+                    self.cut()
+                    return
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            sock.close()
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones."""
+        self.up = False
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for sock in conns:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def restore(self) -> None:
+        """Let connections through again."""
+        self.cut_on = None
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+class SqliteOutage:
+    """The SQLite file vanishes (an unmounted volume): a directory stands where it was."""
+
+    def __init__(self, db: Database) -> None:
+        db.dispose()  # no pooled connection keeps the moved file open
+        self.path = Path(str(make_url(db.url).database))
+        self.aside = self.path.with_name("aside")
+        self.aside.mkdir()
+        for f in self.path.parent.glob(self.path.name + "*"):
+            f.rename(self.aside / f.name)
+        self.path.mkdir()
+
+    def restore(self) -> None:
+        self.path.rmdir()
+        for f in self.aside.iterdir():
+            f.rename(self.path.parent / f.name)
+
+
+def test_database_down_during_a_job_fails_cleanly_is_recorded_and_the_next_run_succeeds(
+    db: Database, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)  # the daemon's jobs run on the real clock
+    with db.transaction() as s:
+        s.add(CrawlRun(source=SOURCE, spider=SOURCE, started_at=now - timedelta(hours=1),
+                       finished_at=now, status="blocked", errors=["9 pages refused"]))  # fmt: skip
+        lead = Recipient(email="lead@example.org", name="Lead")
+        s.add(lead)
+        s.flush()
+        s.add(Subscription(recipient_id=lead.id, topic="alerts", scope_type="all", scope_id=0))
+    proxy: Proxy | None = None
+    if db.dialect == "postgresql":
+        url = make_url(db.url)
+        proxy = Proxy(str(url.host), int(url.port or 5432))
+        monkeypatch.setenv("REPMON_DATABASE_URL", proxy.url(db.url))
+        # The job loses the database as it writes its email, after the alert rows it wrote.
+        proxy.cut_on = b"INSERT INTO outbox_message"
+        outage: Proxy | SqliteOutage = proxy
+    else:
+        outage = SqliteOutage(db)
+    try:
+        assert evaluate_alerts() is None  # nothing raised out of the job wrapper
+        assert LAST_RUNS["evaluate_alerts"]["status"] == "failed"
+        journal = workdir / "repmon-data" / JOURNAL
+        (late,) = journaled_outcomes([journal])
+        assert late.name == "evaluate_alerts" and late.status == "failed"
+        assert "OperationalError" in late.detail and "unreachable" in late.detail
+        outage.restore()
+        with db.session() as s:  # nothing half-written: no alert without its email
+            for model in (Alert, OutboxMessage, JobRun):
+                assert s.scalar(select(func.count()).select_from(model)) == 0, model
+
+        assert evaluate_alerts() == "1 firing, 1 email(s)"
+        shown = CliRunner().invoke(main, ["status", "--json"])
+    finally:
+        if proxy is not None:
+            proxy.close()
+    with db.session() as s:
+        runs = list(s.scalars(select(JobRun).order_by(JobRun.started_at)))
+        (alert,) = s.scalars(select(Alert)).all()
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert [(r.status, r.journaled) for r in runs] == [("failed", True), ("ok", False)]
+    assert runs[0].key == late.key and runs[0].detail == late.detail
+    assert alert.kind == "crawl_health" and alert.labels["entity"] == f"source:{SOURCE}"
+    assert not list((workdir / "repmon-data").glob("job-journal*"))  # copied in, once
+    assert shown.exit_code == 0, shown.output
+    status = json.loads(shown.output)
+    assert [r["status"] for r in status["job_runs"]] == ["ok", "failed"]
+    assert status["journaled_job_runs"] == 0

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, inspect, select, text
 
 from repmon.app import App, console, pass_app
+from reputation.jobruns import JOURNAL, journaled_outcomes, recent_runs
 from reputation.models import Alert, CrawlRun, DaemonLease
 from reputation.outbox import count_by_status
 
@@ -35,7 +37,7 @@ def run(app: App) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def status(app: App, as_json: bool) -> None:
-    """Show the daemon, its jobs and next run times, last crawl per source, outbox, alerts."""
+    """Show the daemon, its jobs, recent job runs, last crawl per source, outbox, alerts."""
     db = app.database()
     now = datetime.now(UTC)
     with db.session() as session:
@@ -65,14 +67,28 @@ def status(app: App, as_json: bool) -> None:
                 select(CrawlRun).join(latest, CrawlRun.id == latest.c.id).order_by(CrawlRun.source)
             )
         ]
+        runs = [
+            {
+                "job": r.name,
+                "started_at": r.started_at.isoformat(),
+                "status": r.status,
+                "detail": r.detail,
+            }
+            for r in recent_runs(session, 10)
+        ]
         outbox = count_by_status(session)
         firing = (
             session.scalar(select(func.count()).select_from(Alert).where(Alert.state == "firing"))
             or 0
         )
+    data_dir = app.settings.data_dir
+    # Outcomes of jobs that ran while the database was down, until the next job copies them.
+    waiting = len(journaled_outcomes(sorted(data_dir.glob(JOURNAL.replace(".", "*.", 1)))))
     data = {
         "daemon": daemon,
         "jobs": jobs,
+        "job_runs": runs,
+        "journaled_job_runs": waiting,
         "crawls": crawls,
         "outbox": outbox,
         "firing_alerts": firing,
@@ -85,6 +101,19 @@ def status(app: App, as_json: bool) -> None:
     for j in jobs:
         table.add_row(j["id"], j["next_run"][:19])
     console.print(table if jobs else "jobs: none scheduled (start `repmon run`)")
+    table = Table("job", "started (UTC)", "status", "detail", title="recent job runs")
+    for r in runs:
+        style = "green" if r["status"] == "ok" else "bold red"
+        table.add_row(
+            escape(r["job"]), r["started_at"][:19], f"[{style}]{r['status']}[/]",
+            escape(r["detail"][:70]),
+        )  # fmt: skip
+    console.print(table if runs else "job runs: none yet")
+    if waiting:
+        console.print(
+            f"{waiting} job run(s) recorded in {data_dir / JOURNAL} while the database was "
+            "down: the next job copies them in"
+        )
     table = Table("source", "last crawl", "status", "new", "note")
     for c in crawls:
         table.add_row(c["source"], c["started_at"][:16], c["status"], str(c["new"]), c["note"][:60])
