@@ -8,6 +8,7 @@ A second daemon: tests/test_daemon.py::test_two_daemons_refuse_each_other_and_si
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -28,8 +29,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from alerts.evaluate import evaluate
+from alerts.relay import RelayReport, drain
 from repmon.cli import main
-from repmon.crawling import STALE_AFTER
+from repmon.crawling import STALE_AFTER, CrawlRequest, run_crawls
 from repmon.jobs import LAST_RUNS, evaluate_alerts
 from reputation.db import Database
 from reputation.jobruns import JOURNAL, journaled_outcomes
@@ -44,8 +47,14 @@ from reputation.models import (
     ReviewRevision,
     Subscription,
 )
+from reputation.outbox import enqueue
+from reputation.render import render_mail
 from reputation.roster import apply_roster, parse_roster
+from reputation.settings import Settings, load_settings
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, build_world, scrapy_settings, serve
+from tests.conftest import NOW
+from tests.test_relay import Server, smtp_settings
+from tests.test_render import alert_context
 
 pytestmark = pytest.mark.slow
 
@@ -354,3 +363,105 @@ def test_database_down_during_a_job_fails_cleanly_is_recorded_and_the_next_run_s
     status = json.loads(shown.output)
     assert [r["status"] for r in status["job_runs"]] == ["ok", "failed"]
     assert status["journaled_job_runs"] == 0
+
+
+# -- 2. the mail server down for an hour --------------------------------------------------------
+
+
+def enqueue_at(db: Database, key: str, now: datetime) -> str:
+    """An alert email enqueued at `now`; its Message-ID."""
+    with db.transaction() as s:
+        msg = enqueue(
+            s, dedup_key=key, kind="alert", to_addr="lead@example.org", recipient_id=None,
+            rendered=render_mail("alert", alert_context()), now=now,
+        )  # fmt: skip
+        assert msg is not None
+        return msg.message_id
+
+
+def relay(db: Database, settings: Settings, now: datetime) -> RelayReport:
+    """One drain of the outbox at `now`, as the daemon runs every minute."""
+    return asyncio.run(drain(db, settings, lambda: now))
+
+
+def test_smtp_down_for_an_hour_then_back_delivers_every_message_once(
+    db: Database, tmp_path: Path
+) -> None:
+    srv = Server()  # not started: its port refuses connections
+    settings = smtp_settings(tmp_path, srv.port)
+    assert int(settings["outbox.max_attempts"]) == 8  # the shipped retry policy
+    # More than one claimed batch before the outage, and more mail while it lasts.
+    ids = [enqueue_at(db, f"before:{i}", NOW) for i in range(70)]
+    clock, back = NOW, NOW + timedelta(hours=1)
+    while clock < back:  # the daemon drains every minute
+        if clock == NOW + timedelta(minutes=30):
+            ids += [enqueue_at(db, f"during:{i}", clock) for i in range(5)]
+        report = relay(db, settings, clock)
+        assert (report.sent, report.failed) == (0, 0), report.problems
+        clock += timedelta(minutes=1)
+    with db.session() as s:
+        waiting = s.scalars(select(OutboxMessage)).all()
+    assert {m.status for m in waiting} == {"pending"} and len(waiting) == len(ids)
+    assert all("127.0.0.1" in (m.last_error or "") for m in waiting)
+    srv.start()
+    try:
+        while clock < back + timedelta(hours=2):
+            relay(db, settings, clock)
+            with db.session() as s:
+                left = s.scalar(select(func.count()).where(OutboxMessage.status != "sent"))
+            if not left:
+                break
+            clock += timedelta(minutes=1)
+        # the backoff reached 32 minutes during the outage: the last retry lands soon after
+        assert clock <= back + timedelta(minutes=5), clock - back
+        for _ in range(3):  # later drains send nothing again
+            clock += timedelta(hours=1)
+            assert relay(db, settings, clock).sent == 0
+    finally:
+        srv.stop()
+    got = srv.sink.ids()
+    assert sorted(got) == sorted(ids)  # every message, none twice
+    with db.session() as s:
+        assert {m.status for m in s.scalars(select(OutboxMessage))} == {"sent"}
+
+
+# -- 5. a source that starts answering with challenge pages -------------------------------------
+
+
+def test_a_source_that_starts_refusing_is_blocked_and_raises_a_crawl_health_alert(
+    db: Database, sandbox: str, tmp_path: Path
+) -> None:
+    roster(db, sandbox)
+    with db.transaction() as s:
+        lead = Recipient(email="lead@example.org", name="Lead")
+        s.add(lead)
+        s.flush()
+        s.add(Subscription(recipient_id=lead.id, topic="alerts", scope_type="all", scope_id=0))
+    settings = load_settings(
+        None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp_path)}, tmp_path
+    )
+    npi = json.loads(urlopen(f"{sandbox}/_sandbox/truth.json").read())["cluster"]["npi"]
+
+    def crawl_and_evaluate(now: datetime) -> tuple[CrawlRun, int]:
+        request = CrawlRequest(
+            sources=(SOURCE,), physician=npi, now=now,
+            settings=tuple((k, str(v)) for k, v in scrapy_settings(sandbox).items()),
+        )  # fmt: skip
+        (run,) = run_crawls(db, settings, request, now, jobs=1)
+        return run, evaluate(db, settings, now).emails
+
+    first, emails = crawl_and_evaluate(DEFAULT_ANCHOR)
+    assert first.status == "ok" and first.new > 0 and emails == 0, first.errors
+    urlopen(f"{sandbox}/_sandbox/block?source={SOURCE}", data=b"").read()
+    blocked, emails = crawl_and_evaluate(DEFAULT_ANCHOR + timedelta(days=1))
+    # Refused pages are "blocked", never "ok, 0 new reviews".
+    assert blocked.status == "blocked" and blocked.new == 0
+    assert "refused" in blocked.errors[0]
+    assert emails == 1
+    with db.session() as s:
+        (alert,) = s.scalars(select(Alert).where(Alert.kind == "crawl_health")).all()
+        (mail,) = s.scalars(select(OutboxMessage)).all()
+    assert alert.state == "firing"
+    assert alert.labels["entity"] == f"source:{SOURCE}" and alert.labels["category"] == "blocked"
+    assert SOURCE in mail.subject and "blocked" in mail.subject and SOURCE in mail.body_text
+    assert mail.to_addr == "lead@example.org" and mail.status == "pending"
