@@ -509,6 +509,28 @@ REVIEW_RECORD_FIELDS = {
             lambda: parsers.parse_ratemds(js_embed({"doctor": {"doctor_locations": 5}}), "u").found,
             0,
         ),
+        (
+            lambda: (
+                parsers.parse_reddit(
+                    {"data": {"children": [{"data": {"name": "t3_" + "9" * 400}}]}}
+                ).found
+            ),
+            0,
+        ),  # noqa: E501
+        (
+            lambda: parsers.parse_x({"data": [{"id": "9" * 301}]}).problems,
+            ["a post with an id over 300 characters was skipped"],
+        ),  # noqa: E501
+        (
+            lambda: (
+                parsers.parse_reddit(
+                    {"data": {"children": [{"kind": "t3\x00", "data": {"id": "a"}}]}}
+                )
+                .mentions[0]
+                .external_id
+            ),
+            "t3_a",
+        ),  # noqa: E501
         (lambda: as_int("²"), None),
         (lambda: as_int("9" * 5000), None),
         (lambda: as_int(10**400), None),

@@ -7,7 +7,10 @@ from typing import Any
 from spiders.items import MentionItem
 from spiders.parsers.result import ParseResult, as_body, as_dict, as_list, as_text, to_iso
 
-__all__ = ["parse_reddit", "parse_x"]
+__all__ = ["MAX_ID", "parse_reddit", "parse_x"]
+
+# The mention table's external_id is VARCHAR(300): PostgreSQL refuses a longer one mid-batch.
+MAX_ID = 300
 
 
 def parse_reddit(
@@ -24,12 +27,16 @@ def parse_reddit(
         if not isinstance(post, dict) or not as_text(post.get("name") or post.get("id")):
             result.problems.append("a listing child without an id was skipped")
             continue
-        kind = child.get("kind")
+        kind = as_text(child.get("kind"))
+        ident = as_text(post.get("name")) or as_text(f"{kind}_{post.get('id')}")
+        if len(ident) > MAX_ID:
+            result.problems.append(f"a listing child with an id over {MAX_ID} chars was skipped")
+            continue
         permalink = as_text(post.get("permalink"))
         result.mentions.append(
             MentionItem(
                 source="reddit",
-                external_id=as_text(post.get("name")) or f"{kind}_{post.get('id')}",
+                external_id=ident,
                 url=base_url.rstrip("/") + permalink if permalink else as_text(post.get("url")),
                 author=as_text(post.get("author")),
                 title=as_text(post.get("title")),
@@ -70,6 +77,9 @@ def parse_x(data: Any, query: str = "") -> ParseResult:
             result.problems.append("a post without an id was skipped")
             continue
         ident = as_text(post.get("id"))
+        if len(ident) > MAX_ID:
+            result.problems.append(f"a post with an id over {MAX_ID} characters was skipped")
+            continue
         author = users.get(str(post.get("author_id")), "")
         result.mentions.append(
             MentionItem(
