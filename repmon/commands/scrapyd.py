@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -44,7 +45,7 @@ def deploy(app: App, urls: tuple[str, ...]) -> None:
         try:
             spiders = node.add_version(project, version, egg)
         except ScrapydError as exc:
-            console.print(f"[bold red]✗[/] {exc}")
+            console.print(f"[bold red]✗[/] {escape(str(exc))}")
             failed.append(node.url)
             continue
         console.print(f"[green]✓[/] {node.url}: {project} {version}, {spiders} spiders")
@@ -63,14 +64,14 @@ def status(app: App, urls: tuple[str, ...]) -> None:
     project = str(app.settings["scrapyd.project"])
     servers = Table("server", "node", "pending", "running", "finished", title="Scrapyd servers")
     found: dict[str, tuple[str, dict[str, Any]]] = {}  # NODE|JOB -> state, record
-    down = 0
+    problems = []
     for node in targets:
         try:
             load = node.daemon_status()
             known = node.jobs(project) if project in node.projects() else {}
         except ScrapydError as exc:
-            servers.add_row(node.url, f"[bold red]{exc}[/]", "", "", "")
-            down += 1
+            servers.add_row(node.url, "[bold red]down[/]", "", "", "")
+            problems.append(str(exc))
             continue
         servers.add_row(
             node.url, str(load.get("node_name", "")), *(str(load.get(k, 0)) for k in STATES)
@@ -94,5 +95,7 @@ def status(app: App, urls: tuple[str, ...]) -> None:
         )
     console.print(servers)
     console.print(jobs)
-    if down:
+    for problem in problems:
+        console.print(f"[bold red]✗[/] {escape(problem)}")
+    if problems:
         raise SystemExit(1)
