@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,9 @@ from reputation.roster import apply_roster, parse_roster
 from reputation.settings import SETTINGS, env_name
 
 __all__ = ["config", "ingest", "init", "reviews", "roster"]
+
+
+_USERINFO = re.compile(r"(://[^/:@\s]*:)[^/\s]*@")
 
 
 @click.command()
@@ -48,7 +52,9 @@ def config() -> None:
 @pass_app
 def config_show(app: App, as_json: bool) -> None:
     """Print every setting, its value (secrets masked) and where it came from."""
-    rows = app.settings.masked()
+    # Secrets are masked by the settings table; a password inside a URL (database.url,
+    # scrapyd.urls) is masked here, keeping the rest of the URL readable.
+    rows = [(name, _USERINFO.sub(r"\1***@", value), o) for name, value, o in app.settings.masked()]
     if as_json:
         click.echo(json.dumps({name: {"value": v, "origin": o} for name, v, o in rows}, indent=2))
         return
