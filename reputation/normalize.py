@@ -169,7 +169,14 @@ def reviewer_key(author: str | None) -> str:
 
 
 def normalise_url(url: str) -> str:
-    """A URL as a matching key: lower-case scheme and host, no fragment or trailing slash."""
-    parts = urlsplit(url.strip())
+    """A URL as a matching key: lower-case scheme and host, no fragment or trailing slash.
+
+    Text that is no valid URL ("http://[::1") is its own key: an imported review must not
+    crash the import over its profile URL.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
     path = parts.path.rstrip("/") or ""
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))

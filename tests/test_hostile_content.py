@@ -210,10 +210,14 @@ def test_cli_reviews_show_text_literally_without_terminal_controls(hostile: Data
 def test_ingest_problems_are_printed_literally(workdir: Path) -> None:
     write_jsonl(
         workdir / "bad.jsonl",
-        [{"source": "google", "external_id": "b1", "rating": "[/]\x1b[2J", "text": "x"}],
+        [
+            {"source": "google", "external_id": "b1", "rating": "[/]\x1b[2J", "text": "x"},
+            {"source": "google", "external_id": "b2", "rating": 2, "profile_url": "http://[::1"},
+        ],
     )
     out = run("ingest", "bad.jsonl", "--now", NOW.isoformat())
-    assert out.exit_code == 0 and "1 rejected" in out.output
+    assert out.exit_code == 0 and "2 rejected" in out.output, out.output
+    assert "http://[::1 is not in the roster" in out.output
     assert "rating" in out.output and "[/]" in out.output
     assert not RAW_CONTROLS.search(out.output)
 

@@ -442,6 +442,18 @@ def test_text_helpers_on_junk(value: Any) -> None:
     assert normalise_url(value if isinstance(value, str) else "") is not None
 
 
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("http://[::1", "http://[::1"),
+        (" http://[x]/ ", "http://[x]/"),
+        ("HTTPS://A.example:99999/x/#top", "https://a.example:99999/x"),
+    ],
+)
+def test_normalise_url_never_raises(url: str, key: str) -> None:
+    assert normalise_url(url) == key
+
+
 REVIEW_RECORD = st.fixed_dictionaries(
     {"source": f(st.sampled_from(["ratemds", "google", "yelp", "healthgrades", "schemaorg"]))},
     optional={
@@ -516,11 +528,11 @@ REVIEW_RECORD_FIELDS = {
                 ).found
             ),
             0,
-        ),  # noqa: E501
+        ),
         (
             lambda: parsers.parse_x({"data": [{"id": "9" * 301}]}).problems,
             ["a post with an id over 300 characters was skipped"],
-        ),  # noqa: E501
+        ),
         (
             lambda: (
                 parsers.parse_reddit(
@@ -530,7 +542,7 @@ REVIEW_RECORD_FIELDS = {
                 .external_id
             ),
             "t3_a",
-        ),  # noqa: E501
+        ),
         (lambda: as_int("²"), None),
         (lambda: as_int("9" * 5000), None),
         (lambda: as_int(10**400), None),
