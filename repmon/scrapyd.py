@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import io
 import json
@@ -210,7 +211,7 @@ class ScrapydEngine:
     """
 
     slots: int | None = None  # every job is queued at once; each node runs max_proc of them
-    interval = 1.0
+    interval = 0.5
 
     def __init__(self, found: Sequence[Node], project: str, down_after: float = 60.0) -> None:
         self.project = project
@@ -269,10 +270,12 @@ class ScrapydEngine:
                 if state == "finished":
                     ended.append((run, self._died(node, job, str(record.get("log_url") or ""))))
                 elif not state:
-                    ended.append((run, [f"Scrapyd job {job} vanished from {node.url}"]))
+                    gone = f"Scrapyd job {job} vanished from {node.url} (was it restarted?)"
+                    ended.append((run, [gone]))
                 elif time.monotonic() - started > timeout and run not in self.cancelled:
-                    node.cancel(self.project, job)
-                    self.cancelled.add(run)
+                    with contextlib.suppress(ScrapydError):  # tried again at the next poll
+                        node.cancel(self.project, job)
+                        self.cancelled.add(run)
         for run, _ in ended:
             del self.jobs[run]
         return ended

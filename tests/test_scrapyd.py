@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -81,14 +82,20 @@ def sandbox() -> Iterator[str]:
 
 
 @pytest.fixture
-def nodes(workdir: Path, db_url: str) -> Iterator[Callable[[int], list[str]]]:
-    """Start n Scrapyd nodes; every node is stopped at the end of the test."""
+def nodes(
+    workdir: Path, db_url: str, sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[int], list[str]]]:
+    """The sandbox's roster imported; start(n) starts n Scrapyd nodes and points repmon at them."""
+    (workdir / "roster.csv").write_bytes(urlopen(f"{sandbox}/_sandbox/roster.csv").read())
+    assert repmon("roster", "import", "roster.csv").exit_code == 0
     with ExitStack() as stack:
 
         def start(n: int) -> list[str]:
-            return [
+            urls = [
                 stack.enter_context(scrapyd_node(workdir / f"node{i}", db_url)) for i in range(n)
             ]
+            _use(monkeypatch, *urls)
+            return urls
 
         yield start
 
@@ -108,11 +115,6 @@ def _use(monkeypatch: pytest.MonkeyPatch, *urls: str, password: str = PASSWORD) 
     monkeypatch.setenv("REPMON_SCRAPYD_PASSWORD", password)
 
 
-def _roster(base: str, workdir: Path) -> None:
-    (workdir / "roster.csv").write_bytes(urlopen(f"{base}/_sandbox/roster.csv").read())
-    assert repmon("roster", "import", "roster.csv").exit_code == 0
-
-
 def _requests(base: str) -> int:
     return int(json.loads(urlopen(f"{base}/_sandbox/stats").read()).get("ratemds", 0))
 
@@ -123,15 +125,9 @@ def _runs(db: Database) -> list[CrawlRun]:
 
 
 def test_crawls_spread_over_nodes_store_once_and_are_incremental(
-    workdir: Path,
-    db: Database,
-    sandbox: str,
-    nodes: Callable[[int], list[str]],
-    monkeypatch: pytest.MonkeyPatch,
+    db: Database, sandbox: str, nodes: Callable[[int], list[str]]
 ) -> None:
     first, second = nodes(2)
-    _use(monkeypatch, first, second)
-    _roster(sandbox, workdir)
     crawl = ("crawl", "ratemds", "google", "--now", NOW, *fast(sandbox))
 
     result = repmon(*crawl)  # nothing deployed yet: refused before any run starts
@@ -160,61 +156,49 @@ def test_crawls_spread_over_nodes_store_once_and_are_incremental(
     assert status.exit_code == 0, status.output
     assert all(str(r.external_job).split("|")[1][:8] in status.output for r in runs)
 
-    result = repmon(*crawl)  # incremental: stops at the reviews it has
+    result = repmon("crawl", "ratemds", "--now", NOW, *fast(sandbox))  # incremental
     assert result.exit_code == 0, result.output
-    again = {r.source: r for r in _runs(db)[2:]}
-    before = {r.source: r for r in runs}
-    assert all(r.status == "ok" and r.new == 0 for r in again.values())
-    assert again["ratemds"].pages < before["ratemds"].pages
+    (again,) = _runs(db)[2:]
+    before = next(r for r in runs if r.source == "ratemds")
+    assert again.status == "ok" and again.new == 0 and 0 < again.pages < before.pages
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Review)) == stored
 
 
 def test_killed_job_fails_its_run_naming_node_and_job(
-    workdir: Path,
-    db: Database,
-    sandbox: str,
-    nodes: Callable[[int], list[str]],
-    monkeypatch: pytest.MonkeyPatch,
+    db: Database, sandbox: str, nodes: Callable[[int], list[str]]
 ) -> None:
     (url,) = nodes(1)
-    _use(monkeypatch, url)
-    _roster(sandbox, workdir)
     assert repmon("scrapyd", "deploy").exit_code == 0
-    # A one-second delay keeps the crawl running long enough to be killed mid-way.
-    slow = [*fast(sandbox), "-s", "DOWNLOAD_DELAY=1"]
-    crawl = subprocess.Popen(
-        [sys.executable, "-m", "repmon", "crawl", "ratemds", "--now", NOW, *slow],
-        cwd=workdir,
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     node = Node(url, USER, PASSWORD)
-    deadline = time.monotonic() + 60
-    running: list[str] = []
-    while not running or _requests(sandbox) < 2:
-        assert time.monotonic() < deadline and crawl.poll() is None, "no crawl started"
-        time.sleep(0.2)
-        running = [job for job, (state, _) in node.jobs("repmon").items() if state == "running"]
-    assert node.cancel("repmon", running[0], signal="KILL") == "running"
-    output, _ = crawl.communicate(timeout=60)
-    assert crawl.returncode == 1, output
+    killed: list[str] = []
+
+    def kill_once_crawling() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            jobs = [job for job, (state, _) in node.jobs("repmon").items() if state == "running"]
+            if jobs and _requests(sandbox) >= 2:
+                killed.append(jobs[0])
+                node.cancel("repmon", jobs[0], signal="KILL")
+                return
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_once_crawling)
+    killer.start()
+    # A one-second delay keeps the crawl running long enough to be killed mid-way.
+    result = repmon("crawl", "ratemds", "--now", NOW, *fast(sandbox), "-s", "DOWNLOAD_DELAY=1")
+    killer.join()
+    assert killed and result.exit_code == 1, result.output
+    (job,) = killed
     (run,) = _runs(db)
-    assert run.status == "failed" and run.external_job == f"{url}|{running[0]}"
-    assert f"Scrapyd job {running[0]} on {url} ended without finishing" in run.errors[0]
+    assert run.status == "failed" and run.external_job == f"{url}|{job}"
+    assert f"Scrapyd job {job} on {url} ended without finishing" in run.errors[0]
     assert any("/logs/repmon/ratemds/" in e for e in run.errors)
 
 
 def test_nodes_that_are_down_or_refuse_the_login_give_clear_errors(
-    workdir: Path,
-    db: Database,
-    sandbox: str,
-    nodes: Callable[[int], list[str]],
-    monkeypatch: pytest.MonkeyPatch,
+    db: Database, nodes: Callable[[int], list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _roster(sandbox, workdir)
     down = f"http://127.0.0.1:{_free_port()}"
     _use(monkeypatch, down)
     result = repmon("crawl", "ratemds", "--now", NOW)

@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from repmon.app import App, console, pass_app
-from repmon.scrapyd import STATES, ScrapydError, build_egg, egg_version, nodes
+from repmon.scrapyd import STATES, Node, ScrapydError, build_egg, egg_version, nodes
 from reputation.errors import RepmonError
 from reputation.models import CrawlRun
 
@@ -25,6 +25,13 @@ URL_OPTION = click.option(
 )
 
 
+def _servers(app: App, urls: tuple[str, ...]) -> tuple[list[Node], str]:
+    found = nodes(app.settings, urls)
+    if not found:
+        raise RepmonError("no Scrapyd server: give --url URL or set scrapyd.urls")
+    return found, str(app.settings["scrapyd.project"])
+
+
 @click.group()
 def scrapyd() -> None:
     """Scrapyd servers that run crawls for `repmon crawl` and `repmon run`."""
@@ -35,10 +42,7 @@ def scrapyd() -> None:
 @pass_app
 def deploy(app: App, urls: tuple[str, ...]) -> None:
     """Upload the Scrapy project (the spiders) to each Scrapyd server as a new version."""
-    targets = nodes(app.settings, urls)
-    if not targets:
-        raise RepmonError("no Scrapyd server: give --url URL or set scrapyd.urls")
-    project = str(app.settings["scrapyd.project"])
+    targets, project = _servers(app, urls)
     egg, version = build_egg(), egg_version()
     failed = []
     for node in targets:
@@ -58,10 +62,7 @@ def deploy(app: App, urls: tuple[str, ...]) -> None:
 @pass_app
 def status(app: App, urls: tuple[str, ...]) -> None:
     """Show each Scrapyd server's load and the project's jobs with their crawl runs."""
-    targets = nodes(app.settings, urls)
-    if not targets:
-        raise RepmonError("no Scrapyd server: give --url URL or set scrapyd.urls")
-    project = str(app.settings["scrapyd.project"])
+    targets, project = _servers(app, urls)
     servers = Table("server", "node", "pending", "running", "finished", title="Scrapyd servers")
     found: dict[str, tuple[str, dict[str, Any]]] = {}  # NODE|JOB -> state, record
     problems = []
