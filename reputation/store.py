@@ -210,7 +210,9 @@ def upsert_reviews(
     latest: dict[tuple[str, str], ReviewIn] = {}
     for review in reviews:
         latest[(review.source, review.external_id)] = review
-    keys = list(latest)
+    # Every writer inserts and locks rows in key order: two crawls storing the same reviews
+    # in different orders wait for each other instead of deadlocking (PostgreSQL).
+    keys = sorted(latest)
     if not keys:
         return []
     existing = _stored(session, keys)

@@ -49,10 +49,13 @@ from reputation.models import (
 )
 from reputation.outbox import enqueue
 from reputation.render import render_mail
+from reputation.reviews import validate_review
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import Settings, load_settings
+from reputation.store import Outcome, upsert_reviews
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, build_world, scrapy_settings, serve
 from tests.conftest import NOW
+from tests.factories import review_records
 from tests.test_relay import Server, smtp_settings
 from tests.test_render import alert_context
 
@@ -220,6 +223,46 @@ def test_two_crawls_of_one_source_at_once_store_each_review_once(
     reviews = assert_whole(db, expected)
     assert {r.external_id for r in reviews} == expected
     assert sum(r.new for r in both) == len(expected), "a review was counted new by both"
+
+
+def test_concurrent_writers_in_opposite_orders_neither_deadlock_nor_duplicate(
+    db: Database,
+) -> None:
+    """Two writers store the same reviews at once, batch by batch, one of them backwards and
+    with half of the stored reviews edited: inserts, revisions and updates all contend."""
+    records = review_records(600, physicians=20)
+    with db.transaction() as s:
+        upsert_reviews(s, [validate_review(r, NOW) for r in records[::2]], NOW)
+    edited = [{**r, "text": f"{r['text']} (edited)"} if i % 4 == 0 else r
+              for i, r in enumerate(records)]  # fmt: skip
+    streams = [[validate_review(r, NOW) for r in rs] for rs in (records, edited)]
+    barrier = threading.Barrier(2, timeout=60)
+    outcomes: list[list[Outcome]] = [[], []]
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        own = Database(db.url)
+        try:
+            for start in range(0, len(records), 100):
+                barrier.wait()
+                batch = streams[k][start : start + 100]
+                with own.transaction() as s:
+                    outcomes[k] += upsert_reviews(s, batch[::-1] if k else batch, NOW)
+        except BaseException as exc:  # reported below: a thread cannot fail the test itself
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert count(db) == len(records)
+    new = [o.count(Outcome.NEW) for o in outcomes]
+    assert sum(new) == len(records) // 2, new  # each new review new for exactly one writer
 
 
 # -- 3. the database unavailable during a job -------------------------------------------------
