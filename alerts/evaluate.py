@@ -89,6 +89,12 @@ class EvaluationReport:
     emails: int = 0
 
 
+# Columns, not Classification objects: building 1M ORM instances took most of the load time.
+IMMEDIATE = frozenset({"harm", "legal"})
+FLAG_NAMES = (*CATEGORIES, *sorted(IMMEDIATE))
+FLAG_COLUMNS = tuple(getattr(Classification, name) for name in FLAG_NAMES)
+
+
 def load_history(session: Session, until: datetime) -> History:
     """Every classified, attached review published up to `until`, and all crawl runs."""
     rows = session.execute(
@@ -101,7 +107,8 @@ def load_history(session: Session, until: datetime) -> History:
             Review.rating,
             Review.response_at,
             Review.first_seen_at,
-            Classification,
+            Classification.negative,
+            *FLAG_COLUMNS,
         )
         .join(Physician, Review.physician_id == Physician.id)
         .join(
@@ -118,15 +125,29 @@ def load_history(session: Session, until: datetime) -> History:
         .execution_options(yield_per=5000)
     )
     events, facts = [], []
-    for rid, pid, practice_id, published, author, rating, response_at, seen, c in rows:
+    for (
+        rid,
+        pid,
+        practice_id,
+        published,
+        author,
+        rating,
+        response_at,
+        seen,
+        negative,
+        *marks,
+    ) in rows:
         if pid is None or published is None:  # excluded by the query; narrows the types
             continue
-        cats = frozenset(name for name in CATEGORIES if getattr(c, name))
+        names = frozenset(name for name, on in zip(FLAG_NAMES, marks, strict=True) if on)
         events.append(
-            ReviewEvent(rid, pid, practice_id, published, c.negative, cats, reviewer_key(author))
+            ReviewEvent(
+                rid, pid, practice_id, published, negative, names - IMMEDIATE, reviewer_key(author)
+            )
         )
-        flags = frozenset(f for f in ("harm", "legal") if getattr(c, f))
-        facts.append(ReviewFacts(rid, pid, published, rating, c.negative, response_at, flags, seen))
+        facts.append(
+            ReviewFacts(rid, pid, published, rating, negative, response_at, names & IMMEDIATE, seen)
+        )
     runs = [
         CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
         for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until))
