@@ -123,13 +123,18 @@ def normalise_rating(raw: Any, scale: Any = 5) -> float:
     """Map a rating on a 0..scale (or 1..scale) scale to 0-5; ValueError if out of range."""
     try:
         value = float(raw)
+    except (TypeError, ValueError, OverflowError):  # an int of 400 digits overflows float()
+        raise ValueError(f"rating is not a number: {_show(raw)}") from None
+    try:
         top = float(scale) if scale not in (None, "") else 5.0
-    except (TypeError, ValueError):
-        raise ValueError(f"rating is not a number: {raw!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"rating scale is not a number: {_show(scale)}") from None
     if isinstance(raw, bool) or not math.isfinite(value) or not math.isfinite(top) or top <= 0:
-        raise ValueError(f"rating is not a finite number on a positive scale: {raw!r}/{scale!r}")
+        raise ValueError(
+            f"rating is not a finite number on a positive scale: {_show(raw)}/{_show(scale)}"
+        )
     if not 0 <= value <= top:
-        raise ValueError(f"rating {raw!r} outside 0..{top:g}")
+        raise ValueError(f"rating {_show(raw)} outside 0..{top:g}")
     return round(min(value / top, 1.0) * 5.0, 3)
 
 

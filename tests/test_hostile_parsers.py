@@ -17,8 +17,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.test import get_crawler
 
+from reputation.db import Database
+from reputation.models import CrawlRun
 from reputation.normalize import (
     clean_text,
     normalise_rating,
@@ -29,9 +33,11 @@ from reputation.normalize import (
 from reputation.reviews import Rejected, ReviewIn, validate_review
 from spiders import parsers
 from spiders.base import BaseSpider, page_status, page_text
-from spiders.items import ReviewItem
+from spiders.items import PageItem, ReviewItem
 from spiders.parsers import ParseResult
 from spiders.parsers.result import as_int, to_iso
+from spiders.pipelines import StorePipeline
+from spiders.sites.ratemds import RateMDsSpider
 from tests.parser_fixtures import fixture_text
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -559,6 +565,20 @@ def test_regressions(call: Callable[[], Any], expected: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    ("rating", "scale", "field"),
+    [(10**400, 5, "rating"), (3, 10**400, "rating"), ("4", [5], "rating"), (3, 5, "")],
+)
+def test_ratings_beyond_float_are_rejected(rating: Any, scale: Any, field: str) -> None:
+    record = {"source": "yelp", "text": "x", "rating": rating, "rating_scale": scale}
+    if not field:
+        assert validate_review(record, NOW).rating == 3
+        return
+    with pytest.raises(Rejected) as info:
+        validate_review(record, NOW)
+    assert info.value.field == field and len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize(
     "value",
     ["9999999999 days ago", "999999 weeks ago", "0001-01-01T00:00:00+05:00", 10**400, [1] * 10**5],
 )
@@ -795,3 +815,78 @@ def test_json_ld_review_900_levels_down_is_found() -> None:
         lambda: parsers.parse_schemaorg(f'<script type="application/ld+json">{doc}</script>', "u"),
     )
     assert [r.text for r in result.reviews] == ["deep but fine"]
+
+
+# -- the storing pipeline: hostile items are stored or dropped with a counted reason ----------
+
+
+PAST = st.sampled_from(["2024-03-05T10:20:30Z", "Jan 28, 2017", "3 weeks ago", 1485561600])
+
+
+def rarely(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A field that is hostile about one time in nine: most items then get stored."""
+    return st.integers(0, 8).flatmap(lambda n: JUNK if n == 0 else valid)
+
+
+ITEM_FIELDS = {
+    "physician_name": rarely(TEXT),
+    "author": rarely(TEXT),
+    "rating": rarely(RATING),
+    "rating_scale": rarely(st.sampled_from([5.0, 10.0])),
+    "subratings": rarely(st.dictionaries(st.sampled_from(["staff", "knowledge"]), f(RATING))),
+    "title": rarely(TEXT),
+    "text": rarely(TEXT),
+    "published_at": rarely(PAST),
+    "published_raw": rarely(PAST),
+    "response_text": rarely(TEXT),
+    "response_at": rarely(PAST),
+    "language": rarely(TEXT),
+    "npi": rarely(TEXT),
+}
+HOSTILE_ITEM = st.builds(
+    ReviewItem,
+    source=st.sampled_from(["ratemds", "yelp"]),
+    external_id=st.one_of(st.text(min_size=1, max_size=12), st.sampled_from(HOSTILE_STRINGS)),
+    profile_url=st.sampled_from(["https://r.example/d/1", "http://[::1", ""]),
+    url=rarely(TEXT),
+    **ITEM_FIELDS,
+)
+HOSTILE_PAGE = st.builds(
+    PageItem,
+    source=st.just("ratemds"),
+    url=st.just("https://r.example/d/1"),
+    profile_url=st.sampled_from(["https://r.example/d/1", "http://[::1"]),
+    status=st.sampled_from(["ok", "broken", "blocked", "failed"]),
+    aggregate_count=st.one_of(st.none(), st.integers(-(2**40), 2**62)),
+    physician_name=f(TEXT),
+    problems=st.lists(st.sampled_from(HOSTILE_STRINGS), max_size=3),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.one_of(HOSTILE_ITEM, HOSTILE_ITEM, HOSTILE_PAGE), min_size=1, max_size=12))
+def test_pipeline_stores_or_drops_with_a_counted_reason(db: Database, items: list[Any]) -> None:
+    crawler = get_crawler(RateMDsSpider, {"REPMON_STORE": True})
+    spider = RateMDsSpider.from_crawler(crawler, url="https://r.example/d/1")
+    crawler.spider = spider
+    pipeline = StorePipeline(db, None, NOW, replay=True)
+    pipeline.crawler = crawler
+    pipeline.open_spider(spider)
+    dropped = 0
+    for item in items:
+        try:
+            pipeline.process_item(item, spider)
+        except DropItem as exc:
+            dropped += 1
+            assert str(exc).startswith("invalid review ")
+    pipeline.close_spider(spider)
+    with db.session() as session:
+        run = session.get(CrawlRun, pipeline.run_id)
+        assert run is not None and run.status != "running"
+        assert run.rejected == dropped == sum(run.reject_reasons.values())
+        reviews = len([i for i in items if isinstance(i, ReviewItem)])
+        assert run.new + run.updated + run.unchanged + run.rejected == reviews
