@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +21,8 @@ __all__ = [
     "decide_status",
     "finish_run",
     "interrupt_stale_runs",
+    "process_alive",
+    "record_process",
     "social_targets",
     "start_run",
     "targets",
@@ -135,13 +139,47 @@ def finish_run(run: CrawlRun, counts: CrawlCounts, now: datetime, errors: list[s
     run.errors = [*([reason] if reason else []), *errors[:50]]
 
 
-def interrupt_stale_runs(session: Session, now: datetime, older_than: timedelta) -> int:
-    """Mark runs still `running` long after they started (their process died) as failed."""
-    stale = session.scalars(
-        select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.started_at < now - older_than)
-    ).all()
-    for run in stale:
-        run.status = "failed"
-        run.finished_at = now
-        run.errors = [*run.errors, "interrupted: the crawl process ended without finishing"]
-    return len(stale)
+def record_process(run: CrawlRun, host: str, pid: int) -> None:
+    """Note which process runs the crawl, so a sweep can tell when it is gone."""
+    run.args = {**run.args, "process": {"host": host, "pid": pid}}
+
+
+def process_alive(host: str, pid: int) -> bool | None:
+    """Whether process `pid` on `host` still runs; None when it is on another machine."""
+    if host != socket.gethostname():
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def interrupt_stale_runs(
+    session: Session,
+    now: datetime,
+    older_than: timedelta,
+    alive: Callable[[str, int], bool | None] = process_alive,
+) -> int:
+    """Mark runs still `running` whose process has ended, or that started long ago, as failed.
+
+    A crawl killed with its orchestrator (SIGKILL, OOM, a reboot) settles nothing itself;
+    on this machine its recorded process id shows it is gone, elsewhere only its age.
+    """
+    interrupted = 0
+    for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+        process = run.args.get("process")
+        state = alive(str(process["host"]), int(process["pid"])) if process else None
+        if state is False or run.started_at < now - older_than:
+            run.status = "failed"
+            run.finished_at = now
+            run.errors = [*run.errors, "interrupted: the crawl process ended without finishing"]
+            interrupted += 1
+    return interrupted

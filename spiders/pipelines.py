@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -20,7 +21,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from reputation.crawls import CrawlCounts, finish_run, start_run
+from reputation.crawls import CrawlCounts, finish_run, record_process, start_run
 from reputation.db import Database
 from reputation.mentions import Candidate, candidates, store_mention
 from reputation.models import CrawlRun
@@ -111,6 +112,8 @@ class StorePipeline:
                 }
                 run = start_run(session, spider.name, spider.name, args, self.now)
                 self.run_id = run.id
+            run = session.get_one(CrawlRun, self.run_id)
+            record_process(run, socket.gethostname(), os.getpid())
         spider.known_ids = self.known_ids  # type: ignore[attr-defined]
 
     def known_ids(self, external_ids: Iterable[str]) -> set[str]:

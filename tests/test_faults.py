@@ -34,6 +34,7 @@ from alerts.relay import RelayReport, drain
 from repmon.cli import main
 from repmon.crawling import STALE_AFTER, CrawlRequest, run_crawls
 from repmon.jobs import LAST_RUNS, evaluate_alerts
+from reputation.crawls import interrupt_stale_runs, process_alive, record_process, start_run
 from reputation.db import Database
 from reputation.jobruns import JOURNAL, journaled_outcomes
 from reputation.models import (
@@ -186,13 +187,13 @@ def test_sigkilled_crawl_leaves_nothing_half_written_and_the_next_run_stores_eac
     killed = assert_whole(db, expected)
     assert 0 < len(killed) < len(expected)
     (run,) = runs(db)
-    # Nobody was left to settle the run: it stays `running` until the stale-run sweep.
+    # Nobody was left to settle the run; it names its (now dead) process for the next sweep.
     assert run.status == "running" and run.finished_at is None
+    assert process_alive(run.args["process"]["host"], run.args["process"]["pid"]) is False
     assert complete_profiles(db) == 0  # no profile counts as seen through: no early stop later
 
-    # The next scheduled crawl (a day later, or as soon as the run is stale) finishes the job.
-    later = DEFAULT_ANCHOR + STALE_AFTER + timedelta(minutes=1)
-    (second,) = finish(start_crawl(db, sandbox, tmp_path, later))
+    # The next crawl, started at once, marks the killed run failed and finishes the job.
+    (second,) = finish(start_crawl(db, sandbox, tmp_path, DEFAULT_ANCHOR))
     first, rerun = runs(db)
     assert first.status == "failed" and "interrupted" in " ".join(first.errors)
     assert rerun.status == "ok" and second["status"] == "ok", rerun.errors
@@ -200,6 +201,25 @@ def test_sigkilled_crawl_leaves_nothing_half_written_and_the_next_run_stores_eac
     assert {r.external_id for r in reviews} == expected
     assert rerun.new == len(expected) - len(killed)  # what the killed run stored is not new
     assert complete_profiles(db) == len({r.profile_id for r in reviews})
+
+
+def test_the_sweep_fails_runs_whose_process_is_gone_and_leaves_live_or_remote_ones(
+    db: Database,
+) -> None:
+    processes = {"dead": ("here", 1), "live": ("here", 2), "remote": ("elsewhere", 3)}
+    state = {("here", 1): False, ("here", 2): True, ("elsewhere", 3): None}
+    with db.transaction() as s:
+        for name, (host, pid) in processes.items():
+            run = start_run(s, name, SOURCE, {}, NOW)
+            record_process(run, host, pid)
+        start_run(s, "not started yet", SOURCE, {}, NOW)
+        start_run(s, "old", SOURCE, {}, NOW - STALE_AFTER - timedelta(seconds=1))
+    with db.transaction() as s:
+        assert interrupt_stale_runs(s, NOW, STALE_AFTER, lambda h, p: state[(h, p)]) == 2
+    assert {r.source: r.status for r in runs(db)} == {
+        "dead": "failed", "live": "running", "remote": "running",
+        "not started yet": "running", "old": "failed",
+    }  # fmt: skip
 
 
 # -- 4. two crawls of the same source at once ---------------------------------------------------
