@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -36,22 +37,13 @@ def _context(config: str | None) -> tuple[Settings, Database]:
 def _record(outcome: JobOutcome, config: str | None) -> None:
     """Store the outcome in job_run, or in the local journal while the database is down."""
     try:
-        settings, db = _context(config)
-    except Exception:  # bad settings: the log is all that is left
-        log.exception(
-            "job %s: %s, and its outcome cannot be recorded", outcome.name, outcome.status
-        )
+        settings = load_settings(Path(config) if config else None, os.environ, Path.cwd())
+        copied = record_outcome(settings.database_url, settings.data_dir, outcome)
+    except Exception:  # bad settings, or no disk for the journal: the log is all that is left
+        log.exception("job %s: %s; its outcome could not be recorded", outcome.name, outcome.status)
         return
-    try:
-        copied = record_outcome(db, settings.data_dir, outcome)
-        if copied:
-            log.info("copied %d job outcome(s) from the local journal", copied)
-    except OSError:
-        log.exception(
-            "job %s: outcome recorded neither in the database nor the journal", outcome.name
-        )
-    finally:
-        db.dispose()
+    if copied:
+        log.info("copied %d job outcome(s) from the local journal", copied)
 
 
 def job(func: F) -> F:
@@ -59,7 +51,12 @@ def job(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        name = func.__name__ + (f"[{args[0]}]" if args else "")
+        try:
+            given = dict(inspect.signature(func).bind(*args, **kwargs).arguments)
+        except TypeError:  # the call below fails the same way, inside the boundary
+            given = {}
+        config = given.pop("config", None)
+        name = func.__name__ + "".join(f"[{v}]" for v in given.values())
         started = datetime.now(UTC)
         result = None
         try:
@@ -70,7 +67,7 @@ def job(func: F) -> F:
             log.exception("job %s failed", name)
             status, detail = "failed", failure_reason(exc)
         LAST_RUNS[name] = {"at": started.isoformat(), "status": status, "detail": detail}
-        _record(JobOutcome(name, started, datetime.now(UTC), status, detail), kwargs.get("config"))
+        _record(JobOutcome(name, started, datetime.now(UTC), status, detail), config)
         return result
 
     return wrapper  # type: ignore[return-value]
@@ -130,6 +127,6 @@ def send_digests(config: str | None = None) -> str:
                 datetime.now(UTC),
                 DigestOptions.from_settings(settings, CLASSIFIER_VERSION),
             )
-        return f"{counts}; " + str(drain_outbox(config))
+        return f"{counts}; " + str(drain_outbox(config=config))
     finally:
         db.dispose()

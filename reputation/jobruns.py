@@ -107,14 +107,16 @@ def journaled_outcomes(paths: Sequence[Path]) -> list[JobOutcome]:
     return out
 
 
-def record_outcome(db: Database, data_dir: Path, outcome: JobOutcome) -> int:
+def record_outcome(database_url: str, data_dir: Path, outcome: JobOutcome) -> int:
     """Store the outcome and any journaled ones in one transaction; journal it if that fails.
 
     Returns how many journaled outcomes were copied in. Raises only OSError, when the journal
     cannot be written either.
     """
+    files = _journals(data_dir) if data_dir.is_dir() else []
+    db: Database | None = None
     try:
-        files = _journals(data_dir) if data_dir.is_dir() else []
+        db = Database(database_url)
         earlier = journaled_outcomes(files)
         with db.transaction() as session:
             copied = record(session, earlier, journaled=True)
@@ -123,6 +125,9 @@ def record_outcome(db: Database, data_dir: Path, outcome: JobOutcome) -> int:
         note = f"; recorded late, the database was unreachable: {failure_reason(exc)}"
         append_journal(data_dir, JobOutcome(**{**asdict(outcome), "detail": outcome.detail + note}))
         return 0
+    finally:
+        if db is not None:
+            db.dispose()
     for path in files:
         path.unlink(missing_ok=True)  # copied; a second copier's inserts were ignored by key
     return copied
