@@ -619,9 +619,10 @@ PRAISE_IDIOMS = (
     r"|suffering|hurting)\b"
 )
 # Whole-review verdicts: they move the document score beyond the sentence average.
+# "rec+om+end": patients often misspell it ("reccomend", "recomend"); the verdict stands.
 VERDICT_POSITIVE = (
-    r"\b(?:highly recommend|(?:would|will|definitely|strongly|totally) recommend|i recommend"
-    r"|recommend (?:him|her|them|dr|this|to)|best (?:doctor|dr|physician|surgeon|dentist|ob|gyn"
+    r"\b(?:highly rec+om+end|(?:would|will|definitely|strongly|totally) rec+om+end|i rec+om+end"
+    r"|rec+om+end (?:him|her|them|dr|this|to)|best (?:doctor|dr|physician|surgeon|dentist|ob|gyn"
     r"|pediatrician|specialist|care)|(?:thank you|thanks) (?:dr|so much|for)"
     r"|so (?:grateful|thankful|lucky|blessed)|lucky to have|saved my (?:life|leg|\w+'s life)"
     r"|can'?t say enough|(?:love|loved|adore) (?:him|her|dr|this doctor|my doctor)"
@@ -630,8 +631,8 @@ VERDICT_POSITIVE = (
     r"|surgeon|dentist|man|woman|person|care|staff))\b"
 )
 VERDICT_NEGATIVE = (
-    r"\b(?:(?:would|will|do|does|did|could|can)(?: not|n'?t) (?:\w+ )?recommend"
-    r"|(?:not|never) (?:\w+ )?recommend|better served"
+    r"\b(?:(?:would|will|do|does|did|could|can)(?: not|n'?t) (?:\w+ )?rec+om+end"
+    r"|(?:not|never) (?:\w+ )?rec+om+end|better served"
     r"|stay (?:far |clear )?away|stay clear|never (?:go|going|went|be going) back|worst|beware"
     r"|run (?:away|far)|waste of (?:time|money)|(?:do not|don't|dont) (?:go|see|waste)"
     r"|(?:zero|0|no|one|1) stars?|will not (?:go|return|be back)|won'?t be (?:back|returning)"

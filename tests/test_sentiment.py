@@ -76,6 +76,9 @@ def test_negative_verdict_wins_over_the_recommend_inside_it() -> None:
     sentences = ["I would never recommend her to anyone."]
     assert document_compound(sentences, [0.0]) < 0
     assert document_compound(["I recommend her to anyone."], [0.0]) > 0
+    for misspelt in ("reccomend", "recomend", "reccommend"):
+        assert document_compound([f"I would not {misspelt} him."], [0.0]) < 0
+        assert document_compound([f"I highly {misspelt} him."], [0.0]) > 0
 
 
 def test_illness_stories_count_less_than_complaints() -> None:
