@@ -34,7 +34,7 @@ __all__ = [
     "classify",
 ]
 
-CLASSIFIER_VERSION = "rules-2"
+CLASSIFIER_VERSION = "rules-3"
 CATEGORIES = lexicon.CATEGORIES
 FLAGS = ("harm", "legal", "phi")
 _MAX_EVIDENCE = 3
