@@ -80,13 +80,18 @@ def crawl_arguments(run_id: int, request: CrawlRequest) -> tuple[dict[str, str],
     if request.now is not None:
         settings["REPMON_NOW"] = request.now.isoformat()
     settings.update(request.settings)
+    args = {k: "1" if v is True else str(v) for k, v in _spider_args(request).items()}
+    return settings, args
+
+
+def _spider_args(request: CrawlRequest) -> dict[str, str | bool]:
     args = {
-        "url": request.url or "",
-        "physician": request.physician or "",
-        "practice": request.practice or "",
-        "full": "1" if request.full else "",
+        "url": request.url,
+        "physician": request.physician,
+        "practice": request.practice,
+        "full": request.full,
     }
-    return settings, {k: v for k, v in args.items() if v}
+    return {k: v for k, v in args.items() if v}
 
 
 class LocalEngine:
@@ -169,15 +174,7 @@ def run_crawls(
     queue: list[tuple[str, int]] = []
     for source in sources:
         with db.transaction() as session:
-            args = {
-                "url": request.url,
-                "physician": request.physician,
-                "practice": request.practice,
-                "full": request.full,
-            }
-            run = start_run(
-                session, source, source, {k: v for k, v in args.items() if v}, request.now or now
-            )
+            run = start_run(session, source, source, _spider_args(request), request.now or now)
             queue.append((source, run.id))
     ids = [run_id for _, run_id in queue]
     running: set[int] = set()
