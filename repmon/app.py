@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.markup import escape
 from rich.text import Text
 
@@ -23,6 +24,7 @@ from reputation.settings import Settings, load_settings
 __all__ = [
     "App",
     "ReportingGroup",
+    "SafeConsole",
     "cell",
     "console",
     "err_console",
@@ -33,8 +35,6 @@ __all__ = [
     "terminal_safe",
 ]
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # What stored text may hold that a terminal would obey: C0/C1 controls (ESC [ moves the
@@ -47,6 +47,26 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 def terminal_safe(value: object) -> str:
     """Text without the control characters and bidi overrides a terminal would act on."""
     return _TERMINAL_UNSAFE.sub("", str(value))
+
+
+class SafeConsole(Console):
+    """A console that never lets printed text drive the terminal.
+
+    Every string it renders (messages, table cells) loses terminal controls first; a stray
+    "[/]" in stored text is shown literally instead of failing the command with MarkupError.
+    """
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        """Render `text` as rich does, without control characters, falling back to no markup."""
+        clean = terminal_safe(text)
+        try:
+            return super().render_str(clean, **kwargs)
+        except MarkupError:
+            return super().render_str(clean, **{**kwargs, "markup": False})
+
+
+console = SafeConsole(highlight=False, soft_wrap=True)
+err_console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def cell(value: object) -> Text:

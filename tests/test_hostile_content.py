@@ -229,3 +229,13 @@ def test_unicode_only_item_fields_survive_validation() -> None:
     from reputation.reviews import validate_review
 
     assert validate_review(asdict(item), NOW).text == f"{EMOJI}{ZERO_WIDTH}"
+
+
+def test_crawl_records_quoting_a_page_print_without_controls(hostile: Database) -> None:
+    with hostile.transaction() as s:
+        run_row = s.scalars(select(CrawlRun)).one()
+        run_row.errors = [f"API error: [/] {ESCAPES} {MARKUP} {RTL}"]
+    for args in (("crawls",), ("status",)):
+        out = run(*args)
+        assert out.exit_code == 0, out.output  # a stray "[/]" no longer fails the command
+        assert "API" in out.output and not RAW_CONTROLS.search(out.output), out.output
