@@ -16,7 +16,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
 from spiders.parsers import ParseResult, detect_challenge
 from spiders.parsers.result import load_json
-from spiders.redact import install_log_redaction, redact_url
+from spiders.redact import install_log_redaction, redact_text, redact_url
 
 __all__ = ["BaseSpider", "Target", "page_status", "page_text", "targets_from_file"]
 
@@ -166,7 +166,7 @@ class BaseSpider(scrapy.Spider):
             npi=target.npi,
             problems=[
                 f"{failure.type.__name__ if failure.type else 'error'}: "
-                f"{redact_url(failure.getErrorMessage())}"
+                f"{redact_text(failure.getErrorMessage())}"
             ],
         )
 

@@ -7,15 +7,29 @@ import re
 
 from w3lib.url import url_query_cleaner
 
-__all__ = ["SECRET_PARAMS", "RedactingFilter", "install_log_redaction", "redact_url"]
+__all__ = [
+    "SECRET_PARAMS",
+    "RedactingFilter",
+    "install_log_redaction",
+    "redact_text",
+    "redact_url",
+]
 
 SECRET_PARAMS = ("key", "api_key", "apikey", "access_token", "token")
 _IN_TEXT = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&\s>'\"]+", re.IGNORECASE)
+# The password of a URL's user info: scheme://user:PASSWORD@host
+_USERINFO = re.compile(r"(://[^/:@\s]*:)[^/\s]*@")
 
 
 def redact_url(url: str) -> str:
-    """The URL without secret query parameters."""
-    return url_query_cleaner(url, SECRET_PARAMS, remove=True, keep_fragments=True)
+    """The URL without secret query parameters or a password in its user info."""
+    cleaned = url_query_cleaner(url, SECRET_PARAMS, remove=True, keep_fragments=True)
+    return _USERINFO.sub(r"\1***@", cleaned)
+
+
+def redact_text(text: str) -> str:
+    """Text (a log line, an error message) with secrets in any URLs it quotes masked."""
+    return _USERINFO.sub(r"\1***@", _IN_TEXT.sub(r"\1***", text))
 
 
 class RedactingFilter(logging.Filter):
@@ -24,7 +38,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message in place; never drops a record."""
         message = record.getMessage()
-        cleaned = _IN_TEXT.sub(r"\1***", message)
+        cleaned = redact_text(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True

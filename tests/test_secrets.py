@@ -27,6 +27,7 @@ from repmon.app import console, err_console
 from repmon.cli import main
 from reputation.db import Database
 from reputation.models import Base
+from spiders.redact import RedactingFilter, redact_text, redact_url
 from spiders.sandbox import DEFAULT_ANCHOR, scrapy_settings, serve
 from tests.conftest import PG_URL
 from tests.factories import write_jsonl
@@ -200,3 +201,21 @@ def test_an_unreachable_database_does_not_print_its_password(
         assert args == ["config", "show"] or result.exit_code != 0
     assert "127.0.0.1" in out.run("config", "show").output
     assert out.leaks([DB_PASSWORD]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("<GET https://m.example/details/json?place_id=p&key=AIzaS3cr3t>", "key=***>"),
+        ("could not connect to postgresql://repmon:pa@ss@db.example/repmon", "repmon:***@db"),
+        ("https://crawler:s3cr3t@scrapyd.example:6800/schedule.json", "crawler:***@scrapyd"),
+    ],
+)
+def test_log_lines_and_urls_lose_their_secrets(text: str, shown: str) -> None:
+    record = logging.LogRecord("scrapy.core.engine", logging.DEBUG, "", 0, "%s", (text,), None)
+    assert RedactingFilter().filter(record)
+    assert shown in record.getMessage() and "s3cr3t" not in record.getMessage()
+    assert "pa@ss" not in record.getMessage() and "AIza" not in record.getMessage()
+    assert redact_text(text) == record.getMessage()
+    if text.startswith("https://"):
+        assert redact_url(text) == "https://crawler:***@scrapyd.example:6800/schedule.json"
