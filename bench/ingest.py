@@ -51,7 +51,28 @@ def measure(url: str, path: Path, n: int, physicians: int) -> None:
             f"  {attempt:6} {n / dt:9.0f} reviews/s  ({dt:6.1f} s; new {t.new}, "
             f"unchanged {t.unchanged}, rejected {t.rejected}; peak RSS {peak_mb():.0f} MB)"
         )
+    size = stored_bytes(db)
+    print(f"  stored: {size / 2**20:.0f} MB with indexes, {size / n:.0f} bytes a review")
     db.dispose()
+
+
+def stored_bytes(db: Database) -> int:
+    """Bytes the database takes on disk (SQLite: the file; PostgreSQL: the schema's tables)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if db.engine.dialect.name == "sqlite":
+            conn.execute(text("VACUUM"))
+            pages = conn.execute(text("PRAGMA page_count")).scalar_one()
+            return int(pages) * int(conn.execute(text("PRAGMA page_size")).scalar_one())
+        conn.execute(text("VACUUM ANALYZE"))
+        return int(
+            conn.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                )
+            ).scalar_one()
+        )
 
 
 def main() -> None:
