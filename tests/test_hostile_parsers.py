@@ -890,3 +890,39 @@ def test_pipeline_stores_or_drops_with_a_counted_reason(db: Database, items: lis
         assert run.rejected == dropped == sum(run.reject_reasons.values())
         reviews = len([i for i in items if isinstance(i, ReviewItem)])
         assert run.new + run.updated + run.unchanged + run.rejected == reviews
+
+
+# -- wrong types, spelled out: good rows kept, bad rows skipped with a reason ----------------
+
+GOOD = {"id": 7, "average": 4, "comment": "Kind and thorough.", "created": "2024-03-05"}
+
+
+def _id_as(key: str, rows: list[Any]) -> list[Any]:
+    """The rows with their "id" under the name this source uses."""
+    return [{**r, key: r.get("id")} if isinstance(r, dict) else r for r in rows]
+
+
+WRONG_TYPES: list[tuple[str, Callable[[list[Any]], ParseResult]]] = [
+    ("ratemds", lambda rows: parsers.parse_ratemds_json(json.dumps({"results": rows}), "u")),
+    (
+        "healthgrades",
+        lambda rows: parsers.parse_healthgrades_comments(
+            json.dumps({"results": _id_as("commentId", rows)}), "u"
+        ),
+    ),
+    ("yelp", lambda rows: parsers.parse_yelp({"reviews": rows}, "u")),
+    ("google", lambda rows: parsers.parse_google({"reviews": _id_as("name", rows)}, "u")),
+    ("x", lambda rows: parsers.parse_x({"data": rows})),
+]
+
+
+@pytest.mark.parametrize(("name", "parse"), WRONG_TYPES, ids=[n for n, _ in WRONG_TYPES])
+def test_rows_of_the_wrong_type_are_skipped_and_the_rest_kept(
+    name: str, parse: Callable[[list[Any]], ParseResult]
+) -> None:
+    good_id = "7" if name in ("ratemds", "x") else "r7"
+    good = {**GOOD, "id": 7 if name == "ratemds" else good_id, "text": "Kind and thorough."}
+    rows = [good, "a string", None, 42, [good], {"id": None, "comment": "no id"}, {"id": {}}]
+    result = parse(rows)
+    assert [item.external_id for item in [*result.reviews, *result.mentions]] == [good_id]
+    assert sum("skipped" in p for p in result.problems) == 6, result.problems
