@@ -8,14 +8,14 @@ import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from reputation.db import Database
-from reputation.dbinsert import insert_ignore
+from reputation.dbinsert import insert_ignore_statement
 from reputation.models import JobRun
 
 __all__ = [
@@ -24,12 +24,16 @@ __all__ = [
     "append_journal",
     "failure_reason",
     "journaled_outcomes",
+    "prune",
     "recent_runs",
     "record",
     "record_outcome",
 ]
 
 JOURNAL = "job-journal.jsonl"
+# The outbox drains every minute: keep a week of successes and three months of failures.
+KEEP_OK = timedelta(days=7)
+KEEP_FAILED = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,20 @@ def failure_reason(exc: BaseException) -> str:
 def record(session: Session, outcomes: Sequence[JobOutcome], journaled: bool = False) -> int:
     """Insert outcomes not yet stored (by key); returns how many went in."""
     rows = [{**asdict(o), "detail": o.detail[:2000], "journaled": journaled} for o in outcomes]
-    return insert_ignore(session, JobRun, rows, ("key",))
+    if not rows:
+        return 0
+    # RETURNING counts what went in on every backend (psycopg reports no rowcount here).
+    statement = insert_ignore_statement(session, JobRun, ("key",)).returning(JobRun.id)
+    return len(session.connection().execute(statement, rows).all())
+
+
+def prune(session: Session, now: datetime) -> int:
+    """Delete successes older than KEEP_OK and failures older than KEEP_FAILED."""
+    old_ok = (JobRun.status == "ok") & (JobRun.started_at < now - KEEP_OK)
+    result = session.execute(
+        delete(JobRun).where(or_(old_ok, JobRun.started_at < now - KEEP_FAILED))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def append_journal(data_dir: Path, outcome: JobOutcome) -> Path:
@@ -121,6 +138,7 @@ def record_outcome(database_url: str, data_dir: Path, outcome: JobOutcome) -> in
         with db.transaction() as session:
             copied = record(session, earlier, journaled=True)
             record(session, [outcome])
+            prune(session, outcome.finished_at)
     except Exception as exc:  # the database is down: keep the outcome locally
         note = f"; recorded late, the database was unreachable: {failure_reason(exc)}"
         append_journal(data_dir, JobOutcome(**{**asdict(outcome), "detail": outcome.detail + note}))

@@ -337,7 +337,7 @@ class JobRun(Base):
     """How one scheduled job ended; kept in a local journal while the database was down."""
 
     __tablename__ = "job_run"
-    __table_args__ = (Index("ix_job_run_name_started", "name", "started_at"),)
+    __table_args__ = (Index("ix_job_run_started", "started_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)  # copied from a journal once
     name: Mapped[str] = mapped_column(String(120))
