@@ -158,6 +158,7 @@ def run_demo(
         database__url=f"sqlite:///{folder / 'demo.db'}",
         mail__maildir=str(folder / "maildir"),
         smtp__host="",
+        scrapyd__urls="",  # the demo crawls its own sandbox in local processes
         data_dir=str(folder),
     )
     db = Database(settings.database_url)
