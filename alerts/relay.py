@@ -14,7 +14,7 @@ import logging
 import mailbox
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -28,7 +28,14 @@ from sqlalchemy import select
 
 from reputation.db import Database
 from reputation.models import OutboxMessage, Recipient
-from reputation.outbox import claim_batch, mark_failed, mark_retry, mark_sent, recover_stuck
+from reputation.outbox import (
+    claim_batch,
+    compact_sent,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    recover_stuck,
+)
 from reputation.render import one_line
 from reputation.settings import Settings
 
@@ -57,6 +64,7 @@ class RelayReport:
     retrying: int = 0
     failed: int = 0
     recovered: int = 0
+    compacted: int = 0  # sent messages whose bodies were dropped (outbox.keep_bodies_days)
     problems: list[str] = field(default_factory=list)
 
 
@@ -255,6 +263,8 @@ async def drain(
     batch_size = max(1, min(batch_size, int(stuck_after // (2 * float(settings["smtp.timeout"])))))
     with db.transaction() as session:
         report.recovered = recover_stuck(session, now_fn(), stuck_after, max_attempts)
+        keep = timedelta(days=float(settings["outbox.keep_bodies_days"]))
+        report.compacted = compact_sent(session, now_fn() - keep)
     transport = transport or transport_for(settings)
     sender = str(settings["mail.sender"])
 

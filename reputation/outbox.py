@@ -26,6 +26,7 @@ __all__ = [
     "MailParts",
     "backoff_delay",
     "claim_batch",
+    "compact_sent",
     "count_by_status",
     "enqueue",
     "list_messages",
@@ -243,3 +244,22 @@ def count_by_status(session: Session) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
     return {status: int(n) for status, n in rows}
+
+
+def compact_sent(session: Session, before: datetime) -> int:
+    """Drop the bodies of messages sent before `before`; returns how many were compacted.
+
+    The row stays, so its dedup key still stops a repeat and the log of what went to whom
+    is kept; the bodies are most of the bytes (a weekly digest per physician adds up).
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at < before,
+            OutboxMessage.body_html != "",
+        )
+        .values(body_html="", body_text="")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

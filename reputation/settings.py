@@ -92,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("outbox.max_attempts", 8, "Delivery attempts before a message is given up."),
     Setting("outbox.backoff_seconds", 60.0, "First retry delay; doubles on each attempt."),
     Setting("outbox.stuck_after_seconds", 600.0, "A message `sending` this long is retried."),
+    Setting(
+        "outbox.keep_bodies_days",
+        30,
+        "Bodies of sent mail are dropped after this many days; the row (who, what, when) stays.",
+    ),
     # alerts
     Setting("alerts.cluster.windows", "14,30,90", "Rolling windows (days) the cluster test uses."),
     Setting("alerts.cluster.baseline_days", 365, "Trailing baseline (days, excluding the window)."),

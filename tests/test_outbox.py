@@ -12,6 +12,7 @@ from reputation.models import OutboxMessage
 from reputation.outbox import (
     backoff_delay,
     claim_batch,
+    compact_sent,
     count_by_status,
     enqueue,
     list_messages,
@@ -179,3 +180,26 @@ def test_concurrent_claims_never_share_a_message(db: Database) -> None:
 def test_sender_domain() -> None:
     assert sender_domain("Repmon <alerts@Hospital.example.org>") == "hospital.example.org"
     assert sender_domain("nonsense") == "repmon.local"
+
+
+def test_old_sent_bodies_are_dropped_but_the_row_still_stops_a_repeat(db: Database) -> None:
+    _enqueue(db, 3)
+    with db.transaction() as s:
+        ids = [m.id for m in claim_batch(s, NOW, 3)]
+        mark_sent(s, ids[0], NOW - timedelta(days=40))
+        mark_sent(s, ids[1], NOW)
+        mark_retry(s, ids[2], NOW, "421 busy", backoff_seconds=60, max_attempts=8)
+    with db.transaction() as s:
+        assert compact_sent(s, NOW - timedelta(days=30)) == 1
+        assert compact_sent(s, NOW - timedelta(days=30)) == 0  # already compacted
+    with db.transaction() as s:
+        rows = {m.id: m for m in s.scalars(select(OutboxMessage))}
+        assert rows[ids[0]].body_html == rows[ids[0]].body_text == ""
+        assert rows[ids[0]].subject == "Alert" and rows[ids[0]].status == "sent"
+        assert rows[ids[1]].body_html == "<p>html</p>"  # sent recently: kept
+        assert rows[ids[2]].body_html == "<p>html</p>"  # not sent yet: never touched
+        again = enqueue(
+            s, dedup_key="k0", kind="alert", to_addr="u0@example.org",
+            recipient_id=None, rendered=MAIL, now=NOW,
+        )  # fmt: skip
+        assert again is None
