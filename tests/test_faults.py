@@ -177,7 +177,7 @@ def test_sigkilled_crawl_leaves_nothing_half_written_and_the_next_run_stores_eac
     expected = truth(sandbox)
     roster(db, sandbox)
     # A small delay per request keeps the crawl going for a few seconds after its first commit.
-    proc = start_crawl(db, sandbox, tmp_path, DEFAULT_ANCHOR, DOWNLOAD_DELAY=0.2)
+    proc = start_crawl(db, sandbox, tmp_path, DEFAULT_ANCHOR, DOWNLOAD_DELAY=0.1)
     try:
         poll(lambda: count(db) or proc.poll() is not None, 60, "the first stored batch")
         assert proc.poll() is None, "the crawl finished before it could be killed"
