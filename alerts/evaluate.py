@@ -125,6 +125,7 @@ def load_history(session: Session, until: datetime) -> History:
         .execution_options(yield_per=5000)
     )
     events, facts = [], []
+    keys: dict[str, str] = {}  # authors repeat ("Anonymous", a patient on several sites)
     for (
         rid,
         pid,
@@ -140,10 +141,11 @@ def load_history(session: Session, until: datetime) -> History:
         if pid is None or published is None:  # excluded by the query; narrows the types
             continue
         names = frozenset(name for name, on in zip(FLAG_NAMES, marks, strict=True) if on)
+        key = keys.get(author)
+        if key is None:
+            key = keys[author] = reviewer_key(author)
         events.append(
-            ReviewEvent(
-                rid, pid, practice_id, published, negative, names - IMMEDIATE, reviewer_key(author)
-            )
+            ReviewEvent(rid, pid, practice_id, published, negative, names - IMMEDIATE, key)
         )
         facts.append(
             ReviewFacts(rid, pid, published, rating, negative, response_at, names & IMMEDIATE, seen)
