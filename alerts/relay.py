@@ -268,7 +268,7 @@ async def drain(
     transport = transport or transport_for(settings)
     sender = str(settings["mail.sender"])
 
-    def retry(out: Outgoing, reason: str, quiet: bool = False) -> None:
+    def retry(out: Outgoing, reason: str, server_down: bool = False) -> None:
         with db.transaction() as session:
             status = mark_retry(
                 session,
@@ -277,13 +277,14 @@ async def drain(
                 reason,
                 backoff_seconds=backoff,
                 max_attempts=max_attempts,
+                server_down=server_down,
             )
         if status == "failed":
             report.failed += 1
             report.problems.append(f"message {out.id} to {out.to_addr}: gave up: {reason}")
         else:
             report.retrying += 1
-            if not quiet:
+            if not server_down:
                 report.problems.append(f"message {out.id} to {out.to_addr}: will retry: {reason}")
 
     def fail(out: Outgoing, reason: str) -> None:
@@ -304,7 +305,7 @@ async def drain(
                     await transport.send(message)
                 except TransportDown as exc:
                     for rest in batch[i:]:
-                        retry(rest, str(exc), quiet=True)
+                        retry(rest, str(exc), server_down=True)  # never given up for it
                     report.problems.append(f"mail server unavailable: {exc}")
                     return report
                 except (aiosmtplib.SMTPException, OSError) as exc:

@@ -23,6 +23,7 @@ from reputation.models import OutboxMessage
 __all__ = [
     "DEFAULT_DOMAIN",
     "MAX_BACKOFF_SECONDS",
+    "OUTAGE_MAX_DELAY",
     "MailParts",
     "backoff_delay",
     "claim_batch",
@@ -40,6 +41,7 @@ __all__ = [
 
 DEFAULT_DOMAIN = "repmon.local"
 MAX_BACKOFF_SECONDS = 6 * 3600.0
+OUTAGE_MAX_DELAY = timedelta(minutes=15)
 _LIMITS = {"subject": 500, "last_error": 2000}
 
 
@@ -203,19 +205,26 @@ def mark_retry(
     *,
     backoff_seconds: float,
     max_attempts: int,
+    server_down: bool = False,
 ) -> str:
-    """After a temporary failure: back to pending after a backoff, or failed when out of tries."""
+    """After a temporary failure: back to pending after a backoff, or failed when out of tries.
+
+    With `server_down` (the mail server could not be reached at all) the message is never
+    given up and waits at most OUTAGE_MAX_DELAY: an outage of any length loses no mail, and
+    mail flows again within minutes of the server's return.
+    """
     attempts = session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == msg_id))
     attempts = attempts or 0
-    if attempts >= max_attempts:
+    if attempts >= max_attempts and not server_down:
         mark_failed(session, msg_id, now, f"gave up after {attempts} attempts: {error}")
         return "failed"
+    delay = backoff_delay(attempts, backoff_seconds)
     _finish(
         session,
         msg_id,
         status="pending",
         claimed_at=None,
-        next_attempt_at=now + backoff_delay(attempts, backoff_seconds),
+        next_attempt_at=now + (min(delay, OUTAGE_MAX_DELAY) if server_down else delay),
         last_error=error[: _LIMITS["last_error"]],
     )
     return "pending"
