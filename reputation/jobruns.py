@@ -140,7 +140,7 @@ def record_outcome(database_url: str, data_dir: Path, outcome: JobOutcome) -> in
             record(session, [outcome])
             prune(session, outcome.finished_at)
     except Exception as exc:  # the database is down: keep the outcome locally
-        note = f"; recorded late, the database was unreachable: {failure_reason(exc)}"
+        note = f"; recorded late (database unavailable: {failure_reason(exc)})"
         append_journal(data_dir, JobOutcome(**{**asdict(outcome), "detail": outcome.detail + note}))
         return 0
     finally:

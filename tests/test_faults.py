@@ -403,7 +403,7 @@ def test_database_down_during_a_job_fails_cleanly_is_recorded_and_the_next_run_s
         journal = workdir / "repmon-data" / JOURNAL
         (late,) = journaled_outcomes([journal])
         assert late.name == "evaluate_alerts" and late.status == "failed"
-        assert "OperationalError" in late.detail and "unreachable" in late.detail
+        assert "OperationalError" in late.detail and "database unavailable" in late.detail
         outage.restore()
         with db.session() as s:  # nothing half-written: no alert without its email
             for model in (Alert, OutboxMessage, JobRun):

@@ -35,7 +35,7 @@ def test_an_unreachable_database_journals_the_outcome_and_the_next_copies_it_onc
     first = outcome("evaluate_alerts", "failed")
     assert record_outcome(down, data, first) == 0
     (late,) = journaled_outcomes([data / JOURNAL])
-    assert late.key == first.key and "unreachable" in late.detail
+    assert late.key == first.key and "database unavailable" in late.detail
     # A crash while appending leaves a torn line: it is skipped, not fatal.
     with (data / JOURNAL).open("a", encoding="utf-8") as f:
         f.write('{"name": "drain_out')
