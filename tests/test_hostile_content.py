@@ -16,20 +16,25 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
+from repmon.app import cell, json_line
 from repmon.cli import main
 from reputation.classifying import classify_stored
 from reputation.db import Database
 from reputation.models import CrawlRun, OutboxMessage, Physician, Review
+from reputation.render import render_mail
 from spiders.items import ReviewItem
 from spiders.parsers import parse_ratemds
 from spiders.pipelines import StorePipeline
 from spiders.sites.ratemds import RateMDsSpider
 from tests.factories import write_jsonl
 from tests.test_hostile_parsers import js_embed
+from tests.test_render import alert_context
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 WEEK = "2026-W47"
@@ -239,3 +244,41 @@ def test_crawl_records_quoting_a_page_print_without_controls(hostile: Database) 
         out = run(*args)
         assert out.exit_code == 0, out.output  # a stray "[/]" no longer fails the command
         assert "API" in out.output and not RAW_CONTROLS.search(out.output), out.output
+
+
+# -- properties of the two renderers, for any text at all ------------------------------------
+
+ANY_TEXT = st.text(
+    st.characters(codec=None, exclude_categories=("Cs",)) | st.sampled_from(list(ESCAPES + RTL)),
+    max_size=80,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_TEXT, ANY_TEXT, ANY_TEXT)
+def test_any_text_renders_into_mail_harmlessly(text: str, author: str, title: str) -> None:
+    start = len(text) // 3
+    context = alert_context(
+        text=text, author=author, title=title,
+        evidence=[{"text": text[start:start + 5], "start": start, "end": start + 5}],
+    )  # fmt: skip
+    mail = render_mail("alert", context)
+    assert "\n" not in mail.subject and "\r" not in mail.subject
+    assert not RAW_CONTROLS.search(mail.html + mail.text + mail.subject)
+    assert "<script" not in mail.html.replace("&lt;script", "")
+
+    # Every character of the review that is not a control reaches the reader.
+    def visible(value: str) -> str:  # without spacing, controls and the evidence marks »«
+        return "".join(c for c in value if not (c.isspace() or RAW_CONTROLS.match(c) or c in "»«"))
+
+    assert visible(text) in visible(mail.text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["text", "author", "title"]), ANY_TEXT))
+def test_any_text_prints_harmlessly_and_exports_intact(row: dict[str, str]) -> None:
+    line = json_line(row)
+    assert json.loads(line) == row and not RAW_CONTROLS.search(line)
+    for value in row.values():
+        shown = cell(value).plain
+        assert not RAW_CONTROLS.search(shown) and "\n" not in shown
