@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.notify import alert_context, enqueue_alert_mail
 from alerts.routing import recipients_for
 from reputation.alertrules import (
+    IMMEDIATE_LOOKBACK,
+    RATING_DROP_PRIOR_DAYS,
+    RATING_DROP_WINDOW_DAYS,
     Alert,
     AlertState,
     CrawlRunFacts,
@@ -35,7 +38,14 @@ from reputation.models import Classification, CrawlRun, Physician, Review, Silen
 from reputation.normalize import reviewer_key
 from reputation.settings import Settings
 
-__all__ = ["EvaluationReport", "Thresholds", "evaluate", "find_alerts", "load_history"]
+__all__ = [
+    "EvaluationReport",
+    "Thresholds",
+    "evaluate",
+    "find_alerts",
+    "history_horizon",
+    "load_history",
+]
 
 
 @dataclass(frozen=True)
@@ -95,9 +105,23 @@ FLAG_NAMES = (*CATEGORIES, *sorted(IMMEDIATE))
 FLAG_COLUMNS = tuple(getattr(Classification, name) for name in FLAG_NAMES)
 
 
-def load_history(session: Session, until: datetime) -> History:
-    """Every classified, attached review published up to `until`, and all crawl runs."""
-    rows = session.execute(
+def history_horizon(t: Thresholds) -> timedelta:
+    """How far back the detectors look: the longest window plus its baseline, and a day."""
+    clusters = max(t.clusters.windows, default=0) + t.clusters.baseline_days
+    drop = RATING_DROP_WINDOW_DAYS + RATING_DROP_PRIOR_DAYS
+    return timedelta(days=max(clusters, drop) + 1)
+
+
+def load_history(session: Session, until: datetime, since: datetime | None = None) -> History:
+    """Classified, attached reviews published up to `until`, and all crawl runs.
+
+    With `since`, reviews published before it are left out, except each physician's first
+    review (it dates the start of the physician's exposure, which the cluster baseline needs)
+    and reviews first seen within the immediate-alert lookback. For `since` at least
+    `history_horizon` before `until`, the detectors find exactly what the whole history gives,
+    and the load stops growing with the years of history kept.
+    """
+    base = (
         select(
             Review.id,
             Review.physician_id,
@@ -121,9 +145,37 @@ def load_history(session: Session, until: datetime) -> History:
             Review.published_at.is_not(None),
             Review.published_at <= until,
         )
-        .order_by(Review.published_at)
-        .execution_options(yield_per=5000)
     )
+    if since is None:
+        queries = [base]
+    else:
+        first = (
+            select(Review.physician_id, func.min(Review.published_at).label("first"))
+            .join(
+                Classification,
+                (Classification.review_id == Review.id)
+                & (Classification.classifier_version == CLASSIFIER_VERSION),
+            )
+            .where(Review.deleted_at.is_(None), Review.published_at <= until)
+            .group_by(Review.physician_id)
+            .subquery()
+        )
+        recent = or_(
+            Review.published_at >= since,
+            Review.first_seen_at >= until - IMMEDIATE_LOOKBACK,
+        )
+        queries = [
+            base.where(recent),
+            base.join(
+                first,
+                (first.c.physician_id == Review.physician_id)
+                & (first.c.first == Review.published_at),
+            ).where(~recent),
+        ]
+    rows = [
+        row for query in queries for row in session.execute(query.execution_options(yield_per=5000))
+    ]
+    rows.sort(key=lambda row: (row[3], row[0]))  # by publication time, as before
     events, facts = [], []
     keys: dict[str, str] = {}  # authors repeat ("Anonymous", a patient on several sites)
     for (
@@ -249,7 +301,7 @@ def evaluate(
     thresholds = Thresholds.from_settings(settings)
     report = EvaluationReport()
     with db.transaction() as session:
-        history = load_history(session, now)
+        history = load_history(session, now, since=now - history_horizon(thresholds))
         findings = find_alerts(history, now, thresholds)
         rows = {r.fingerprint: r for r in session.scalars(select(AlertRow))}
         silences = [

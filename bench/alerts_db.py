@@ -22,86 +22,19 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, text
 
-from alerts.evaluate import evaluate, load_history
-from reputation.classify import CLASSIFIER_VERSION
-from reputation.clusters import CATEGORIES, ReviewEvent
+from alerts.evaluate import Thresholds, evaluate, history_horizon, load_history
 from reputation.db import Database
-from reputation.models import Classification, Physician, Practice, Review
 from reputation.settings import load_settings
 from reputation.simulate import History, generate_history
-
-CHUNK = 10_000
-
-
-def chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Lists of at most CHUNK rows."""
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def write(db: Database, history: History, events: list[ReviewEvent]) -> None:
-    """Store the roster and the events as reviews with their classification."""
-    practices = sorted({p for p in history.practice_of.values() if p is not None})
-    with db.engine.begin() as conn:
-        conn.execute(insert(Practice), [{"id": p, "name": f"Practice {p}"} for p in practices])
-        conn.execute(
-            insert(Physician),
-            [
-                {"id": pid, "npi": f"{pid:010d}", "name": f"Physician {pid}", "practice_id": prac}
-                for pid, prac in sorted(history.practice_of.items())
-            ],
-        )
-        reviews = (
-            {
-                "id": e.review_id,
-                "source": "ratemds",
-                "external_id": str(e.review_id),
-                "physician_id": e.physician_id,
-                "author": e.reviewer_key,
-                "rating": 1.5 if e.negative else 4.5,
-                "text": "",
-                "published_at": e.published_at,
-                "first_seen_at": e.published_at + timedelta(hours=6),
-                "last_seen_at": e.published_at + timedelta(hours=6),
-                "content_hash": "bench",
-            }
-            for e in events
-        )
-        for batch in chunks(reviews):
-            conn.execute(insert(Review), batch)
-        classifications = (
-            {
-                "review_id": e.review_id,
-                "classifier_version": CLASSIFIER_VERSION,
-                "content_hash": "bench",
-                "created_at": e.published_at,
-                "compound": -0.6 if e.negative else 0.6,
-                "label": "negative" if e.negative else "positive",
-                "negative": e.negative,
-                **{name: name in e.categories for name in CATEGORIES},
-                "unspecified": e.negative and not e.categories,
-            }
-            for e in events
-        )
-        for batch in chunks(classifications):
-            conn.execute(insert(Classification), batch)
-        if db.engine.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE"))
+from tests.factories import store_history
 
 
 def measure(url: Callable[[int], str], history: History, sizes: list[int], data_dir: Path) -> None:
@@ -119,11 +52,11 @@ def measure(url: Callable[[int], str], history: History, sizes: list[int], data_
         db_url = url(n)
         db = Database(db_url)
         db.ensure_schema()
-        write(db, history, subset)
+        store_history(db, history, subset)
         settings = load_settings(None, {"REPMON_DATABASE_URL": db_url}, data_dir)
         with db.session() as session:
             t0 = time.perf_counter()
-            load_history(session, now)
+            load_history(session, now, since=now - history_horizon(Thresholds()))
             load = time.perf_counter() - t0
         t1 = time.perf_counter()
         report = evaluate(db, settings, now, notify=False)

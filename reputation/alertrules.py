@@ -17,6 +17,9 @@ from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
 __all__ = [
+    "IMMEDIATE_LOOKBACK",
+    "RATING_DROP_PRIOR_DAYS",
+    "RATING_DROP_WINDOW_DAYS",
     "Alert",
     "AlertState",
     "ClusterAlert",
@@ -251,8 +254,14 @@ class CrawlRunFacts:
     items: int = 0
 
 
+# How far back the immediate and rating-drop detectors look (alerts.evaluate loads that much).
+IMMEDIATE_LOOKBACK = timedelta(days=30)
+RATING_DROP_WINDOW_DAYS = 90
+RATING_DROP_PRIOR_DAYS = 365
+
+
 def immediate(
-    reviews: Iterable[ReviewFacts], now: datetime, lookback: timedelta = timedelta(days=30)
+    reviews: Iterable[ReviewFacts], now: datetime, lookback: timedelta = IMMEDIATE_LOOKBACK
 ) -> list[ImmediateAlert]:
     """One alert per harm/legal flag on reviews published, or first seen, within the lookback.
 
@@ -272,8 +281,8 @@ def immediate(
 def rating_drop(
     reviews: Iterable[ReviewFacts],
     now: datetime,
-    window_days: int = 90,
-    prior_days: int = 365,
+    window_days: int = RATING_DROP_WINDOW_DAYS,
+    prior_days: int = RATING_DROP_PRIOR_DAYS,
     min_drop: float = 1.0,
     min_count: int = 5,
 ) -> list[RatingDropAlert]:

@@ -6,11 +6,19 @@ import csv
 import io
 import json
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import insert, text
+
+from reputation.classify import CLASSIFIER_VERSION
+from reputation.clusters import CATEGORIES, ReviewEvent
+from reputation.db import Database
+from reputation.models import Classification, Physician, Practice, Review
 from reputation.npi import with_check_digit
+from reputation.simulate import History
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gia", "Hugo", "Ines", "Jon", "Kai", "Lena"]
 LAST = ["Abara", "Brandt", "Castillo", "Dimitrov", "Eriksen", "Fontaine", "Gupta", "Halvorsen"]
@@ -96,3 +104,74 @@ def write_jsonl(path: Path, records: Iterable[dict[str, object]]) -> Path:
         for record in records:
             handle.write(json.dumps(record) + "\n")
     return path
+
+
+CHUNK = 10_000
+
+
+def chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Lists of at most CHUNK rows."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def store_history(
+    db: Database, history: History, events: Sequence[ReviewEvent], harm: Collection[int] = ()
+) -> None:
+    """Store a simulated roster and events as reviews with their classification (fast, bulk).
+
+    Reviews are first seen six hours after publication; review ids in `harm` carry the flag.
+    """
+    practices = sorted({p for p in history.practice_of.values() if p is not None})
+    with db.engine.begin() as conn:
+        conn.execute(insert(Practice), [{"id": p, "name": f"Practice {p}"} for p in practices])
+        conn.execute(
+            insert(Physician),
+            [
+                {"id": pid, "npi": f"{pid:010d}", "name": f"Physician {pid}", "practice_id": prac}
+                for pid, prac in sorted(history.practice_of.items())
+            ],
+        )
+        reviews = (
+            {
+                "id": e.review_id,
+                "source": "ratemds",
+                "external_id": str(e.review_id),
+                "physician_id": e.physician_id,
+                "author": e.reviewer_key,
+                "rating": 1.5 if e.negative else 4.5,
+                "text": "",
+                "published_at": e.published_at,
+                "first_seen_at": e.published_at + timedelta(hours=6),
+                "last_seen_at": e.published_at + timedelta(hours=6),
+                "content_hash": "bench",
+            }
+            for e in events
+        )
+        for batch in chunks(reviews):
+            conn.execute(insert(Review), batch)
+        classifications = (
+            {
+                "review_id": e.review_id,
+                "classifier_version": CLASSIFIER_VERSION,
+                "content_hash": "bench",
+                "created_at": e.published_at,
+                "compound": -0.6 if e.negative else 0.6,
+                "label": "negative" if e.negative else "positive",
+                "negative": e.negative,
+                **{name: name in e.categories for name in CATEGORIES},
+                "unspecified": e.negative and not e.categories,
+                "harm": e.review_id in harm,
+            }
+            for e in events
+        )
+        for batch in chunks(classifications):
+            conn.execute(insert(Classification), batch)
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))

@@ -7,15 +7,16 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from alerts.evaluate import evaluate
+from alerts.evaluate import Thresholds, evaluate, find_alerts, history_horizon, load_history
 from repmon.cli import main
 from reputation.classifying import classify_stored
 from reputation.db import Database
 from reputation.ingest import ingest_file
-from reputation.models import Alert, OutboxMessage
+from reputation.models import Alert, OutboxMessage, Review
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
-from tests.factories import npi, roster_csv, write_jsonl
+from reputation.simulate import generate_history, plant_clusters
+from tests.factories import npi, roster_csv, store_history, write_jsonl
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 GOOD = "Very kind and thorough, explained everything."
@@ -122,3 +123,30 @@ def test_alerts_cli_list_show_backtest(db: Database, tmp_path: Path, monkeypatch
     assert bt.exit_code == 0 and "would have fired" in bt.output, bt.output
     silence = run(main, ["alerts", "silence", "--match", "kind=unanswered", "--reason", "triaged"])
     assert silence.exit_code == 0 and "silence 1" in silence.output
+
+
+def test_loading_only_the_horizon_finds_exactly_what_the_whole_history_finds(db: Database) -> None:
+    # Three years of history on 60 physicians, clusters planted early and late, an old review
+    # alleging harm first crawled yesterday, and physicians whose first review is years old.
+    start = datetime(2023, 11, 1, tzinfo=UTC)
+    simulated = generate_history(seed=5, physicians=60, months=36, practices=4, start=start)
+    simulated, planted = plant_clusters(simulated, 6, seed=5, earliest_day=200)
+    old_harm = simulated.events[10].review_id
+    store_history(db, simulated, simulated.events, harm={old_harm})
+    with db.transaction() as s:
+        s.get_one(Review, old_harm).first_seen_at = simulated.end - timedelta(days=1)
+    thresholds = Thresholds()
+    horizon = history_horizon(thresholds)
+    assert horizon >= timedelta(days=90 + 365)
+    checks = [simulated.end - timedelta(days=d) for d in (0, 5, 40, 200)]
+    found_any = set()
+    for now in checks:
+        with db.session() as s:
+            whole = load_history(s, now)
+            recent = load_history(s, now, since=now - horizon)
+        assert len(recent.events) < len(whole.events)  # the point: less is loaded
+        expected = find_alerts(whole, now, thresholds)
+        assert find_alerts(recent, now, thresholds) == expected
+        found_any |= {type(a).__name__ for a in expected}
+    assert {"ClusterAlert", "ImmediateAlert"} <= found_any  # the comparison covered both
+    assert planted
