@@ -129,6 +129,15 @@ def finish(proc: subprocess.Popen[str], timeout: float = 90) -> list[dict[str, A
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def spider_open(data: Path) -> tuple[str, str]:
+    """When the Scrapy process under `data` opened and closed its spider (log timestamps)."""
+    (log,) = (data / "logs").glob("crawl-*.log")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    opened = next(line[:19] for line in lines if "Spider opened" in line)
+    closed = next(line[:19] for line in lines if "Spider closed" in line)
+    return opened, closed
+
+
 def stored(db: Database) -> list[Review]:
     with db.session() as s:
         return list(s.scalars(select(Review).where(Review.source == SOURCE)))
@@ -230,7 +239,9 @@ def test_two_crawls_of_one_source_at_once_store_each_review_once(
 ) -> None:
     expected = truth(sandbox)
     roster(db, sandbox)
-    procs = [start_crawl(db, sandbox, tmp_path / f"d{i}", DEFAULT_ANCHOR) for i in (1, 2)]
+    dirs = [tmp_path / "one", tmp_path / "two"]
+    # A short delay per request makes each crawl last a few seconds, so they overlap.
+    procs = [start_crawl(db, sandbox, d, DEFAULT_ANCHOR, DOWNLOAD_DELAY=0.1) for d in dirs]
     try:
         printed = [finish(p) for p in procs]  # a deadlock would time out here
     finally:
@@ -238,6 +249,8 @@ def test_two_crawls_of_one_source_at_once_store_each_review_once(
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
     assert [len(p) for p in printed] == [1, 1]
+    (open_a, close_a), (open_b, close_b) = (spider_open(d) for d in dirs)
+    assert open_a <= close_b and open_b <= close_a, "the crawls did not run at the same time"
     both = runs(db)
     assert [r.status for r in both] == ["ok", "ok"], [r.errors for r in both]
     reviews = assert_whole(db, expected)
