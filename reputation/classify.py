@@ -6,7 +6,10 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import ahocorasick
 
 from reputation import lexicon
 from reputation.sentiment import (
@@ -132,7 +135,18 @@ _LITERALS: set[str] = set()
 
 
 def _present(lowered: str) -> frozenset[str]:
-    return frozenset(literal for literal in _LITERALS if literal in lowered)
+    """The guard literals that occur in the text, found in one pass (Aho-Corasick)."""
+    return frozenset(literal for _, literal in _literal_automaton().iter(lowered))
+
+
+@lru_cache(maxsize=1)
+def _literal_automaton() -> ahocorasick.Automaton:
+    """All guard literals in one automaton; built on first use, after every cue set exists."""
+    automaton = ahocorasick.Automaton()
+    for literal in _LITERALS:
+        automaton.add_word(literal, literal)
+    automaton.make_automaton()
+    return automaton
 
 
 def _split_top(pattern: str) -> list[str]:
