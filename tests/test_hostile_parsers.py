@@ -994,3 +994,20 @@ def test_schemaorg_spider_survives_huge_deep_truncated_and_odd_pages(tmp_path: P
     assert texts == {"Dr. Müller war sehr freundlich, café"}
     assert "ERROR" not in log[0] and "Traceback" not in log[0]
     assert seconds < 60 and peak < 1500 * MB
+
+
+def test_the_spiders_decode_an_undeclared_latin1_page_as_a_browser_would() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from spiders.base import Target
+    from spiders.items import ReviewItem
+    from spiders.sites.schemaorg import SchemaOrgSpider
+
+    body = _page("Señora Núñez").encode("latin-1")
+    response = HtmlResponse("https://hospital.example/dr", body=body)
+    assert "Núñez" not in response.text  # Scrapy's own guess (cp1250) gets it wrong
+    spider = SchemaOrgSpider.from_crawler(get_crawler(SchemaOrgSpider), url=response.url)
+    target = Target(url=response.url)
+    items = list(spider.parse_page(response, target, 1))
+    (review,) = [item for item in items if isinstance(item, ReviewItem)]
+    assert review.text == "Señora Núñez"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 import scrapy
 from scrapy.http import Response
 
-from spiders.base import BaseSpider, Item, Target
+from spiders.base import BaseSpider, Item, Target, page_text
 from spiders.parsers import (
     ParseResult,
     comments_url,
@@ -33,7 +33,7 @@ class HealthgradesSpider(BaseSpider):
         if refused is not None:
             yield refused
             return
-        result = parse_healthgrades(response.text, target.url)
+        result = parse_healthgrades(page_text(response), target.url)
         yield from self._next(response, result, target, 1, len(result.reviews))
 
     def parse_comments(
@@ -44,7 +44,7 @@ class HealthgradesSpider(BaseSpider):
         if refused is not None:
             yield refused
             return
-        result = parse_healthgrades_comments(response.text, target.url, name)
+        result = parse_healthgrades_comments(page_text(response), target.url, name)
         result.provider_id = code
         yield from self._next(response, result, target, page, per_page)
 

@@ -8,7 +8,7 @@ import scrapy
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameters
 
-from spiders.base import BaseSpider, Item, Target
+from spiders.base import BaseSpider, Item, Target, page_text
 from spiders.parsers import parse_ratemds, parse_ratemds_json
 
 __all__ = ["RateMDsSpider"]
@@ -35,9 +35,9 @@ class RateMDsSpider(BaseSpider):
         if page > 1 or (response.headers.get("Content-Type") or b"").startswith(
             b"application/json"
         ):
-            result = parse_ratemds_json(response.text, profile_url)
+            result = parse_ratemds_json(page_text(response), profile_url)
         else:
-            result = parse_ratemds(response.text, profile_url)
+            result = parse_ratemds(page_text(response), profile_url)
         more, stopped = self.go_on(result, page, result.next_page is not None)
         yield from self.emit(
             response,

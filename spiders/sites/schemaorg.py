@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 import scrapy
 from scrapy.http import Response
 
-from spiders.base import BaseSpider, Item, Target
+from spiders.base import BaseSpider, Item, Target, page_text
 from spiders.parsers import parse_schemaorg
 
 __all__ = ["SchemaOrgSpider"]
@@ -30,7 +30,7 @@ class SchemaOrgSpider(BaseSpider):
         if refused is not None:
             yield refused
             return
-        result = parse_schemaorg(response.text, target.url)
+        result = parse_schemaorg(page_text(response), target.url)
         nxt = response.xpath("//link[@rel='next']/@href | //a[@rel='next']/@href").get()
         more, stopped = self.go_on(result, page, bool(nxt))
         yield from self.emit(
