@@ -81,7 +81,11 @@ def parse_roster(text: str) -> list[RosterRow]:
         if None in record:
             problems.append(RowProblem(line, "row", "more fields than the header has"))
             continue
-        row_problems = []
+        row_problems = [
+            RowProblem(line, column, "contains a control character (NUL, escape, ...)")
+            for column, value in values.items()
+            if any(ord(c) < 32 and c not in "\t" for c in value)
+        ]
         for column in REQUIRED:
             if not values.get(column):
                 row_problems.append(RowProblem(line, column, "required, but empty"))

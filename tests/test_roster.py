@@ -75,3 +75,13 @@ def test_duplicate_npi_is_named() -> None:
     lines = text.splitlines()
     with pytest.raises(InputError, match="line 5: npi: .* is also on line 2"):
         parse_roster("\n".join([*lines, lines[1]]) + "\n")
+
+
+def test_control_characters_are_refused_with_line_and_field() -> None:
+    # A NUL used to reach PostgreSQL and fail the whole import with a DataError traceback.
+    text = roster_csv(5, broken={1: ("name", "Dr. Ann\x00 Lee"), 3: ("specialty", "\x1b[2Jx")})
+    with pytest.raises(InputError) as info:
+        parse_roster(text)
+    message = str(info.value)
+    assert "line 3: name: contains a control character" in message
+    assert "line 5: specialty: contains a control character" in message
