@@ -441,6 +441,43 @@ def test_database_down_during_a_job_fails_cleanly_is_recorded_and_the_next_run_s
     assert status["journaled_job_runs"] == 0
 
 
+def test_database_lost_during_a_crawl_leaves_nothing_half_written_and_the_next_completes(
+    db: Database, sandbox: str, tmp_path: Path
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("a network outage needs a database server (the SQLite case is above)")
+    expected = truth(sandbox)
+    roster(db, sandbox)
+    url = make_url(db.url)
+    proxy = Proxy(str(url.host), int(url.port or 5432))
+    through = Database(proxy.url(db.url))
+    try:
+        proc = start_crawl(through, sandbox, tmp_path, DEFAULT_ANCHOR, DOWNLOAD_DELAY=0.1)
+        try:
+            poll(lambda: count(db) or proc.poll() is not None, 60, "the first stored batch")
+            assert proc.poll() is None, "the crawl finished before the database went away"
+            proxy.cut()  # for the Scrapy process and its orchestrator alike
+            _, err = proc.communicate(timeout=90)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode != 0 and "OperationalError" in err  # the job fails, loudly
+        stored_then = assert_whole(db, expected)
+        assert 0 < len(stored_then) < len(expected)
+        (run,) = runs(db)
+        assert run.status == "running"  # never "ok": its end could not be recorded
+        assert complete_profiles(db) == 0
+        proxy.restore()
+        (second,) = finish(start_crawl(through, sandbox, tmp_path, DEFAULT_ANCHOR))
+    finally:
+        through.dispose()
+        proxy.close()
+    first, rerun = runs(db)
+    assert first.status == "failed" and rerun.status == "ok" == second["status"]
+    assert {r.external_id for r in assert_whole(db, expected)} == expected
+    assert rerun.new == len(expected) - len(stored_then)
+
+
 # -- 2. the mail server down for an hour --------------------------------------------------------
 
 
