@@ -237,13 +237,20 @@ def test_unicode_only_item_fields_survive_validation() -> None:
 
 
 def test_crawl_records_quoting_a_page_print_without_controls(hostile: Database) -> None:
-    with hostile.transaction() as s:
-        run_row = s.scalars(select(CrawlRun)).one()
-        run_row.errors = [f"API error: [/] {ESCAPES} {MARKUP} {RTL}"]
-    for args in (("crawls",), ("status",)):
-        out = run(*args)
-        assert out.exit_code == 0, out.output  # a stray "[/]" no longer fails the command
-        assert "API" in out.output and not RAW_CONTROLS.search(out.output), out.output
+    for error in (
+        f"API error: [/] {ESCAPES} {MARKUP} {RTL}",  # a stray "[/]" used to fail the command
+        f"[link=https://evil.example]API[/link] error {ESCAPES} {RTL}",
+    ):
+        with hostile.transaction() as s:
+            s.scalars(select(CrawlRun)).one().errors = [error]
+        for args in (("crawls",), ("status",)):
+            out = run(*args)
+            assert out.exit_code == 0, out.output
+            assert not RAW_CONTROLS.search(out.output), out.output
+            if error.startswith("[link"):  # shown as typed (if cut short), never a live link
+                assert "[link" in out.output, out.output
+            else:
+                assert "API" in out.output, out.output
 
 
 # -- properties of the two renderers, for any text at all ------------------------------------

@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from alerts.evaluate import Thresholds, evaluate, load_history
-from repmon.app import App, console, now_option, pass_app
+from repmon.app import App, cell, console, now_option, pass_app
 from reputation.backtest import DetectorSet, backtest, per_month
 from reputation.errors import NotFound, RepmonError
 from reputation.models import Alert, Silence
@@ -87,7 +87,7 @@ def alerts_list(app: App, state: str | None, as_json: bool) -> None:
             str(a.id),
             a.state,
             a.kind,
-            a.labels.get("entity", ""),
+            cell(a.labels.get("entity", "")),
             a.labels.get("category", ""),
             a.labels.get("window", ""),
             a.started_at.strftime("%Y-%m-%d"),

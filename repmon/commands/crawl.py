@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from sqlalchemy import select
 
-from repmon.app import App, console, parse_now, pass_app
+from repmon.app import App, cell, console, parse_now, pass_app
 from repmon.crawling import ENGINES, CrawlRequest, run_crawls
 from reputation.errors import RepmonError
 from reputation.models import CrawlRun
@@ -44,7 +44,7 @@ def _table(runs: dict[str, CrawlRun]) -> Table:
             str(r.unchanged),
             str(r.rejected),
             str(r.deleted),
-            note[:70],
+            cell(note[:70]),
         )
     return table
 
@@ -199,6 +199,6 @@ def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
             str(r.updated),
             str(r.unchanged),
             str(r.rejected),
-            (r.errors[0] if r.errors else "")[:60],
+            cell((r.errors[0] if r.errors else "")[:60]),
         )
     console.print(table)

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, inspect, select, text
 
-from repmon.app import App, console, pass_app
+from repmon.app import App, cell, console, pass_app
 from reputation.jobruns import JOURNAL, journaled_outcomes, recent_runs
 from reputation.models import Alert, CrawlRun, DaemonLease
 from reputation.outbox import count_by_status
@@ -106,7 +106,7 @@ def status(app: App, as_json: bool) -> None:
         style = "green" if r["status"] == "ok" else "bold red"
         table.add_row(
             escape(r["job"]), r["started_at"][:19], f"[{style}]{r['status']}[/]",
-            escape(r["detail"][:70]),
+            cell(r["detail"][:70]),
         )  # fmt: skip
     console.print(table if runs else "job runs: none yet")
     if waiting:
@@ -116,7 +116,9 @@ def status(app: App, as_json: bool) -> None:
         )
     table = Table("source", "last crawl", "status", "new", "note")
     for c in crawls:
-        table.add_row(c["source"], c["started_at"][:16], c["status"], str(c["new"]), c["note"][:60])
+        table.add_row(
+            c["source"], c["started_at"][:16], c["status"], str(c["new"]), cell(c["note"][:60])
+        )
     console.print(table if crawls else "crawls: none yet")
     console.print(
         "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty")

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from alerts.relay import drain
-from repmon.app import App, console, now_option, pass_app
+from repmon.app import App, cell, console, now_option, pass_app
 from reputation.models import OUTBOX_STATUSES
 from reputation.outbox import count_by_status, list_messages
 
@@ -59,8 +59,8 @@ def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None
     for m in rows:
         when = m.sent_at if m.status == "sent" else m.next_attempt_at
         table.add_row(
-            str(m.id), m.status, m.kind, escape(m.to_addr), escape(m.subject), str(m.attempts),
-            f"{when:%Y-%m-%d %H:%M}" if when else "", escape(m.last_error or ""),
+            str(m.id), m.status, m.kind, cell(m.to_addr), cell(m.subject), str(m.attempts),
+            f"{when:%Y-%m-%d %H:%M}" if when else "", cell(m.last_error or ""),
         )  # fmt: skip
     console.print(table)
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in OUTBOX_STATUSES)
