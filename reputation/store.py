@@ -195,6 +195,23 @@ def _stored(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str
     }
 
 
+def _insert_new(session: Session, rows: list[dict[str, object]]) -> set[tuple[str, str]]:
+    """Insert rows not stored yet; the keys of those this transaction inserted."""
+    statement = insert_ignore_statement(session, Review, ("source", "external_id"))
+    returning = statement.returning(Review.source, Review.external_id)
+    if session.get_bind().dialect.name != "postgresql":
+        return {(s, e) for s, e in session.connection().execute(returning, rows)}
+    # On PostgreSQL a plain executemany is 4x faster than one RETURNING statement; only when
+    # a concurrent writer got some rows in first is the batch redone to learn which are ours.
+    savepoint = session.begin_nested()
+    counted = statement.execution_options(preserve_rowcount=True)
+    if session.connection().execute(counted, rows).rowcount == len(rows):
+        savepoint.commit()
+        return {(str(r["source"]), str(r["external_id"])) for r in rows}
+    savepoint.rollback()
+    return {(s, e) for s, e in session.connection().execute(returning, rows)}
+
+
 def upsert_reviews(
     session: Session,
     reviews: Sequence[ReviewIn],
@@ -220,9 +237,7 @@ def upsert_reviews(
     fresh = [_new_row(latest[key], *placed[key], now) for key in keys if key not in existing]
     outcomes: dict[tuple[str, str], Outcome] = {}
     if fresh:
-        statement = insert_ignore_statement(session, Review, ("source", "external_id"))
-        returning = statement.returning(Review.source, Review.external_id)
-        went_in = {(s, e) for s, e in session.connection().execute(returning, fresh)}
+        went_in = _insert_new(session, fresh)
         outcomes.update((key, Outcome.NEW) for key in went_in)
         # A concurrent crawl inserted the others first: they are compared like stored ones,
         # not counted new twice.
