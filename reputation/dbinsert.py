@@ -28,7 +28,10 @@ def insert_ignore(
     """Insert rows, skipping those whose unique `keys` already exist; returns how many went in."""
     if not rows:
         return 0
-    statement = insert_ignore_statement(session, model, keys)
+    # psycopg reports -1 for an executemany unless SQLAlchemy is asked to keep the counts.
+    statement = insert_ignore_statement(session, model, keys).execution_options(
+        preserve_rowcount=True
+    )
     connection = session.connection()
     if len(rows) == 1:
         return connection.execute(statement, rows[0]).rowcount

@@ -96,3 +96,15 @@ def test_incremental_stop_trusts_only_completed_profiles(db: Database) -> None:
         assert profile_id is not None
         mark_complete(s, profile_id, NOW)
         assert known_external_ids(s, "ratemds", ["p1"], complete_only=True) == {"p1"}
+
+
+def test_insert_ignore_counts_what_went_in_on_every_backend(db: Database) -> None:
+    # psycopg reported -1 for a batch, so new social mentions were counted as not new.
+    from reputation.dbinsert import insert_ignore
+    from reputation.models import Practice
+
+    with db.transaction() as s:
+        assert insert_ignore(s, Practice, [{"name": "A"}], ["name"]) == 1
+        assert insert_ignore(s, Practice, [{"name": "A"}], ["name"]) == 0
+        rows = [{"name": n} for n in ("A", "B", "C", "D")]
+        assert insert_ignore(s, Practice, rows, ["name"]) == 3
