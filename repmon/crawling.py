@@ -26,10 +26,25 @@ from reputation.models import CrawlRun
 from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
 from reputation.settings import Settings, env_name
 
-__all__ = ["ENGINES", "CrawlRequest", "Engine", "crawl_arguments", "run_crawls", "sources_to_crawl"]
+__all__ = [
+    "ENGINES",
+    "CrawlRequest",
+    "Engine",
+    "crawl_arguments",
+    "run_crawls",
+    "sources_to_crawl",
+    "stale_after",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
-STALE_AFTER = timedelta(hours=6)
+STALE_MARGIN = timedelta(hours=1)  # a run still `running` this long past crawl.max_hours died
+
+
+def stale_after(settings: Settings) -> timedelta:
+    """How long a run may stay `running` before a sweep fails it: crawl.max_hours and a margin."""
+    return timedelta(hours=float(settings["crawl.max_hours"])) + STALE_MARGIN
+
+
 ENGINES = ("local", "scrapyd")
 
 
@@ -161,12 +176,17 @@ def run_crawls(
     now: datetime,
     jobs: int = 2,
     on_progress: Callable[[dict[str, CrawlRun]], None] | None = None,
-    timeout: float = 3600.0,
+    timeout: float | None = None,
     engine: str | None = None,
 ) -> list[CrawlRun]:
-    """Run one crawl per source on the engine (local: `jobs` at once); return the runs."""
+    """Run one crawl per source on the engine (local: `jobs` at once); return the runs.
+
+    A crawl is stopped after `timeout` seconds (default: the crawl.max_hours setting).
+    """
+    if timeout is None:
+        timeout = float(settings["crawl.max_hours"]) * 3600
     with db.transaction() as session:
-        interrupt_stale_runs(session, now, STALE_AFTER)
+        interrupt_stale_runs(session, now, stale_after(settings))
     sources = sources_to_crawl(db, request)
     if not sources:
         return []

@@ -63,6 +63,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("crawl.interval_hours", 24, "Hours between scheduled crawls of each source."),
     Setting(
+        "crawl.max_hours",
+        6,
+        "A crawl running longer is stopped and recorded failed; raise it for large rosters.",
+    ),
+    Setting(
         "crawl.stale_after_days",
         14,
         "A source that used to yield reviews and yields none for this long raises crawl-health.",

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from alerts.evaluate import evaluate
 from alerts.relay import RelayReport, drain
 from repmon.cli import main
-from repmon.crawling import STALE_AFTER, CrawlRequest, run_crawls
+from repmon.crawling import CrawlRequest, run_crawls, stale_after
 from repmon.jobs import LAST_RUNS, evaluate_alerts
 from reputation.crawls import interrupt_stale_runs, process_alive, record_process, start_run
 from reputation.db import Database
@@ -215,6 +215,8 @@ def test_sigkilled_crawl_leaves_nothing_half_written_and_the_next_run_stores_eac
 def test_the_sweep_fails_runs_whose_process_is_gone_and_leaves_live_or_remote_ones(
     db: Database,
 ) -> None:
+    stale = stale_after(load_settings(None, {}, Path.cwd()))
+    assert stale == timedelta(hours=7)  # crawl.max_hours (6) and an hour's margin
     processes = {"dead": ("here", 1), "live": ("here", 2), "remote": ("elsewhere", 3)}
     state = {("here", 1): False, ("here", 2): True, ("elsewhere", 3): None}
     with db.transaction() as s:
@@ -222,9 +224,9 @@ def test_the_sweep_fails_runs_whose_process_is_gone_and_leaves_live_or_remote_on
             run = start_run(s, name, SOURCE, {}, NOW)
             record_process(run, host, pid)
         start_run(s, "not started yet", SOURCE, {}, NOW)
-        start_run(s, "old", SOURCE, {}, NOW - STALE_AFTER - timedelta(seconds=1))
+        start_run(s, "old", SOURCE, {}, NOW - stale - timedelta(seconds=1))
     with db.transaction() as s:
-        assert interrupt_stale_runs(s, NOW, STALE_AFTER, lambda h, p: state[(h, p)]) == 2
+        assert interrupt_stale_runs(s, NOW, stale, lambda h, p: state[(h, p)]) == 2
     assert {r.source: r.status for r in runs(db)} == {
         "dead": "failed", "live": "running", "remote": "running",
         "not started yet": "running", "old": "failed",
