@@ -94,7 +94,11 @@ SETTINGS: tuple[Setting, ...] = (
         "x.bearer_token", "", "X API bearer token.", secret=True, env_aliases=("X_BEARER_TOKEN",)
     ),
     # outbox
-    Setting("outbox.max_attempts", 8, "Delivery attempts before a message is given up."),
+    Setting(
+        "outbox.max_attempts",
+        8,
+        "Delivery attempts before a message is given up (an unreachable server uses none up).",
+    ),
     Setting("outbox.backoff_seconds", 60.0, "First retry delay; doubles on each attempt."),
     Setting("outbox.stuck_after_seconds", 600.0, "A message `sending` this long is retried."),
     Setting(
