@@ -7,8 +7,8 @@ Generates a synthetic two-year history with reputation.simulate, then for 100k, 
 building the index (sort + cumulative counts), one evaluation at the end of the history, and a
 replay of the last `--days` days on that index (the backtest). The baseline is the 100k row of
 the same run; near-linear growth means time ratios close to the size ratios. Only the pure
-evaluation is measured here: loading reviews from the database (alerts.evaluate.load_history)
-is measured separately.
+evaluation is measured here; evaluation from the database (alerts.evaluate.evaluate, loading
+included) is measured by bench/alerts_db.py.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main() -> None:
         )
     print(
         f"replay = {args.days} daily evaluations with the lifecycle on the built index. "
-        "DB loading (alerts.evaluate.load_history) is measured separately."
+        "Loading from the database is measured by bench/alerts_db.py."
     )
 
 
