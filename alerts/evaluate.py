@@ -121,6 +121,9 @@ def load_history(session: Session, until: datetime, since: datetime | None = Non
     `history_horizon` before `until`, the detectors find exactly what the whole history gives,
     and the load stops growing with the years of history kept.
     """
+    classified = (Classification.review_id == Review.id) & (
+        Classification.classifier_version == CLASSIFIER_VERSION
+    )
     base = (
         select(
             Review.id,
@@ -135,11 +138,7 @@ def load_history(session: Session, until: datetime, since: datetime | None = Non
             *FLAG_COLUMNS,
         )
         .join(Physician, Review.physician_id == Physician.id)
-        .join(
-            Classification,
-            (Classification.review_id == Review.id)
-            & (Classification.classifier_version == CLASSIFIER_VERSION),
-        )
+        .join(Classification, classified)
         .where(
             Review.deleted_at.is_(None),
             Review.published_at.is_not(None),
@@ -151,11 +150,7 @@ def load_history(session: Session, until: datetime, since: datetime | None = Non
     else:
         first = (
             select(Review.physician_id, func.min(Review.published_at).label("first"))
-            .join(
-                Classification,
-                (Classification.review_id == Review.id)
-                & (Classification.classifier_version == CLASSIFIER_VERSION),
-            )
+            .join(Classification, classified)
             .where(Review.deleted_at.is_(None), Review.published_at <= until)
             .group_by(Review.physician_id)
             .subquery()

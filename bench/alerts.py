@@ -14,14 +14,17 @@ included) is measured by bench/alerts_db.py.
 from __future__ import annotations
 
 import argparse
-import math
 import random
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reputation.backtest import backtest
 from reputation.clusters import EventIndex, find_clusters
-from reputation.simulate import generate_history
+from tests.factories import simulated_history
 
 
 def main() -> None:
@@ -32,15 +35,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30, help="days replayed by the backtest")
     args = parser.parse_args()
     months = 24
-    per_month = max(1, math.ceil(2.1 * args.reviews / (args.physicians * months)) - 1)
     t0 = time.perf_counter()
-    history = generate_history(
-        seed=1,
-        physicians=args.physicians,
-        months=months,
-        per_month=(1, per_month),
-        practices=max(1, args.physicians // 25),
-    )
+    history = simulated_history(args.physicians, args.reviews, months)
     events = list(history.events)
     print(
         f"generated {len(events):,} reviews for {args.physicians:,} physicians over {months} "

@@ -15,26 +15,24 @@ PostgreSQL is measured when --postgres or REPMON_TEST_POSTGRES_URL is given.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import resource
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text
 
 from alerts.evaluate import Thresholds, evaluate, history_horizon, load_history
 from reputation.db import Database
 from reputation.settings import load_settings
-from reputation.simulate import History, generate_history
-from tests.factories import store_history
+from reputation.simulate import History
+from tests.factories import scratch_schema, simulated_history, store_history
 
 
 def measure(url: Callable[[int], str], history: History, sizes: list[int], data_dir: Path) -> None:
@@ -80,14 +78,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("REPMON_TEST_POSTGRES_URL", ""))
     args = parser.parse_args()
     months = 24
-    per_month = max(1, math.ceil(2.1 * args.reviews / (args.physicians * months)) - 1)
-    history = generate_history(
-        seed=1,
-        physicians=args.physicians,
-        months=months,
-        per_month=(1, per_month),
-        practices=max(1, args.physicians // 25),
-    )
+    history = simulated_history(args.physicians, args.reviews, months)
     sizes = [args.reviews // 10, args.reviews]
     print(
         f"machine: {os.cpu_count()} cores; {args.physicians:,} physicians, "
@@ -99,25 +90,15 @@ def main() -> None:
         if not args.postgres:
             print("PostgreSQL: skipped (no --postgres URL and no REPMON_TEST_POSTGRES_URL)")
             return
-        admin = create_engine(args.postgres)
-        schemas: list[str] = []
-
-        def schema_url(n: int) -> str:
-            schema = f"bench_alerts_{n}_{uuid.uuid4().hex[:6]}"
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            schemas.append(schema)
-            sep = "&" if "?" in args.postgres else "?"
-            return f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
-
         print("PostgreSQL:")
-        try:
-            measure(schema_url, history, sizes, Path(tmp))
-        finally:
-            with admin.begin() as conn:
-                for schema in schemas:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        with ExitStack() as schemas:
+            url = args.postgres
+            measure(
+                lambda n: schemas.enter_context(scratch_schema(url, f"bench_alerts_{n}")),
+                history,
+                sizes,
+                Path(tmp),
+            )
 
 
 if __name__ == "__main__":

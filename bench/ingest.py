@@ -16,18 +16,17 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from reputation.db import Database
 from reputation.ingest import ingest_file
 from reputation.roster import apply_roster, parse_roster
-from tests.factories import iter_review_records, roster_csv, write_jsonl
+from tests.factories import iter_review_records, roster_csv, scratch_schema, write_jsonl
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -97,22 +96,9 @@ def main() -> None:
         print("SQLite:")
         measure(f"sqlite:///{tmp}/bench.db", path, args.reviews, args.physicians)
         if args.postgres:
-            schema = "bench_" + uuid.uuid4().hex[:8]
-            admin = create_engine(args.postgres)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            sep = "&" if "?" in args.postgres else "?"
             print("PostgreSQL:")
-            try:
-                measure(
-                    f"{args.postgres}{sep}options=-csearch_path%3D{schema}",
-                    path,
-                    args.reviews,
-                    args.physicians,
-                )
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            with scratch_schema(args.postgres, "bench") as url:
+                measure(url, path, args.reviews, args.physicians)
         else:
             print("PostgreSQL: skipped (no --postgres URL and no REPMON_TEST_POSTGRES_URL)")
 

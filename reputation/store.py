@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from reputation.dbinsert import insert_ignore_statement, one_of
+from reputation.dbinsert import insert_ignore, insert_ignore_statement, one_of
 from reputation.models import Physician, Profile, Review, ReviewRevision
 from reputation.normalize import normalise_url
 from reputation.reviews import ReviewIn
@@ -202,10 +202,9 @@ def _insert_new(session: Session, rows: list[dict[str, object]]) -> set[tuple[st
     on PostgreSQL). Only when a concurrent writer stored some rows first is more work done.
     """
     keys = {(str(r["source"]), str(r["external_id"])) for r in rows}
-    statement = insert_ignore_statement(session, Review, ("source", "external_id"))
-    counted = statement.execution_options(preserve_rowcount=True)
+    unique = ("source", "external_id")
     if session.get_bind().dialect.name != "postgresql":
-        inserted = session.connection().execute(counted, rows).rowcount
+        inserted = insert_ignore(session, Review, rows, unique)
         if inserted == len(rows):
             return keys
         # SQLite writes one transaction at a time and numbers a new row after every stored
@@ -213,12 +212,14 @@ def _insert_new(session: Session, rows: list[dict[str, object]]) -> set[tuple[st
         found = sorted((r.id, r.source, r.external_id) for r in _stored(session, keys).values())
         return {(source, external_id) for _, source, external_id in found[len(found) - inserted :]}
     savepoint = session.begin_nested()
-    if session.connection().execute(counted, rows).rowcount == len(rows):
+    if insert_ignore(session, Review, rows, unique) == len(rows):
         savepoint.commit()
         return keys
     # Redo the batch to learn which rows are ours (the others' are committed by now).
     savepoint.rollback()
-    returning = statement.returning(Review.source, Review.external_id)
+    returning = insert_ignore_statement(session, Review, unique).returning(
+        Review.source, Review.external_id
+    )
     return {(s, e) for s, e in session.connection().execute(returning, rows)}
 
 

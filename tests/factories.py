@@ -5,20 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import random
+import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import create_engine, insert, text
 
 from reputation.classify import CLASSIFIER_VERSION
 from reputation.clusters import CATEGORIES, ReviewEvent
 from reputation.db import Database
 from reputation.models import Classification, Physician, Practice, Review
 from reputation.npi import with_check_digit
-from reputation.simulate import History
+from reputation.simulate import History, generate_history
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gia", "Hugo", "Ines", "Jon", "Kai", "Lena"]
 LAST = ["Abara", "Brandt", "Castillo", "Dimitrov", "Eriksen", "Fontaine", "Gupta", "Halvorsen"]
@@ -175,3 +178,31 @@ def store_history(
             conn.execute(insert(Classification), batch)
         if db.engine.dialect.name == "postgresql":
             conn.execute(text("ANALYZE"))
+
+
+@contextmanager
+def scratch_schema(server_url: str, prefix: str) -> Iterator[str]:
+    """A URL of a new, empty PostgreSQL schema on the server; the schema is dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in server_url else "?"
+    try:
+        yield f"{server_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def simulated_history(physicians: int, reviews: int, months: int = 24) -> History:
+    """A synthetic history of about `reviews` reviews (a little over), practices of ~25."""
+    per_month = max(1, math.ceil(2.1 * reviews / (physicians * months)) - 1)
+    return generate_history(
+        seed=1,
+        physicians=physicians,
+        months=months,
+        per_month=(1, per_month),
+        practices=max(1, physicians // 25),
+    )
