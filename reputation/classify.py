@@ -21,8 +21,10 @@ from reputation.sentiment import (
     neutralise,
     overall_compound,
     sentence_compound,
+    sentence_verdicts,
     sentence_weights,
     split_sentences,
+    verdict_scores,
     verdict_shift,
 )
 
@@ -37,7 +39,7 @@ __all__ = [
     "classify",
 ]
 
-CLASSIFIER_VERSION = "rules-3"
+CLASSIFIER_VERSION = "rules-4"
 CATEGORIES = lexicon.CATEGORIES
 FLAGS = ("harm", "legal", "phi")
 _MAX_EVIDENCE = 3
@@ -270,8 +272,15 @@ class _Review:
         self.present = _present(self.match_text.lower())
         self.spans = split_sentences(text)
         self.starts = [s for s, _ in self.spans]
+        self.sentences = [text[s:e] for s, e in self.spans]
         plain = neutralise(text)
-        self.scores = [sentence_compound(plain[s:e], neutralised=True) for s, e in self.spans]
+        # verdicts are read after neutralisation: "could not recommend her enough" is praise
+        plain_sentences = [plain[s:e] for s, e in self.spans]
+        self.verdicts = sentence_verdicts(plain_sentences)
+        self.scores = verdict_scores(
+            [sentence_compound(sentence, neutralised=True) for sentence in plain_sentences],
+            self.verdicts,
+        )
         self._actors: list[tuple[int, str]] | None = None
         # a review that names no clinician but a place is about the place (a hospital on Yelp)
         self.names_physician = False
@@ -463,8 +472,8 @@ def _flags(review: _Review, categories: tuple[Category, ...], positive: bool) ->
 def classify(text: str, rating: float | None) -> Classification:
     """Classify one review or mention; ``rating`` is 0-5 stars or None when there is none."""
     review = _Review(text)
-    sentences = [text[a:b] for a, b in review.spans]
-    weights, shift = sentence_weights(sentences), verdict_shift(sentences)
+    sentences = review.sentences
+    weights, shift = sentence_weights(sentences), verdict_shift(review.verdicts)
     text_score = document_compound(sentences, review.scores, weights, shift)
     if rating is not None:
         # a low rating on glowing text is usually a mis-click: such a review is not "unspecified"

@@ -24,8 +24,10 @@ __all__ = [
     "overall_compound",
     "rating_compound",
     "sentence_compound",
+    "sentence_verdicts",
     "sentence_weights",
     "split_sentences",
+    "verdict_scores",
     "verdict_shift",
 ]
 
@@ -48,6 +50,7 @@ NO_PRAISE_PENALTY = 0.2  # ...and if it holds a complaint, its text score drops 
 RATING_SHARE = 0.7  # share of the star rating in the compound when there is one
 VERDICT_SHIFT = 0.3  # how far a whole-review verdict ("highly recommend") moves it
 NEGATIVE_VERDICT_SHIFT = 0.3  # ...and a negative one ("would not recommend", "stay away")
+VERDICT_SENTENCE = 0.3  # a sentence holding a verdict scores at least this far on its side
 OTHER_PROVIDER_WEIGHT = 0.3  # a sentence about another provider's failings
 
 _CLINICAL = re.compile(lexicon.CLINICAL_RESULT, re.IGNORECASE)
@@ -58,6 +61,10 @@ _VERDICT_POSITIVE = re.compile(lexicon.VERDICT_POSITIVE, re.IGNORECASE)
 _VERDICT_NEGATIVE = re.compile(lexicon.VERDICT_NEGATIVE, re.IGNORECASE)
 _OTHER_PROVIDER = re.compile(lexicon.OTHER_PROVIDER, re.IGNORECASE)
 _CONDITION = re.compile(lexicon.CONDITION_WORDS, re.IGNORECASE)
+_NOT_ONLY = re.compile(r"\bnot(?= (?:only|just)\b)", re.IGNORECASE)
+_ANY_OTHER = re.compile(
+    r"\b(?:any ?(?:one|body|where|thing) else|any other|(?:the|all) others)\b", re.IGNORECASE
+)
 _NON = re.compile(r"\bnon(?= [a-z])", re.IGNORECASE)
 _GLUED = re.compile(r"(?<=[a-z])[.!?,;:]+(?=[A-Za-z])")
 _BOUNDARY = re.compile(r"(?:[.!?]+|…)[\"'’”)\]]*(?=\s|$)|\n+|\s[-–—]{1,2}\s")
@@ -113,6 +120,8 @@ def neutralise(text: str) -> str:
     if "negative" in lowered or "positive" in lowered:  # the costly pattern needs one of these
         text = _CLINICAL.sub(_blank, text)
     text = _PRAISE.sub(_great, text)
+    if "not only" in lowered or "not just" in lowered:  # VADER negates what follows "not"
+        text = _NOT_ONLY.sub(_blank, text)
     if "non " in lowered:  # "non compassionate": VADER negates after "not", not after "non"
         text = _NON.sub("not", text)
     return _NEUTRAL.sub(_blank, text)
@@ -131,7 +140,10 @@ def sentence_compound(sentence: str, neutralised: bool = False) -> float:
     text = sentence if neutralised else neutralise(sentence)
     if _GLUED.search(text):  # "caring.I am" is one unknown token to VADER
         text = _GLUED.sub(r"\g<0> ", text)
-    return float(analyzer().polarity_scores(text)["compound"])
+    score = float(analyzer().polarity_scores(text)["compound"])
+    if score > 0 and text.rstrip().endswith("?"):
+        return 0.0  # "Do they care about patients?" asks; it does not praise
+    return score
 
 
 def sentence_weights(sentences: Sequence[str]) -> list[float]:
@@ -148,14 +160,43 @@ def sentence_weights(sentences: Sequence[str]) -> list[float]:
     return weights
 
 
-def verdict_shift(sentences: Sequence[str]) -> float:
-    """How far whole-review verdicts ("highly recommend", "stay away") move the score."""
-    text = " ".join(sentences).replace("\u2019", "'")
-    negative = _VERDICT_NEGATIVE.search(text)
+Verdicts = list[tuple[bool, bool]]
+
+
+def sentence_verdicts(sentences: Sequence[str]) -> Verdicts:
+    """Whether each sentence holds a negative and a positive whole-review verdict."""
+    return [_verdicts(sentence) for sentence in sentences]
+
+
+def _verdicts(sentence: str) -> tuple[bool, bool]:
+    text = sentence.replace("\u2019", "'")
+    negative = _VERDICT_NEGATIVE.search(text) is not None
     if negative:  # "would not recommend him" holds "recommend him": the negative verdict wins
         text = _VERDICT_NEGATIVE.sub(" ", text)
-    positive = _VERDICT_POSITIVE.search(text)
-    return VERDICT_SHIFT * bool(positive) - NEGATIVE_VERDICT_SHIFT * bool(negative)
+        # "don't waste your time with any other doctor" compares, and praises
+        negative = _ANY_OTHER.search(text) is None
+    return negative, _VERDICT_POSITIVE.search(text) is not None
+
+
+def verdict_scores(compounds: Sequence[float], verdicts: Verdicts) -> list[float]:
+    """Give a sentence holding a verdict the verdict's sign.
+
+    VADER reads "Don't waste your time" and "A great big waste of money" as positive.
+    """
+    scores = list(compounds)
+    for i, (negative, positive) in enumerate(verdicts):
+        if negative:
+            scores[i] = min(scores[i], -VERDICT_SENTENCE)
+        elif positive:
+            scores[i] = max(scores[i], VERDICT_SENTENCE)
+    return scores
+
+
+def verdict_shift(verdicts: Verdicts) -> float:
+    """How far whole-review verdicts ("highly recommend", "stay away") move the score."""
+    negative = any(n for n, _ in verdicts)
+    positive = any(p for _, p in verdicts)
+    return VERDICT_SHIFT * positive - NEGATIVE_VERDICT_SHIFT * negative
 
 
 def document_compound(
@@ -166,7 +207,8 @@ def document_compound(
 ) -> float:
     """Combine sentence scores: negative sentences and contrast clauses ("But ...") weigh more.
 
-    ``weights`` and ``shift`` default to ``sentence_weights`` and ``verdict_shift``.
+    ``weights`` and ``shift`` default to ``sentence_weights`` and the ``verdict_shift`` of
+    ``sentence_verdicts``.
     """
     total = weight_sum = 0.0
     if weights is None:
@@ -180,7 +222,7 @@ def document_compound(
         weight_sum += weight
     average = total / weight_sum if weight_sum else 0.0
     if shift is None:
-        shift = verdict_shift(sentences)
+        shift = verdict_shift(sentence_verdicts(sentences))
     return max(-1.0, min(1.0, average + shift))
 
 

@@ -15,7 +15,10 @@ from reputation.sentiment import (
     overall_compound,
     rating_compound,
     sentence_compound,
+    sentence_verdicts,
     split_sentences,
+    verdict_scores,
+    verdict_shift,
 )
 
 PLAIN = SentimentIntensityAnalyzer()
@@ -79,6 +82,46 @@ def test_negative_verdict_wins_over_the_recommend_inside_it() -> None:
     for misspelt in ("reccomend", "recomend", "reccommend"):
         assert document_compound([f"I would not {misspelt} him."], [0.0]) < 0
         assert document_compound([f"I highly {misspelt} him."], [0.0]) > 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Don't waste your time.",
+        "A great big waste of time and money.",
+        "I wont recommend dr Smith",
+        "Great with kids, however not recommended if you need someone to call you back.",
+        "I would highly recommend going elsewhere.",
+        "I would strongly encourage you to find another doctor.",
+        "Think twice about this one.",
+    ],
+)
+def test_a_sentence_holding_a_negative_verdict_reads_negative(sentence: str) -> None:
+    plain = neutralise(sentence)
+    verdicts = sentence_verdicts([plain])
+    assert verdict_scores([sentence_compound(plain, neutralised=True)], verdicts)[0] < 0
+    assert verdict_shift(verdicts) < 0
+
+
+def test_praise_that_looks_like_a_negative_verdict_is_not_one() -> None:
+    for praise in (
+        "I could not recommend Karen enough.",
+        "Don't waste your time with any other dentist, go see her.",
+        "You won't find a better doctor.",
+    ):
+        plain = neutralise(praise)
+        verdicts = sentence_verdicts([plain])
+        assert verdict_scores([sentence_compound(plain, neutralised=True)], verdicts)[0] > 0
+        assert verdict_shift(verdicts) >= 0
+    assert verdict_scores([0.0], sentence_verdicts(["I highly recommend her."])) == [0.3]
+    sarcasm = sentence_verdicts(["Thanks for not caring about people."])
+    assert verdict_shift(sarcasm) == 0  # sarcasm is no praise
+
+
+def test_vader_negation_quirks_are_undone() -> None:
+    assert sentence_compound("He is not only caring but he listens.") > 0.2
+    assert sentence_compound("Do they care about patients?") == 0.0  # asks, does not praise
+    assert sentence_compound("After the surgery I have no pain!") > 0
 
 
 def test_illness_stories_count_less_than_complaints() -> None:
