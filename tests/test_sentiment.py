@@ -63,6 +63,8 @@ def test_praise_idioms_are_positive() -> None:
     assert sentence_compound("I could not be happier with my new knee.") > 0.05
     assert sentence_compound("I can't say enough good things about her.") > 0.05
     assert sentence_compound("I never felt rushed.") > 0.05
+    assert sentence_compound("His staff were nothing less than amazing.") > 0.05
+    assert sentence_compound("We couldn't have survived that awful time without her.") > 0.05
 
 
 def test_praise_words_of_physician_reviews_count() -> None:
