@@ -5,13 +5,14 @@ Usage: .venv/bin/python bench/sentiment_eval.py [--prefix rmd:] [--limit N] [--c
 Reviews rated <= 2 are the negative class, >= 4 the positive one; the rest are left out.
 Target (issue 4): negative-class F1 >= 0.80 on RateMDs (VADER as it ships: about 0.60).
 
-Weights and thresholds were chosen on the other parts (hg:, rmd15:, mayo:, chiro:). Their class
+Sentence weights were chosen on the other parts (hg:, rmd15:, mayo:, chiro:). Their class
 balance differs (22-50% negative against 6.7% on rmd:), and precision depends on it:
 --negative-share reweights the positives so that negatives make that share, which makes the
 figures of a development part comparable to the target's.
 
-Since rules-4, verdict phrases were also checked on half of rmd: (--half tune, ids whose CRC-32 is
-even); the other half (--half held-out) was never read, and its figure is the honest one.
+Since rules-4, verdict phrases, the text-only threshold and the NHS model's weight were chosen on
+half of rmd: (--half tune, ids whose CRC-32 is even); the other half (--half held-out) is only
+scored, and its figure is the honest one.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import ahocorasick
 
 from reputation import lexicon
 from reputation.sentiment import (
+    MODEL_WEIGHT,
     PRAISED_AT,
     about_other_provider,
     discount_stories,
@@ -27,6 +28,7 @@ from reputation.sentiment import (
     verdict_scores,
     verdict_shift,
 )
+from reputation.textmodel import complaint_probability
 
 __all__ = [
     "CATEGORIES",
@@ -39,7 +41,7 @@ __all__ = [
     "classify",
 ]
 
-CLASSIFIER_VERSION = "rules-4"
+CLASSIFIER_VERSION = "rules-5"
 CATEGORIES = lexicon.CATEGORIES
 FLAGS = ("harm", "legal", "phi")
 _MAX_EVIDENCE = 3
@@ -491,6 +493,8 @@ def classify(text: str, rating: float | None) -> Classification:
     if scores != review.scores:
         text_score = document_compound(sentences, scores, weights, shift)
     praised = any(score >= PRAISED_AT for score in review.scores)
+    if rating is None:  # the text decides: lean on the model of complaint wording too
+        text_score += MODEL_WEIGHT * (0.5 - complaint_probability(text))
     compound = overall_compound(text_score, complaints, rating, praised)
     label = label_for(compound, text_only=rating is None)
     if rating is None:

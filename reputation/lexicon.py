@@ -29,8 +29,9 @@ How the rules were made: from the codebook's definitions and common complaint ph
 by error analysis on the dev labels (which therefore overstate held-out accuracy). The numeric
 weights of the sentiment combination (reputation/sentiment.py) were chosen on the Healthgrades
 and rmd15 parts of the corpus by their star ratings. The verdict phrases added in rules-4 came
-from mistakes on one half of the RateMDs part (bench/sentiment_eval.py --half tune); the other
-half stays unread. No text of the corpus or labels is copied.
+from mistakes on one half of the RateMDs part (bench/sentiment_eval.py --half tune), where the
+text-only threshold and the weight of the NHS-trained model (reputation/textmodel.py) were
+also chosen; the other half is only scored. No text of the corpus or labels is copied.
 """
 
 from __future__ import annotations

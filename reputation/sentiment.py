@@ -35,8 +35,9 @@ __all__ = [
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 # Text alone must be clearly negative to be called so: most reviews without a complaint still
-# tell of illness and pain (chosen with the RateMDs class balance, on the tuning parts).
-TEXT_NEGATIVE_AT = -0.2
+# tell of illness and pain. With MODEL_WEIGHT, chosen on the tuning half of the RateMDs part
+# (bench/sentiment_eval.py --half tune: flat from -0.24 to -0.3 with weights 0.2-0.3).
+TEXT_NEGATIVE_AT = -0.3
 # How sentence scores combine into a document score (chosen on the Healthgrades and rmd15
 # parts of the corpus, never on the RateMDs part the sentiment target is measured on).
 NEGATIVE_WEIGHT = 1.0  # a complaint sentence counts like a praising one
@@ -52,6 +53,9 @@ VERDICT_SHIFT = 0.3  # how far a whole-review verdict ("highly recommend") moves
 NEGATIVE_VERDICT_SHIFT = 0.3  # ...and a negative one ("would not recommend", "stay away")
 VERDICT_SENTENCE = 0.3  # a sentence holding a verdict scores at least this far on its side
 OTHER_PROVIDER_WEIGHT = 0.3  # a sentence about another provider's failings
+# How far the NHS-trained complaint model (reputation/textmodel.py) moves a text-only score:
+# by MODEL_WEIGHT * (0.5 - P(complaint)), so at most half of it either way.
+MODEL_WEIGHT = 0.2
 
 _CLINICAL = re.compile(lexicon.CLINICAL_RESULT, re.IGNORECASE)
 _NEUTRAL = re.compile(lexicon.NEUTRAL_PHRASES, re.IGNORECASE)

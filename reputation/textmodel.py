@@ -1,0 +1,122 @@
+"""A bag-of-words complaint model, trained on NHS Friends-and-Family-Test comments (MIT licence).
+
+VADER scores the words it knows, but a complaint is often told in words it does not ("sent
+home every time", "never got my results"). This logistic model gives the probability that a
+text complains; text-only sentiment leans on it a little (``sentiment.MODEL_WEIGHT``).
+
+It is trained by ``scripts/train_text_model.py`` on the 7,908 comments of the NHS
+pxtextmining project that people labelled with a sentiment (© 2021 NHS England, MIT licence),
+the only review-like data the project may ship a model of: very positive and positive comments
+against negative and very negative ones, neutral ones left out. Words and word pairs seen in
+at least ``min_df`` comments are features; L2-regularised; weights below 0.05 are dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MODEL_PATH", "TextModel", "complaint_probability", "model", "tokens", "train"]
+
+MODEL_PATH = Path(__file__).with_name("data") / "nhs_text_model.json"
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_KEEP_AT = 0.05  # weights smaller than this are dropped from the shipped file
+
+
+def tokens(text: str) -> set[str]:
+    """The features of a text: its lowercase words and pairs of adjacent words."""
+    words = _TOKEN.findall(text.lower().replace("\u2019", "'"))
+    return {*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))}
+
+
+@dataclass(frozen=True)
+class TextModel:
+    """Logistic regression over ``tokens``: P(complaint) = sigmoid(bias + sum of weights)."""
+
+    bias: float
+    weights: Mapping[str, float]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def complaint_probability(self, text: str) -> float:
+        z = self.bias + sum(self.weights.get(token, 0.0) for token in tokens(text))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def differences(self, other: TextModel, tolerance: float = 0.002) -> list[str]:
+        """Features whose weights differ by more than ``tolerance`` (floating-point noise of
+        another machine's BLAS stays below it; a weight near the cut-off may be in one only)."""
+        found = [] if abs(self.bias - other.bias) <= tolerance else ["(bias)"]
+        for token in sorted(self.weights.keys() | other.weights.keys()):
+            mine, theirs = self.weights.get(token), other.weights.get(token)
+            if mine is None or theirs is None:
+                kept = mine if theirs is None else theirs
+                if kept is not None and abs(kept) > _KEEP_AT + tolerance:
+                    found.append(token)
+            elif abs(mine - theirs) > tolerance:
+                found.append(token)
+        return found
+
+    def to_json(self) -> str:
+        weights = {k: round(v, 4) for k, v in sorted(self.weights.items())}
+        body = {"meta": dict(self.meta), "bias": round(self.bias, 4), "weights": weights}
+        return json.dumps(body, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "model") -> TextModel:
+        try:
+            body = json.loads(text)
+            bias = float(body["bias"])
+            weights = {str(k): float(v) for k, v in body["weights"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{source} is not a text model: {exc}") from exc
+        return cls(bias, weights, body.get("meta", {}))
+
+
+@lru_cache(maxsize=1)
+def model() -> TextModel:
+    """The shipped model, read once."""
+    return TextModel.from_json(MODEL_PATH.read_text(encoding="utf-8"), str(MODEL_PATH))
+
+
+def complaint_probability(text: str) -> float:
+    """Probability that ``text`` complains, by the shipped model."""
+    return model().complaint_probability(text)
+
+
+def train(
+    texts: Sequence[str], complaints: Sequence[bool], l2: float = 1.0, min_df: int = 3
+) -> TextModel:
+    """Fit the model: L-BFGS on the L2-regularised log loss (deterministic for given data)."""
+    import numpy as np
+    from scipy import optimize, sparse
+
+    if len(texts) != len(complaints) or not texts:
+        raise ValueError("training needs as many labels as texts, and at least one text")
+    docs = [tokens(text) for text in texts]
+    counts = Counter(token for doc in docs for token in doc)
+    vocab = {t: i for i, t in enumerate(sorted(t for t, n in counts.items() if n >= min_df))}
+    rows = [i for i, doc in enumerate(docs) for t in doc if t in vocab]
+    cols = [vocab[t] for doc in docs for t in doc if t in vocab]
+    x = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(docs), len(vocab)))
+    y = np.asarray(complaints, dtype=float)
+
+    def loss(theta: Any) -> tuple[float, Any]:
+        w, b = theta[:-1], theta[-1]
+        z = x @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = np.logaddexp(0.0, z).sum() - y @ z + l2 * (w @ w) / 2
+        return float(value), np.append(x.T @ (p - y) + l2 * w, (p - y).sum())
+
+    fit = optimize.minimize(
+        loss, np.zeros(len(vocab) + 1), jac=True, method="L-BFGS-B", options={"maxiter": 1000}
+    )
+    weights = {t: float(fit.x[i]) for t, i in vocab.items() if abs(fit.x[i]) >= _KEEP_AT}
+    meta = {"l2": l2, "min_df": min_df, "texts": len(texts), "complaints": int(y.sum())}
+    return TextModel(float(fit.x[-1]), weights, meta)
