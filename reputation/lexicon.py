@@ -621,6 +621,8 @@ PRAISE_IDIOMS = (
     r"\b(?:could|can|would)(?:n[o'’]?t|['’]t| not|not)"
     r" (?:\w+ ){0,2}(?:better|happier|more (?:pleased|happy|grateful|satisfied|thankful|highly)"
     r"|enough|(?:ask|hope|wish) for (?:a |an )?(?:better|more))\b|\bno better\b"
+    r"|\b(?:could|can)(?:n[o'’]?t|['’]t| not|not) (?:\w+ )?(?:rec+om+end|thank|praise)"
+    r" (?:\w+\.? ){0,3}enough\b"
     r"|\b(?:won['’]?t|will not|never) find (?:a |an )?(?:better|more)\b"
     r"|\bnothing (?:less|short) than\b"
     r"|\b(?:could|would)(?:n[o'’]?t|['’]t| not) have (?:\w+ ){0,4}without"

@@ -108,6 +108,7 @@ def test_a_sentence_holding_a_negative_verdict_reads_negative(sentence: str) -> 
 def test_praise_that_looks_like_a_negative_verdict_is_not_one() -> None:
     for praise in (
         "I could not recommend Karen enough.",
+        "Could not recommend Dr. Lee enough.",
         "Don't waste your time with any other dentist, go see her.",
         "You won't find a better doctor.",
     ):
