@@ -68,8 +68,12 @@ class Server:
         self.sink = Sink()
         self.controller: Controller | None = None
 
-    def start(self) -> None:
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+    def start(self, authenticator: Any = None) -> None:
+        """Start serving; with an ``authenticator``, every client must log in (no TLS)."""
+        auth: dict[str, Any] = {}
+        if authenticator is not None:
+            auth = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, **auth)
         self.controller.start()
 
     def stop(self) -> None:
@@ -272,11 +276,7 @@ def test_smtp_login_uses_the_password_from_the_environment(db: Database, tmp_pat
         return AuthResult(success=data.password == b"s3cret", handled=False)
 
     srv = Server()
-    srv.controller = Controller(
-        srv.sink, hostname="127.0.0.1", port=srv.port, authenticator=authenticator,
-        auth_required=True, auth_require_tls=False,
-    )  # fmt: skip
-    srv.controller.start()
+    srv.start(authenticator)
     try:
         wrong = load_settings(None, {"REPMON_SMTP_PASSWORD": "guess"}, tmp_path)
         base = dict(smtp__host="127.0.0.1", smtp__port=srv.port, smtp__security="none")

@@ -18,7 +18,6 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, select, text
@@ -96,11 +95,7 @@ def _refusing_smtp() -> Server:
         return AuthResult(success=False, handled=False)
 
     srv = Server()
-    srv.controller = Controller(
-        srv.sink, hostname="127.0.0.1", port=srv.port, authenticator=authenticator,
-        auth_required=True, auth_require_tls=False,
-    )  # fmt: skip
-    srv.controller.start()
+    srv.start(authenticator)
     return srv
 
 
