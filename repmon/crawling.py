@@ -6,9 +6,11 @@ the engines differ only in how a crawl is started and watched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 STALE_MARGIN = timedelta(hours=1)  # a run still `running` this long past crawl.max_hours died
+STOP_GRACE = 20.0  # seconds a stopped crawl gets to close its run before it is killed
+INTERRUPTED = "interrupted: repmon was stopped (Ctrl-C, SIGTERM or a lost lease) mid-crawl"
 
 
 def stale_after(settings: Settings) -> timedelta:
@@ -75,6 +79,10 @@ class Engine(Protocol):
 
     def poll(self, timeout: float) -> list[tuple[int, list[str]]]:
         """(run id, errors) of crawls that ended; crawls over `timeout` seconds are stopped."""
+        ...
+
+    def stop(self, grace: float) -> None:
+        """Ask every crawl still running to close its run, and end those that do not in time."""
         ...
 
 
@@ -125,19 +133,43 @@ class LocalEngine:
         }
         self.running: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
 
-    def start(
+    def command(
         self, source: str, run_id: int, settings: dict[str, str], args: dict[str, str]
-    ) -> str:
-        """Start `scrapy crawl SOURCE` logging to <data_dir>/logs/crawl-ID-SOURCE.log."""
+    ) -> list[str]:
+        """`scrapy crawl SOURCE` logging to <data_dir>/logs/crawl-ID-SOURCE.log."""
         log = self.logs / f"crawl-{run_id}-{source}.log"
         cmd = [sys.executable, "-m", "scrapy", "crawl", source, "-s", f"LOG_FILE={log}"]
         cmd += [a for k, v in settings.items() for a in ("-s", f"{k}={v}")]
-        cmd += [a for k, v in args.items() for a in ("-a", f"{k}={v}")]
+        return cmd + [a for k, v in args.items() for a in ("-a", f"{k}={v}")]
+
+    def start(
+        self, source: str, run_id: int, settings: dict[str, str], args: dict[str, str]
+    ) -> str:
+        """Start the crawl process, in its own session: a Ctrl-C reaches it once, through us."""
         proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            self.command(source, run_id, settings, args),
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         self.running[run_id] = (proc, time.monotonic())
         return ""
+
+    def stop(self, grace: float) -> None:
+        """SIGTERM every crawl (Scrapy closes its run), SIGKILL those still there after `grace`."""
+        procs = [proc for proc, _ in self.running.values()]
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def poll(self, timeout: float) -> list[tuple[int, list[str]]]:
         """Processes that exited (killed past `timeout`), with their exit code and stderr tail."""
@@ -178,10 +210,12 @@ def run_crawls(
     on_progress: Callable[[dict[str, CrawlRun]], None] | None = None,
     timeout: float | None = None,
     engine: str | None = None,
+    stop: threading.Event | None = None,
 ) -> list[CrawlRun]:
     """Run one crawl per source on the engine (local: `jobs` at once); return the runs.
 
-    A crawl is stopped after `timeout` seconds (default: the crawl.max_hours setting).
+    A crawl is stopped after `timeout` seconds (default: the crawl.max_hours setting). When
+    `stop` is set, or on Ctrl-C, running crawls are stopped and no run is left `running`.
     """
     if timeout is None:
         timeout = float(settings["crawl.max_hours"]) * 3600
@@ -198,24 +232,33 @@ def run_crawls(
             queue.append((source, run.id))
     ids = [run_id for _, run_id in queue]
     running: set[int] = set()
-    while queue or running:
-        while queue and (crawler.slots is None or len(running) < crawler.slots):
-            source, run_id = queue.pop(0)
-            try:
-                job = crawler.start(source, run_id, *crawl_arguments(run_id, request))
-            except RepmonError as exc:
-                _settle(db, run_id, [str(exc)])
-                continue
-            running.add(run_id)
-            if job:
-                with db.transaction() as session:
-                    session.get_one(CrawlRun, run_id).external_job = job[:200]
-        time.sleep(crawler.interval)
-        for run_id, errors in crawler.poll(timeout):
-            running.discard(run_id)
-            _settle(db, run_id, errors)
-        if on_progress:
-            on_progress(_runs(db, ids))
+    try:
+        while (queue or running) and not (stop is not None and stop.is_set()):
+            while queue and (crawler.slots is None or len(running) < crawler.slots):
+                source, run_id = queue.pop(0)
+                try:
+                    job = crawler.start(source, run_id, *crawl_arguments(run_id, request))
+                except RepmonError as exc:
+                    _settle(db, run_id, [str(exc)])
+                    continue
+                running.add(run_id)
+                if job:
+                    with db.transaction() as session:
+                        session.get_one(CrawlRun, run_id).external_job = job[:200]
+            if stop is not None:
+                stop.wait(crawler.interval)
+            else:
+                time.sleep(crawler.interval)
+            for run_id, errors in crawler.poll(timeout):
+                running.discard(run_id)
+                _settle(db, run_id, errors)
+            if on_progress:
+                on_progress(_runs(db, ids))
+    finally:
+        if running:
+            crawler.stop(STOP_GRACE)
+        for run_id in [*running, *(run_id for _, run_id in queue)]:
+            _settle(db, run_id, [INTERRUPTED])
     return list(_runs(db, ids).values())
 
 

@@ -6,6 +6,8 @@ import logging
 import os
 import signal
 import socket
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -17,17 +19,16 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
+from repmon import jobs
 from reputation.db import Database
 from reputation.errors import ConfigError
 from reputation.lease import acquire, release, renew
 from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
 from reputation.settings import Settings
 
-__all__ = ["Daemon", "digest_trigger"]
+__all__ = ["Daemon", "Timings", "digest_trigger"]
 
 log = logging.getLogger("repmon.daemon")
-LEASE_TTL = timedelta(seconds=90)
-RENEW_EVERY = 30
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -43,25 +44,43 @@ def digest_trigger(spec: str, timezone: str) -> CronTrigger:
     return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=timezone)
 
 
-class Daemon:
-    """Holds the database lease, schedules the jobs, and stops cleanly on SIGTERM/SIGINT."""
+@dataclass(frozen=True)
+class Timings:
+    """The daemon's clockwork in seconds (tests shorten it)."""
 
-    def __init__(self, settings: Settings, config: Path | None) -> None:
+    lease_ttl: float = 90
+    renew_every: float = 30
+    drain_every: float = 60
+    first_crawl: float = 10  # after start; each further source 30 s later
+    crawl_stagger: float = 30
+
+
+class Daemon:
+    """Holds the database lease, schedules the jobs, and stops cleanly on SIGTERM/SIGINT.
+
+    Crawls (hours each) run on their own executor, so the outbox, alert and digest jobs are
+    never queued behind one; the lease is renewed by its own thread, never behind any job.
+    """
+
+    def __init__(self, settings: Settings, config: Path | None, timings: Timings = Timings()):
         self.settings = settings
         self.config = str(config) if config else None
+        self.timings = timings
         self.db = Database(settings.database_url)
         self.holder = f"pid {os.getpid()} on {socket.gethostname()}"
         self.scheduler = BlockingScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine)},
-            executors={"default": ThreadPoolExecutor(2)},
+            executors={"default": ThreadPoolExecutor(2), "crawls": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
+        self.done = threading.Event()  # every job has ended: the lease may lapse
 
     def schedule(self) -> None:
         """Add every job with an explicit id (replace_existing: restarts do not duplicate)."""
-        s, kw = self.settings, {"config": self.config}
+        s, t, kw = self.settings, self.timings, {"config": self.config}
         hours = int(s["crawl.interval_hours"])
+        stored = self._stored_next_runs()  # a restart keeps the crawl rota, not crawl all again
         for i, source in enumerate(REVIEW_SOURCES + MENTION_SOURCES):
             self.scheduler.add_job(
                 "repmon.jobs:crawl_source",
@@ -69,13 +88,15 @@ class Daemon:
                 args=[source],
                 kwargs=kw,
                 id=f"crawl-{source}",
+                executor="crawls",
                 replace_existing=True,
                 misfire_grace_time=3600,
-                next_run_time=datetime.now(UTC) + timedelta(seconds=10 + 30 * i),
+                next_run_time=stored.get(f"crawl-{source}")
+                or datetime.now(UTC) + timedelta(seconds=t.first_crawl + t.crawl_stagger * i),
             )
         self.scheduler.add_job(
             "repmon.jobs:drain_outbox",
-            IntervalTrigger(minutes=1),
+            IntervalTrigger(seconds=t.drain_every),
             kwargs=kw,
             id="drain-outbox",
             replace_existing=True,
@@ -98,13 +119,6 @@ class Daemon:
             replace_existing=True,
             misfire_grace_time=6 * 24 * 3600,
         )
-        self.scheduler.add_job(
-            self._renew,
-            IntervalTrigger(seconds=RENEW_EVERY),
-            id="lease-renew",
-            replace_existing=True,
-            jobstore="memory",
-        )
 
     def _stored_next_runs(self) -> dict[str, datetime]:
         if "apscheduler_jobs" not in inspect(self.db.engine).get_table_names():
@@ -113,15 +127,31 @@ class Daemon:
             rows = conn.execute(text("SELECT id, next_run_time FROM apscheduler_jobs"))
             return {i: datetime.fromtimestamp(t, UTC) for i, t in rows if t is not None}
 
-    def _renew(self) -> None:
-        with self.db.transaction() as session:
-            if not renew(session, self.holder, datetime.now(UTC), LEASE_TTL):
+    def _keep_lease(self) -> None:
+        """Renew the lease every renew_every seconds until stopped; stop if it was lost."""
+        ttl = timedelta(seconds=self.timings.lease_ttl)
+        while not self.done.wait(self.timings.renew_every):
+            try:
+                with self.db.transaction() as session:
+                    held = renew(session, self.holder, datetime.now(UTC), ttl)
+            except Exception:  # the database is away: try again, the lease outlives two misses
+                log.exception("could not renew the daemon lease")
+                continue
+            if not held:
                 log.error("lost the daemon lease to another process: stopping")
-                self.scheduler.shutdown(wait=False)  # from a job thread: cannot wait for itself
+                self._halt()
+                return
+
+    def _halt(self) -> None:
+        """Stop taking jobs and stop running crawls (they settle their runs)."""
+        jobs.STOPPING.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
-        """Stop taking new jobs and wait for running ones (no half-written rows)."""
+        """Stop taking new jobs, stop crawls, and wait for running jobs (no half-written rows)."""
         log.info("stopping (signal %s): waiting for running jobs", signum)
+        jobs.STOPPING.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
@@ -129,14 +159,20 @@ class Daemon:
         """Take the lease (or refuse), schedule, and block until stopped."""
         self.db.ensure_schema()
         with self.db.transaction() as session:
-            acquire(session, self.holder, datetime.now(UTC), LEASE_TTL)
-        self.scheduler.add_jobstore("memory", "memory")
+            acquire(
+                session, self.holder, datetime.now(UTC), timedelta(seconds=self.timings.lease_ttl)
+            )
+        jobs.STOPPING.clear()
+        keeper = threading.Thread(target=self._keep_lease, name="lease", daemon=True)
+        keeper.start()
         self.schedule()
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         try:
             self.scheduler.start()
         finally:
+            self.done.set()
+            keeper.join()
             with self.db.transaction() as session:
                 release(session, self.holder, datetime.now(UTC))
             self.db.dispose()

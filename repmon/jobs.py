@@ -8,6 +8,7 @@ import functools
 import inspect
 import logging
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,12 +22,14 @@ from reputation.db import Database
 from reputation.jobruns import JobOutcome, failure_reason, record_outcome
 from reputation.settings import Settings, load_settings
 
-__all__ = ["crawl_source", "drain_outbox", "evaluate_alerts", "job", "send_digests"]
+__all__ = ["STOPPING", "crawl_source", "drain_outbox", "evaluate_alerts", "job", "send_digests"]
 
 log = logging.getLogger("repmon.jobs")
 F = TypeVar("F", bound=Callable[..., Any])
 # The last outcome of every job in this process (the job_run table keeps them all).
 LAST_RUNS: dict[str, dict[str, str]] = {}
+# Set when the daemon stops: running crawls stop their processes and settle their runs.
+STOPPING = threading.Event()
 
 
 def _context(config: str | None) -> tuple[Settings, Database]:
@@ -81,10 +84,13 @@ def crawl_source(source: str, config: str | None = None) -> str:
         now = datetime.now(UTC)
         if source not in sources_to_crawl(db, CrawlRequest(sources=())):
             return f"{source}: no profiles to crawl"
-        runs = run_crawls(db, settings, CrawlRequest(sources=(source,)), now, jobs=1)
+        request = CrawlRequest(sources=(source,))
+        runs = run_crawls(db, settings, request, now, jobs=1, stop=STOPPING)
+        states = ", ".join(f"{r.source}:{r.status}" for r in runs)
+        if STOPPING.is_set():
+            return f"{states}; stopped with the daemon"
         classified = classify_stored(db, datetime.now(UTC))
         report = evaluate(db, settings, datetime.now(UTC))
-        states = ", ".join(f"{r.source}:{r.status}" for r in runs)
         return f"{states}; {classified} classified; {report.emails} alert email(s)"
     finally:
         db.dispose()

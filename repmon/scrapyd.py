@@ -280,6 +280,12 @@ class ScrapydEngine:
             del self.jobs[run]
         return ended
 
+    def stop(self, grace: float) -> None:
+        """Cancel every job still watched (SIGINT: each crawl closes its run on its node)."""
+        for node, job, _ in self.jobs.values():
+            with contextlib.suppress(ScrapydError):  # a node that is down runs nothing of ours
+                node.cancel(self.project, job)
+
     def _died(self, node: Node, job: str, log_url: str) -> list[str]:
         why = [
             f"Scrapyd job {job} on {node.url} ended without finishing its crawl run "

@@ -9,11 +9,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from repmon.crawling import INTERRUPTED
 from repmon.daemon import digest_trigger
 from reputation.db import Database
 from reputation.errors import ConfigError, LeaseHeld
 from reputation.lease import acquire, release, renew
+from reputation.models import CrawlRun, DaemonLease, OutboxMessage
+from reputation.outbox import enqueue
+from tests.factories import roster_csv
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_lease_refuses_a_second_holder_until_it_lapses(db: Database) -> None:
@@ -84,3 +91,73 @@ def test_two_daemons_refuse_each_other_and_sigterm_stops_cleanly(workdir: Path) 
     )
     assert '"daemon": "not running"' in status.stdout
     assert "weekly-digests" in status.stdout
+
+
+class _Mail:
+    subject = "test"
+    text = "a message sent while crawls run"
+    html = "<p>a message sent while crawls run</p>"
+
+
+def _repmon(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "repmon", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_mail_and_lease_go_on_while_crawls_run_for_minutes(workdir: Path) -> None:
+    """Both crawl threads hold ten-minute crawls: the outbox still drains every 2 s, the 4 s
+    lease is still held 20 s on, a second daemon is refused throughout, SIGTERM settles them."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
+    (workdir / "roster.csv").write_text(roster_csv(2), encoding="utf-8")
+    assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
+    db = Database(os.environ["REPMON_DATABASE_URL"])
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "tests.slowdaemon"],
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with db.session() as s:
+                if s.get(DaemonLease, "daemon") is not None:
+                    break
+            time.sleep(0.2)
+        start = time.monotonic()
+        sent_late: list[str] = []
+        refusals = 0
+        for n in range(6):
+            now = datetime.now(UTC)
+            with db.transaction() as s:
+                enqueue(
+                    s, dedup_key=f"k{n}", kind="alert", to_addr="risk@example.org",
+                    recipient_id=None, rendered=_Mail(), now=now,
+                )  # fmt: skip
+            second = _repmon(env, workdir, "run")
+            refusals += second.returncode == 2 and "holds this database" in second.stderr
+            time.sleep(max(0.0, start + 4 * (n + 1) - time.monotonic()))
+            with db.session() as s:
+                lease = s.get(DaemonLease, "daemon")
+                assert lease is not None and lease.expires_at > datetime.now(UTC), n
+                running = s.scalars(select(CrawlRun).where(CrawlRun.status == "running")).all()
+                msg = s.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == f"k{n}"))
+                assert msg is not None
+                if msg.status != "sent":
+                    sent_late.append(f"k{n} {msg.status}")
+            if n >= 1:  # the first crawls start half a second in
+                assert len(running) == 2, [r.source for r in running]
+        assert not sent_late
+        assert refusals == 6
+        assert time.monotonic() - start > 20  # five times the lease's lifetime
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        out, _ = daemon.communicate(timeout=90)
+    assert daemon.returncode == 0, out
+    assert "stopped cleanly" in out
+    with db.session() as s:
+        runs = s.scalars(select(CrawlRun)).all()
+    db.dispose()
+    assert runs and all(r.status == "failed" for r in runs), [(r.source, r.status) for r in runs]
+    assert all(INTERRUPTED in r.errors for r in runs)
