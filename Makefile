@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint wheel-check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,17 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Starts a throw-away PostgreSQL on 127.0.0.1 (installing it when root) so the suite runs on
-# SQLite and PostgreSQL; without one, the PostgreSQL half is skipped with a warning.
+# SQLite and PostgreSQL; without one, the PostgreSQL half is skipped with a warning. Then the
+# wheel as an operator installs it runs the demo.
 test: lint
 	@if pg_env="$$(scripts/postgres.sh start)"; then eval "$$pg_env"; \
 	  else echo "warning: no PostgreSQL; running the SQLite half only" >&2; fi; \
 	  $(BIN)/pytest -n 2 --dist loadgroup -q
+	$(MAKE) wheel-check
+
+# Build the wheel, install it in a fresh venv outside the tree, run `repmon demo` in an empty folder.
+wheel-check: $(STAMP)
+	PYTHON=$(BIN)/python scripts/wheel_check.sh
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +22,8 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
+
+from templates import FOLDER
 
 __all__ = [
     "ENV",
@@ -38,7 +39,7 @@ __all__ = [
     "stars",
 ]
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = FOLDER
 PRODUCT = "Reputation Monitor"
 TEXT_MARK = ("»", "«")
 

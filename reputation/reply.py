@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reputation.errors import ConfigError
+from templates import FOLDER
 
 __all__ = [
     "LEXICONS",
@@ -26,7 +27,7 @@ __all__ = [
     "suggest_reply",
 ]
 
-SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "replies.toml"
+SHIPPED_TEMPLATES = FOLDER / "replies.toml"
 PLACEHOLDERS = ("physician", "practice", "contact")
 CATEGORY_ORDER = ("safety", "clinical_skill", "bedside_manner", "service", "general", "positive")
 SAFETY_FLAGS = ("harm", "legal", "phi")

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The package as an operator installs it (a crawl server, a container): build the wheel,
+# install it into a fresh virtualenv outside the source tree, and run `repmon demo` from an
+# empty folder with no repmon settings, so nothing can come from the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$python" -m pip wheel --no-deps --quiet --wheel-dir "$work/dist" .
+"$python" -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet "$work"/dist/repmon-*.whl
+mkdir "$work/empty"
+cd "$work/empty"
+run() { env -i PATH="$work/venv/bin:/usr/bin:/bin" HOME="$HOME" LANG=C.UTF-8 "$@"; }
+run python -c 'import repmon, sys; sys.exit(repmon.__file__.startswith(sys.prefix) is False)' \
+  || { echo "wheel check: repmon was not imported from the installed wheel" >&2; exit 1; }
+run python -c 'from reputation.reply import load_templates; assert load_templates()'
+run repmon demo
+echo "wheel check: the installed wheel ran the demo from an empty folder"
