@@ -17,7 +17,7 @@ from rich.errors import MarkupError
 from rich.markup import escape
 from rich.text import Text
 
-from reputation.db import Database
+from reputation.db import Database, open_database
 from reputation.errors import RepmonError
 from reputation.settings import Settings, load_settings
 
@@ -98,10 +98,11 @@ class App:
             self._settings = load_settings(self.config, os.environ, Path.cwd())
         return self._settings
 
-    def database(self, check_schema: bool = True) -> Database:
-        """The database; a new one is created, one behind the code is refused."""
+    def database(self, check_schema: bool = True, create: bool = False) -> Database:
+        """The database, schema-checked: one behind the code is refused, an empty one gets the
+        schema; a missing one is created only in the default data folder or with `create`."""
         if self._db is None:
-            self._db = Database(self.settings.database_url)
+            self._db = open_database(self.settings, create)
             if check_schema:
                 self._db.ensure_schema()
         return self._db

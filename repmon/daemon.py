@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
 from repmon import jobs
-from reputation.db import Database
+from reputation.db import open_database
 from reputation.errors import ConfigError
 from reputation.lease import acquire, release, renew
 from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
@@ -66,7 +66,7 @@ class Daemon:
         self.settings = settings
         self.config = str(config) if config else None
         self.timings = timings
-        self.db = Database(settings.database_url)
+        self.db = open_database(settings)
         self.holder = f"pid {os.getpid()} on {socket.gethostname()}"
         self.scheduler = BlockingScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine)},

@@ -18,7 +18,7 @@ from alerts.evaluate import evaluate
 from alerts.relay import drain
 from repmon.crawling import CrawlRequest, run_crawls, sources_to_crawl
 from reputation.classifying import classify_stored
-from reputation.db import Database
+from reputation.db import Database, open_database
 from reputation.jobruns import JobOutcome, failure_reason, record_outcome
 from reputation.settings import Settings, load_settings
 
@@ -34,7 +34,7 @@ STOPPING = threading.Event()
 
 def _context(config: str | None) -> tuple[Settings, Database]:
     settings = load_settings(Path(config) if config else None, os.environ, Path.cwd())
-    return settings, Database(settings.database_url)
+    return settings, open_database(settings)
 
 
 def _record(outcome: JobOutcome, config: str | None) -> None:

@@ -12,14 +12,46 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reputation.errors import SchemaBehind
+from reputation.errors import ConfigError, DatabaseUnavailable, SchemaBehind
+from reputation.settings import Settings, env_name
 
-__all__ = ["Database", "alembic_config"]
+__all__ = ["Database", "alembic_config", "open_database"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SETTING = f"database.url ({env_name('database.url')})"
+EXAMPLES = (
+    "use sqlite:////absolute/path/repmon.db or postgresql+psycopg://USER:PASSWORD@HOST/DBNAME"
+)
+
+
+def _parse(url: str) -> URL:
+    """The URL parsed, or a ConfigError saying what a database URL looks like."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        shown = url.split("@")[-1]  # whatever precedes an @ may be a password
+        raise ConfigError(f"{SETTING}: {shown!r} is not a database URL; {EXAMPLES}") from None
+
+
+def _engine(parsed: URL, kwargs: dict[str, Any]) -> Engine:
+    """create_engine, with an unknown backend or a missing driver said in one line."""
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        return create_engine(parsed, **kwargs)
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"{SETTING}: {shown} names an unknown kind of database "
+            f"{parsed.drivername!r}; {EXAMPLES}"
+        ) from None
+    except ImportError as exc:
+        raise ConfigError(
+            f"{SETTING}: the driver of {parsed.drivername}:// ({exc.name}) is not installed; "
+            f"repmon runs on SQLite and PostgreSQL: {EXAMPLES}"
+        ) from None
 
 
 def alembic_config(url: str) -> Config:
@@ -40,23 +72,50 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _first_line(exc: DBAPIError) -> str:
+    return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+
+
+def open_database(settings: Settings, create: bool = False) -> Database:
+    """The configured database. A new SQLite database appears only in the default data folder,
+    or with `create` (`repmon init`); a data_dir set to a folder without one is refused."""
+    if settings.origin("database.url") != "default":
+        return Database(settings.database_url)
+    origin = settings.origin("data_dir")
+    if not (create or origin == "default" or (settings.data_dir / "repmon.db").exists()):
+        raise ConfigError(
+            f"no database in {settings.data_dir} (data_dir, from {origin}): run `repmon init` "
+            "to create one there, or point data_dir at the folder that holds repmon.db"
+        )
+    return Database(settings.database_url, create_dir=True)
+
+
 class Database:
     """One database: its engine, a session factory, and its schema state."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, create_dir: bool = False) -> None:
+        """Open `url`; a SQLite file's folder must exist unless `create_dir` (no typo'd path
+        silently becomes a new empty database)."""
         self.url = url
-        parsed = make_url(url)
+        parsed = _parse(url)
         kwargs: dict[str, Any] = {"future": True}
         if parsed.get_backend_name() == "sqlite":
             db = parsed.database
-            if db and db != ":memory:":
-                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            if db and db != ":memory:" and not db.startswith("file:"):
+                folder = Path(db).expanduser().absolute().parent
+                if create_dir:
+                    folder.mkdir(parents=True, exist_ok=True)
+                elif not folder.is_dir():
+                    raise ConfigError(
+                        f"{SETTING}: the folder {folder} does not exist; "
+                        "create it, or correct the path"
+                    )
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
             # a server that silently drops packets fails a connection in 10 s, not the OS's minutes
             kwargs["connect_args"] = {"connect_timeout": 10}
-        self.engine: Engine = create_engine(url, **kwargs)
+        self.engine: Engine = _engine(parsed, kwargs)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -78,7 +137,15 @@ class Database:
 
     def current_revision(self) -> str | None:
         """The schema revision stamped in the database, or None for an empty one."""
-        with self.engine.connect() as conn:
+        try:
+            conn = self.engine.connect()
+        except DBAPIError as exc:  # the first connection: say where and why, no traceback
+            raise DatabaseUnavailable(
+                f"cannot connect to the database "
+                f"{self.engine.url.render_as_string(hide_password=True)}: "
+                f"{_first_line(exc)}. Check {SETTING} and that the database is up"
+            ) from None
+        with conn:
             return MigrationContext.configure(conn).get_current_revision()
 
     def head_revision(self) -> str | None:

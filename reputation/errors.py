@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DatabaseUnavailable",
     "InputError",
     "LeaseHeld",
     "NotFound",
@@ -19,6 +20,10 @@ class RepmonError(Exception):
 
 class ConfigError(RepmonError):
     """A setting is unknown, mistyped or given where it may not be (e.g. a secret in a file)."""
+
+
+class DatabaseUnavailable(RepmonError):
+    """The database cannot be reached (the message says where and why): check database.url."""
 
 
 class LeaseHeld(RepmonError):

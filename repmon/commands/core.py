@@ -34,7 +34,7 @@ _USERINFO = re.compile(r"(://[^/:@\s]*:)[^/\s]*@")
 @pass_app
 def init(app: App) -> None:
     """Create the database, or migrate it to the newest schema."""
-    db = app.database(check_schema=False)
+    db = app.database(check_schema=False, create=True)
     before, after = db.upgrade()
     if before == after:
         console.print(f"database {db.engine.url.render_as_string()} is up to date ({after})")
