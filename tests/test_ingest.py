@@ -58,3 +58,31 @@ def test_csv_with_subratings_and_missing_ids(db: Database, tmp_path: Path) -> No
         review = s.scalar(select(Review).limit(1))
         assert review is not None and review.external_id.startswith("h:")
         assert set(review.subratings) == {"staff", "knowledge"}
+
+
+def test_cli_exits_1_when_every_record_is_rejected(workdir: Path) -> None:
+    from click.testing import CliRunner
+
+    from repmon.cli import main
+
+    bad = workdir / "bad.jsonl"
+    write_jsonl(bad, [{**r, "rating": 9} for r in review_records(3, 20)])
+    assert CliRunner().invoke(main, ["roster", "import", _roster_file(workdir)]).exit_code == 0
+    result = CliRunner().invoke(main, ["ingest", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert (
+        f"error: nothing imported: all 3 record(s) of {bad} were rejected; "
+        "fix the reasons above and run again"
+    ) in " ".join(result.output.split())
+    good = write_jsonl(workdir / "good.jsonl", review_records(3, 20))
+    with good.open("a") as handle:
+        handle.write("{not json\n")
+    result = CliRunner().invoke(main, ["ingest", str(good)])
+    assert result.exit_code == 0, result.output  # some imported: the rejects are listed
+    assert "3 new" in result.output and "1 rejected" in result.output
+
+
+def _roster_file(folder: Path) -> str:
+    path = folder / "roster.csv"
+    path.write_text(roster_csv(20), encoding="utf-8")
+    return str(path)

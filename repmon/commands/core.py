@@ -11,11 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
-from repmon.app import App, cell, console, json_line, now_option, pass_app, terminal_safe
+from repmon.app import (
+    App,
+    cell,
+    console,
+    err_console,
+    json_line,
+    now_option,
+    pass_app,
+    terminal_safe,
+)
 from reputation.errors import RepmonError
 from reputation.ingest import ingest_file
 from reputation.lexicon import CATEGORIES
@@ -158,6 +168,12 @@ def ingest(app: App, file: Path, now: datetime) -> None:
         console.print(cell(f"  rejected {problem}"))
     if t.rejected > len(report.problems):
         console.print(f"  ... and {t.rejected - len(report.problems)} more rejected")
+    if t.rejected and not (t.new or t.updated or t.unchanged):
+        err_console.print(
+            f"[bold red]error:[/] nothing imported: all {t.rejected} record(s) of "
+            f"{escape(str(file))} were rejected; fix the reasons above and run again"
+        )
+        raise SystemExit(1)
 
 
 EXPORT_FIELDS = (
