@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from repmon.scrapyd import ScrapydEngine, nodes
-from reputation.crawls import interrupt_stale_runs, start_run, targets
+from reputation.crawls import interrupt_stale_runs, social_targets, start_run, targets
 from reputation.db import Database
 from reputation.errors import ConfigError, RepmonError
 from reputation.models import CrawlRun
@@ -87,14 +87,24 @@ class Engine(Protocol):
 
 
 def sources_to_crawl(db: Database, request: CrawlRequest) -> list[str]:
-    """The named sources, or every review source with profiles plus the social sources."""
-    if request.sources:
+    """The sources with something to crawl: of those named (every one if none is), a review
+    source with profiles, a social source when there are physicians; a --url is always crawled.
+    """
+    if request.url:
         return list(request.sources)
+    who = (request.physician, request.practice)
     with db.session() as session:
         wanted = [
-            s for s in REVIEW_SOURCES if targets(session, s, request.physician, request.practice)
+            s
+            for s in request.sources or REVIEW_SOURCES
+            if s in REVIEW_SOURCES and targets(session, s, *who)
         ]
-    return wanted + list(MENTION_SOURCES) if wanted else []
+        social = [s for s in request.sources if s in MENTION_SOURCES]
+        if social and not social_targets(session, *who):
+            social = []
+    if not request.sources:  # social sources only beside a roster with profiles
+        return wanted + list(MENTION_SOURCES) if wanted else []
+    return [s for s in request.sources if s in wanted + social]
 
 
 def crawl_arguments(run_id: int, request: CrawlRequest) -> tuple[dict[str, str], dict[str, str]]:

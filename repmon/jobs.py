@@ -82,9 +82,9 @@ def crawl_source(source: str, config: str | None = None) -> str:
     settings, db = _context(config)
     try:
         now = datetime.now(UTC)
-        if source not in sources_to_crawl(db, CrawlRequest(sources=())):
-            return f"{source}: no profiles to crawl"
         request = CrawlRequest(sources=(source,))
+        if not sources_to_crawl(db, request):
+            return f"{source}: nothing to crawl (no profiles)"
         runs = run_crawls(db, settings, request, now, jobs=1, stop=STOPPING)
         states = ", ".join(f"{r.source}:{r.status}" for r in runs)
         if STOPPING.is_set():

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from repmon.cli import main
+from tests.factories import npi, roster_csv
 
 USE = "use sqlite:////absolute/path/repmon.db or postgresql+psycopg://USER:PASSWORD@HOST/DBNAME"
 
@@ -86,3 +87,20 @@ def test_the_default_data_dir_is_created_on_first_use(
     monkeypatch.delenv("REPMON_DATABASE_URL")
     assert CliRunner().invoke(main, ["reviews"]).exit_code == 0
     assert (workdir / "repmon-data" / "repmon.db").exists()
+
+
+def test_crawl_with_no_profiles_says_there_is_nothing_to_crawl(workdir: Path) -> None:
+    assert _fails("crawl", "ratemds") == (
+        "error: nothing to crawl: no ratemds profiles; import a roster with profile URLs "
+        "(`repmon roster import`)"
+    )
+    assert _fails("crawl") == (
+        "error: nothing to crawl: no profiles; import a roster with profile URLs "
+        "(`repmon roster import`)"
+    )
+    (workdir / "roster.csv").write_text(roster_csv(2), encoding="utf-8")  # ratemds and google
+    assert CliRunner().invoke(main, ["roster", "import", "roster.csv"]).exit_code == 0
+    assert _fails("crawl", "healthgrades", "yelp", "--physician", npi(1)) == (
+        f"error: nothing to crawl: no healthgrades/yelp profiles of physician {npi(1)}; "
+        "import a roster with profile URLs (`repmon roster import`)"
+    )

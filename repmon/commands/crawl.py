@@ -139,10 +139,17 @@ def crawl(
         runs = run_crawls(
             db, app.settings, request, now, jobs=jobs, on_progress=show, engine=engine
         )
+    skipped = [s for s in sources if s not in {r.source for r in runs}]
+    what = f"no {'/'.join(skipped or sources)} profiles" if sources else "no profiles"
+    who = (("of physician", physician), ("in practice", practice))
+    whose = "".join(f" {k} {v}" for k, v in who if v)
     if not runs:
         raise RepmonError(
-            "nothing to crawl: import a roster with profiles (`repmon roster import`)"
+            f"nothing to crawl: {what}{whose}; import a roster with profile URLs "
+            "(`repmon roster import`)"
         )
+    if skipped:
+        console.print(f"skipped (nothing to crawl): {what}{whose}")
     console.print(_table({f"{r.source}#{r.id}": r for r in runs}))
     bad = [r for r in runs if r.status in ("failed", "blocked")]
     if bad:
