@@ -33,6 +33,7 @@ class ReviewFilter:
     since: datetime | None = None
     category: str | None = None
     negative: bool = False
+    unanswered: bool = False  # no owner response yet
     include_deleted: bool = False
 
 
@@ -80,6 +81,11 @@ def _statement(
         stmt = stmt.where(getattr(Classification, f.category).is_(True))
     if f.negative:
         stmt = stmt.where(Classification.negative.is_(True))
+    if f.unanswered:
+        stmt = stmt.where(
+            Review.response_at.is_(None),
+            or_(Review.response_text.is_(None), Review.response_text == ""),
+        )
     if not f.include_deleted:
         stmt = stmt.where(Review.deleted_at.is_(None))
     return stmt

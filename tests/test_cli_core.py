@@ -84,3 +84,18 @@ def test_schema_behind_is_refused(workdir: Path) -> None:
     result = CliRunner().invoke(main, ["roster", "list"])
     assert result.exit_code == 2
     assert "run `repmon init`" in result.output
+
+
+def test_reviews_unanswered_lists_those_without_an_owner_response(workdir: Path) -> None:
+    (workdir / "roster.csv").write_text(roster_csv(3))
+    assert run("roster", "import", "roster.csv").exit_code == 0
+    records = review_records(6, 3)
+    for r in records[:4]:
+        r["response_text"] = "Thank you, please call our office."
+        r["response_at"] = "2026-06-01T00:00:00+00:00"
+    write_jsonl(workdir / "r.jsonl", records)
+    assert "6 new" in run("ingest", "r.jsonl", "--now", "2026-11-23T00:00:00Z").output
+    rows = [json.loads(x) for x in run("reviews", "--unanswered", "--json").output.splitlines()]
+    assert sorted(r["external_id"] for r in rows) == ["r4", "r5"]
+    assert all(r["response_text"] == "" for r in rows)
+    assert "2 of 2 shown" in run("reviews", "--unanswered").output

@@ -203,6 +203,9 @@ EXPORT_FIELDS = (
 @click.option("--since", type=click.DateTime(), help="Only reviews published on or after DATE.")
 @click.option("--category", type=click.Choice(CATEGORIES), help="Only this complaint category.")
 @click.option("--negative", is_flag=True, help="Only reviews classified negative.")
+@click.option(
+    "--unanswered", is_flag=True, help="Only reviews with no owner response (yet to answer)."
+)
 @click.option("--json", "fmt", flag_value="json", help="Export JSON lines.")
 @click.option("--csv", "fmt", flag_value="csv", help="Export CSV.")
 @click.option("--limit", type=int, default=None, help="At most this many (table default 50).")
@@ -214,6 +217,7 @@ def reviews(
     since: datetime | None,
     category: str | None,
     negative: bool,
+    unanswered: bool,
     fmt: str | None,
     limit: int | None,
 ) -> None:
@@ -222,7 +226,12 @@ def reviews(
 
     since_utc = since.replace(tzinfo=UTC) if since else None
     flt = ReviewFilter(
-        physician_npi=npi, practice=practice, since=since_utc, category=category, negative=negative
+        physician_npi=npi,
+        practice=practice,
+        since=since_utc,
+        category=category,
+        negative=negative,
+        unanswered=unanswered,
     )
     db = app.database()
     with db.session() as session:
