@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +22,13 @@ from typing import Protocol
 from sqlalchemy import select
 
 from repmon.scrapyd import ScrapydEngine, nodes
-from reputation.crawls import interrupt_stale_runs, social_targets, start_run, targets
+from reputation.crawls import (
+    interrupt_stale_runs,
+    record_process,
+    social_targets,
+    start_run,
+    targets,
+)
 from reputation.db import Database
 from reputation.errors import ConfigError, RepmonError
 from reputation.models import CrawlRun
@@ -34,6 +41,7 @@ __all__ = [
     "Engine",
     "crawl_arguments",
     "run_crawls",
+    "settle_dead_runs",
     "sources_to_crawl",
     "stale_after",
 ]
@@ -47,6 +55,12 @@ INTERRUPTED = "interrupted: repmon was stopped (Ctrl-C, SIGTERM or a lost lease)
 def stale_after(settings: Settings) -> timedelta:
     """How long a run may stay `running` before a sweep fails it: crawl.max_hours and a margin."""
     return timedelta(hours=float(settings["crawl.max_hours"])) + STALE_MARGIN
+
+
+def settle_dead_runs(db: Database, settings: Settings, now: datetime) -> int:
+    """Fail runs still `running` whose process is gone (or that are far too old); how many."""
+    with db.transaction() as session:
+        return interrupt_stale_runs(session, now, stale_after(settings))
 
 
 ENGINES = ("local", "scrapyd")
@@ -229,8 +243,7 @@ def run_crawls(
     """
     if timeout is None:
         timeout = float(settings["crawl.max_hours"]) * 3600
-    with db.transaction() as session:
-        interrupt_stale_runs(session, now, stale_after(settings))
+    settle_dead_runs(db, settings, now)
     sources = sources_to_crawl(db, request)
     if not sources:
         return []
@@ -239,6 +252,8 @@ def run_crawls(
     for source in sources:
         with db.transaction() as session:
             run = start_run(session, source, source, _spider_args(request), request.now or now)
+            # ours until the crawl process records itself: if we die first, a sweep sees it
+            record_process(run, socket.gethostname(), os.getpid())
             queue.append((source, run.id))
     ids = [run_id for _, run_id in queue]
     running: set[int] = set()

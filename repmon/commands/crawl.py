@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import click
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -10,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from repmon.app import App, cell, console, parse_now, pass_app
-from repmon.crawling import ENGINES, CrawlRequest, run_crawls
+from repmon.crawling import ENGINES, CrawlRequest, run_crawls, settle_dead_runs
 from reputation.errors import RepmonError
 from reputation.models import CrawlRun
 from reputation.reviews import SOURCES
@@ -167,7 +168,9 @@ def crawl(
 @pass_app
 def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
     """Show recent crawl runs with their status (ok, blocked, broken, failed) and counts."""
-    with app.database().session() as session:
+    db = app.database()
+    settle_dead_runs(db, app.settings, datetime.now(UTC))  # a killed crawl is not `running`
+    with db.session() as session:
         stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
         if source:
             stmt = stmt.where(CrawlRun.source == source)

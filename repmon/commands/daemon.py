@@ -12,6 +12,7 @@ from rich.table import Table
 from sqlalchemy import func, inspect, select, text
 
 from repmon.app import App, cell, console, pass_app
+from repmon.crawling import settle_dead_runs
 from reputation.jobruns import JOURNAL, journaled_outcomes, recent_runs
 from reputation.models import Alert, CrawlRun, DaemonLease
 from reputation.outbox import count_by_status
@@ -40,6 +41,7 @@ def status(app: App, as_json: bool) -> None:
     """Show the daemon, its jobs, recent job runs, last crawl per source, outbox, alerts."""
     db = app.database()
     now = datetime.now(UTC)
+    settle_dead_runs(db, app.settings, now)  # a killed crawl is not shown `running`
     with db.session() as session:
         lease = session.get(DaemonLease, "daemon")
         daemon = "running: " + lease.holder if lease and lease.expires_at > now else "not running"

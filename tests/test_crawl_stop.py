@@ -1,0 +1,73 @@
+"""A stopped or killed crawl never stays `running`: Ctrl-C stops the crawl processes and
+settles their runs; a run whose process died is failed by the next look at the runs."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from repmon import crawling
+from repmon.cli import main
+from repmon.crawling import INTERRUPTED, CrawlRequest, run_crawls
+from reputation.crawls import record_process, start_run
+from reputation.db import Database
+from reputation.models import CrawlRun
+from reputation.roster import apply_roster, parse_roster
+from reputation.settings import Settings, load_settings
+from tests.conftest import NOW
+from tests.factories import roster_csv
+from tests.slowdaemon import SleepingEngine
+
+
+def test_ctrl_c_stops_the_crawl_processes_and_settles_every_run(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.transaction() as s:
+        apply_roster(s, parse_roster(roster_csv(2)))  # ratemds and google profiles
+    settings = load_settings(
+        None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp_path)}, tmp_path
+    )
+    engines: list[SleepingEngine] = []
+
+    def engine(settings: Settings, name: str | None, jobs: int) -> crawling.Engine:
+        engines.append(SleepingEngine(settings, jobs))
+        return engines[-1]
+
+    def ctrl_c(runs: dict[str, CrawlRun]) -> None:
+        # one crawl started, one queued: both are ours until a crawl process records itself
+        assert [r.status for r in runs.values()] == ["running", "running"]
+        assert {r.args["process"]["pid"] for r in runs.values()} == {os.getpid()}
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(crawling, "make_engine", engine)
+    request = CrawlRequest(sources=("ratemds", "google"))
+    with pytest.raises(KeyboardInterrupt):
+        run_crawls(db, settings, request, NOW, jobs=1, on_progress=ctrl_c)
+    ((proc, _),) = engines[0].running.values()
+    assert proc.poll() is not None  # the crawl process was stopped, not left behind
+    with db.session() as s:
+        runs = s.scalars(select(CrawlRun)).all()
+    assert [(r.source, r.status, r.errors) for r in runs] == [
+        ("ratemds", "failed", [INTERRUPTED]),
+        ("google", "failed", [INTERRUPTED]),
+    ]
+
+
+def test_a_run_whose_process_died_is_not_shown_running(workdir: Path) -> None:
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    db = Database(os.environ["REPMON_DATABASE_URL"])
+    with db.transaction() as s:
+        record_process(start_run(s, "ratemds", "ratemds", {}, NOW), socket.gethostname(), dead.pid)
+    db.dispose()
+    result = CliRunner().invoke(main, ["crawls", "--json"])
+    (run,) = [json.loads(line) for line in result.output.splitlines()]
+    assert run["status"] == "failed"
+    assert run["errors"] == ["interrupted: the crawl process ended without finishing"]
