@@ -31,7 +31,9 @@ from reputation.roster import apply_roster, parse_roster
 from reputation.settings import Settings
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, scrapy_settings, serve
 
-__all__ = ["DemoReport", "run_demo"]
+__all__ = ["DATABASE", "DemoReport", "run_demo"]
+
+DATABASE = "demo.db"  # in the demo folder
 
 
 @dataclass
@@ -155,7 +157,7 @@ def run_demo(
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     settings = settings.with_overrides(
-        database__url=f"sqlite:///{folder / 'demo.db'}",
+        database__url=f"sqlite:///{folder / DATABASE}",
         mail__maildir=str(folder / "maildir"),
         smtp__host="",
         scrapyd__urls="",  # the demo crawls its own sandbox in local processes

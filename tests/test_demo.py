@@ -22,6 +22,7 @@ def test_demo_end_to_end_twice(tmp_path: Path) -> None:
         assert "✗" not in result.stdout
         assert "✓ cluster found on" in result.stdout
         assert "✓ harm review on" in result.stdout
+        assert f"database: {tmp_path / 'demo' / 'demo.db'}\n" in result.stdout
     mails = sorted((tmp_path / "demo" / "mail").glob("*.html"))
     assert any("alleged-patient-harm" in m.name for m in mails)
     assert any("week-" in m.name for m in mails)  # digests

@@ -104,3 +104,13 @@ def test_crawl_with_no_profiles_says_there_is_nothing_to_crawl(workdir: Path) ->
         f"error: nothing to crawl: no healthgrades/yelp profiles of physician {npi(1)}; "
         "import a roster with profile URLs (`repmon roster import`)"
     )
+
+
+def test_the_demo_never_replaces_a_folder_it_did_not_make(workdir: Path) -> None:
+    (workdir / "notes").mkdir()
+    (workdir / "notes" / "keep.txt").write_text("mine", encoding="utf-8")
+    assert _fails("demo", "--out", "notes") == (
+        f"error: {workdir / 'notes'} is not empty and holds no earlier demo; the demo replaces "
+        "its folder, so give --out a new or empty folder"
+    )
+    assert (workdir / "notes" / "keep.txt").read_text(encoding="utf-8") == "mine"

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from repmon.app import App, console, pass_app
+from reputation.errors import RepmonError
 from reputation.models import Alert
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, serve
 
@@ -27,9 +28,14 @@ __all__ = ["demo", "sandbox"]
 @pass_app
 def demo(app: App, out: Path | None, seed: int) -> None:
     """Run the whole product on the local sandbox: crawl, classify, alert, digest, mail."""
-    from repmon.demo import run_demo
+    from repmon.demo import DATABASE, run_demo
 
     folder = (out or app.settings.data_dir / "demo").resolve()
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / DATABASE).exists():
+        raise RepmonError(
+            f"{folder} is not empty and holds no earlier demo; the demo replaces its folder, "
+            "so give --out a new or empty folder"
+        )
     console.print("[bold]repmon demo[/] — everything stays on 127.0.0.1\n")
     report = run_demo(app.settings, folder, lambda line: console.print("• " + line), seed=seed)
     table = Table("source", "status", "pages", "new", "note", title="crawls")
@@ -72,6 +78,10 @@ def demo(app: App, out: Path | None, seed: int) -> None:
     console.print("")
     for ok, text in report.checks:
         console.print(("[green]✓[/] " if ok else "[bold red]✗[/] ") + text)
+    console.print(
+        f"\ndatabase: {folder / DATABASE}\n  look around: "
+        f"REPMON_DATABASE_URL=sqlite:///{folder / DATABASE} repmon reviews --negative"
+    )
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     console.print(f"\n{timing}")
     if not all(ok for ok, _ in report.checks):
