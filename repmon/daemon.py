@@ -29,6 +29,7 @@ from reputation.settings import Settings
 __all__ = ["Daemon", "Timings", "digest_trigger"]
 
 log = logging.getLogger("repmon.daemon")
+CRAWL_THREADS = len(REVIEW_SOURCES + MENTION_SOURCES)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -70,7 +71,11 @@ class Daemon:
         self.holder = f"pid {os.getpid()} on {socket.gethostname()}"
         self.scheduler = BlockingScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine)},
-            executors={"default": ThreadPoolExecutor(2), "crawls": ThreadPoolExecutor(2)},
+            # one crawl thread per source: each site is crawled politely, all sites at once
+            executors={
+                "default": ThreadPoolExecutor(2),
+                "crawls": ThreadPoolExecutor(CRAWL_THREADS),
+            },
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
