@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from repmon.crawling import INTERRUPTED
 from repmon.daemon import digest_trigger
@@ -114,10 +114,7 @@ def test_mail_and_lease_go_on_while_crawls_run_for_minutes(workdir: Path) -> Non
     (workdir / "roster.csv").write_text(roster_csv(2), encoding="utf-8")
     assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
     db = Database(os.environ["REPMON_DATABASE_URL"])
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "tests.slowdaemon"],
-        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    daemon = _slow_daemon(workdir, env)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -161,3 +158,55 @@ def test_mail_and_lease_go_on_while_crawls_run_for_minutes(workdir: Path) -> Non
     db.dispose()
     assert runs and all(r.status == "failed" for r in runs), [(r.source, r.status) for r in runs]
     assert all(INTERRUPTED in r.errors for r in runs)
+
+
+def _crawl_rota(db: Database) -> dict[str, float]:
+    if "apscheduler_jobs" not in inspect(db.engine).get_table_names():
+        return {}
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, next_run_time FROM apscheduler_jobs"))
+        return {job: when for job, when in rows if job.startswith("crawl-")}
+
+
+def _slow_daemon(workdir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.slowdaemon"],
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_restart_keeps_the_crawl_rota(workdir: Path) -> None:
+    """Crawls that had their turn before a restart are not all started again after it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
+    db = Database(os.environ["REPMON_DATABASE_URL"])
+    db.ensure_schema()
+    first = _slow_daemon(workdir, env)
+    try:
+        deadline = time.monotonic() + 60
+        rota: dict[str, float] = {}
+        while time.monotonic() < deadline and not rota:
+            time.sleep(0.5)
+            found = _crawl_rota(db)  # each crawl had its turn (nothing to crawl): next in a day
+            if len(found) == 7 and min(found.values()) > time.time() + 3600:
+                rota = found
+    finally:
+        first.send_signal(signal.SIGTERM)
+        out, _ = first.communicate(timeout=60)
+    assert rota, out
+    second = _slow_daemon(workdir, env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            with db.session() as s:
+                lease = s.get(DaemonLease, "daemon")
+                if lease is not None and lease.holder.startswith(f"pid {second.pid} "):
+                    break
+        time.sleep(5)  # first crawls would start 0.5 s to 3.5 s after a fresh schedule
+        assert _crawl_rota(db) == rota
+    finally:
+        second.send_signal(signal.SIGTERM)
+        out, _ = second.communicate(timeout=60)
+        db.dispose()
+    assert second.returncode == 0, out
