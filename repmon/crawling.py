@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from repmon.scrapyd import ScrapydEngine, nodes
 from reputation.crawls import (
@@ -40,6 +41,7 @@ __all__ = [
     "CrawlRequest",
     "Engine",
     "crawl_arguments",
+    "latest_runs",
     "run_crawls",
     "settle_dead_runs",
     "sources_to_crawl",
@@ -61,6 +63,17 @@ def settle_dead_runs(db: Database, settings: Settings, now: datetime) -> int:
     """Fail runs still `running` whose process is gone (or that are far too old); how many."""
     with db.transaction() as session:
         return interrupt_stale_runs(session, now, stale_after(settings))
+
+
+def latest_runs(session: Session) -> list[CrawlRun]:
+    """The newest crawl run of each source, by source."""
+    newest = (
+        select(CrawlRun.source, func.max(CrawlRun.id).label("id"))
+        .group_by(CrawlRun.source)
+        .subquery()
+    )
+    stmt = select(CrawlRun).join(newest, CrawlRun.id == newest.c.id).order_by(CrawlRun.source)
+    return list(session.scalars(stmt))
 
 
 ENGINES = ("local", "scrapyd")

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,13 +21,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
 from repmon import jobs
+from repmon.crawling import latest_runs
 from reputation.db import open_database
 from reputation.errors import ConfigError
 from reputation.lease import acquire, release, renew
 from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
 from reputation.settings import Settings
 
-__all__ = ["Daemon", "Timings", "digest_trigger"]
+__all__ = ["Daemon", "Timings", "digest_trigger", "first_crawls"]
 
 log = logging.getLogger("repmon.daemon")
 CRAWL_THREADS = len(REVIEW_SOURCES + MENTION_SOURCES)
@@ -54,6 +56,21 @@ class Timings:
     drain_every: float = 60
     first_crawl: float = 10  # after start; each further source 30 s later
     crawl_stagger: float = 30
+
+
+def first_crawls(
+    stored: Mapping[str, datetime], last_status: Mapping[str, str], now: datetime, t: Timings
+) -> dict[str, datetime]:
+    """When each source's crawl job first runs: at its stored turn after a restart, unless it
+    never had one or its last crawl did not end ok (stopped with the daemon, failed, blocked):
+    then soon, the sources staggered."""
+    first = {}
+    for i, source in enumerate(REVIEW_SOURCES + MENTION_SOURCES):
+        turn = stored.get(f"crawl-{source}")
+        if turn is None or last_status.get(source, "ok") not in ("ok", "running"):
+            turn = now + timedelta(seconds=t.first_crawl + t.crawl_stagger * i)
+        first[source] = turn
+    return first
 
 
 class Daemon:
@@ -85,8 +102,10 @@ class Daemon:
         """Add every job with an explicit id (replace_existing: restarts do not duplicate)."""
         s, t, kw = self.settings, self.timings, {"config": self.config}
         hours = int(s["crawl.interval_hours"])
-        stored = self._stored_next_runs()  # a restart keeps the crawl rota, not crawl all again
-        for i, source in enumerate(REVIEW_SOURCES + MENTION_SOURCES):
+        with self.db.session() as session:
+            last = {r.source: r.status for r in latest_runs(session)}
+        first = first_crawls(self._stored_next_runs(), last, datetime.now(UTC), t)
+        for source, when in first.items():
             self.scheduler.add_job(
                 "repmon.jobs:crawl_source",
                 IntervalTrigger(hours=hours, jitter=60),
@@ -96,8 +115,7 @@ class Daemon:
                 executor="crawls",
                 replace_existing=True,
                 misfire_grace_time=3600,
-                next_run_time=stored.get(f"crawl-{source}")
-                or datetime.now(UTC) + timedelta(seconds=t.first_crawl + t.crawl_stagger * i),
+                next_run_time=when,
             )
         self.scheduler.add_job(
             "repmon.jobs:drain_outbox",

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from repmon.crawling import INTERRUPTED
-from repmon.daemon import digest_trigger
+from repmon.daemon import Timings, digest_trigger, first_crawls
 from reputation.db import Database
 from reputation.errors import ConfigError, LeaseHeld
 from reputation.lease import acquire, release, renew
@@ -44,6 +44,18 @@ def test_digest_trigger() -> None:
     assert first is not None and first.astimezone(UTC) == datetime(2026, 11, 30, 13, tzinfo=UTC)
     with pytest.raises(ConfigError):
         digest_trigger("monday", "UTC")
+
+
+def test_first_crawls_keep_their_turn_unless_the_last_crawl_did_not_end_ok() -> None:
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    turn = now + timedelta(hours=20)
+    stored = {"crawl-ratemds": turn, "crawl-healthgrades": turn, "crawl-google": turn}
+    last = {"ratemds": "ok", "healthgrades": "failed", "google": "running"}
+    first = first_crawls(stored, last, now, Timings())
+    assert first["ratemds"] == turn and first["google"] == turn  # a restart keeps the rota
+    assert first["healthgrades"] == now + timedelta(seconds=40)  # stopped mid-crawl: again soon
+    assert first["yelp"] == now + timedelta(seconds=100)  # never scheduled: soon, staggered
+    assert first["x"] == now + timedelta(seconds=190)
 
 
 def _daemon(workdir: Path) -> subprocess.Popen[str]:

@@ -12,9 +12,9 @@ from rich.table import Table
 from sqlalchemy import func, inspect, select, text
 
 from repmon.app import App, cell, console, pass_app
-from repmon.crawling import settle_dead_runs
+from repmon.crawling import latest_runs, settle_dead_runs
 from reputation.jobruns import JOURNAL, journaled_outcomes, recent_runs
-from reputation.models import Alert, CrawlRun, DaemonLease
+from reputation.models import Alert, DaemonLease
 from reputation.outbox import count_by_status
 
 __all__ = ["run", "status"]
@@ -52,11 +52,6 @@ def status(app: App, as_json: bool) -> None:
             ):
                 when = datetime.fromtimestamp(next_run, UTC).isoformat() if next_run else "paused"
                 jobs.append({"id": job_id, "next_run": when})
-        latest = (
-            select(CrawlRun.source, func.max(CrawlRun.id).label("id"))
-            .group_by(CrawlRun.source)
-            .subquery()
-        )
         crawls: list[dict[str, Any]] = [
             {
                 "source": r.source,
@@ -65,9 +60,7 @@ def status(app: App, as_json: bool) -> None:
                 "new": r.new,
                 "note": r.errors[0] if r.errors else "",
             }
-            for r in session.scalars(
-                select(CrawlRun).join(latest, CrawlRun.id == latest.c.id).order_by(CrawlRun.source)
-            )
+            for r in latest_runs(session)
         ]
         runs = [
             {
