@@ -108,8 +108,11 @@ class Engine(Protocol):
         """(run id, errors) of crawls that ended; crawls over `timeout` seconds are stopped."""
         ...
 
-    def stop(self, grace: float) -> None:
-        """Ask every crawl still running to close its run, and end those that do not in time."""
+    def stop(self, grace: float, signalled: bool = False) -> None:
+        """Ask every crawl still running to close its run, and end those that do not in time.
+
+        `signalled`: a Ctrl-C already reached our process group, local crawl processes too.
+        """
         ...
 
 
@@ -182,22 +185,25 @@ class LocalEngine:
     def start(
         self, source: str, run_id: int, settings: dict[str, str], args: dict[str, str]
     ) -> str:
-        """Start the crawl process, in its own session: a Ctrl-C reaches it once, through us."""
+        """Start the crawl process (in our process group: whatever kills us kills it)."""
         proc = subprocess.Popen(
             self.command(source, run_id, settings, args),
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            start_new_session=True,
         )
         self.running[run_id] = (proc, time.monotonic())
         return ""
 
-    def stop(self, grace: float) -> None:
-        """SIGTERM every crawl (Scrapy closes its run), SIGKILL those still there after `grace`."""
+    def stop(self, grace: float, signalled: bool = False) -> None:
+        """SIGTERM every crawl (Scrapy closes its run), SIGKILL those still there after `grace`.
+
+        After a Ctrl-C the crawls got SIGINT with us: a second signal would make Scrapy skip
+        closing its run, so they are only waited for.
+        """
         procs = [proc for proc, _ in self.running.values()]
-        for proc in procs:
+        for proc in procs if not signalled else ():
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
         deadline = time.monotonic() + grace
@@ -270,6 +276,7 @@ def run_crawls(
             queue.append((source, run.id))
     ids = [run_id for _, run_id in queue]
     running: set[int] = set()
+    ctrl_c = False
     try:
         while (queue or running) and not (stop is not None and stop.is_set()):
             while queue and (crawler.slots is None or len(running) < crawler.slots):
@@ -292,9 +299,12 @@ def run_crawls(
                 _settle(db, run_id, errors)
             if on_progress:
                 on_progress(_runs(db, ids))
+    except KeyboardInterrupt:
+        ctrl_c = True
+        raise
     finally:
         if running:
-            crawler.stop(STOP_GRACE)
+            crawler.stop(STOP_GRACE, signalled=ctrl_c)
         for run_id in [*running, *(run_id for _, run_id in queue)]:
             _settle(db, run_id, [INTERRUPTED])
     return list(_runs(db, ids).values())

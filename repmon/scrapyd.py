@@ -280,7 +280,7 @@ class ScrapydEngine:
             del self.jobs[run]
         return ended
 
-    def stop(self, grace: float) -> None:
+    def stop(self, grace: float, signalled: bool = False) -> None:
         """Cancel every job still watched (SIGINT: each crawl closes its run on its node)."""
         for node, job, _ in self.jobs.values():
             with contextlib.suppress(ScrapydError):  # a node that is down runs nothing of ours

@@ -46,6 +46,7 @@ def test_ctrl_c_stops_the_crawl_processes_and_settles_every_run(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(crawling, "make_engine", engine)
+    monkeypatch.setattr(crawling, "STOP_GRACE", 1.0)  # no real SIGINT reached the sleeper
     request = CrawlRequest(sources=("ratemds", "google"))
     with pytest.raises(KeyboardInterrupt):
         run_crawls(db, settings, request, NOW, jobs=1, on_progress=ctrl_c)
