@@ -221,7 +221,7 @@ def test_ingest_problems_are_printed_literally(workdir: Path) -> None:
         ],
     )
     out = run("ingest", "bad.jsonl", "--now", NOW.isoformat())
-    assert out.exit_code == 0 and "2 rejected" in out.output, out.output
+    assert out.exit_code == 1 and "2 rejected" in out.output, out.output
     assert "http://[::1 is not in the roster" in out.output
     assert "rating" in out.output and "[/]" in out.output
     assert not RAW_CONTROLS.search(out.output)
