@@ -82,10 +82,11 @@ def open_database(settings: Settings, create: bool = False) -> Database:
     if settings.origin("database.url") != "default":
         return Database(settings.database_url)
     origin = settings.origin("data_dir")
-    if not (create or origin == "default" or (settings.data_dir / "repmon.db").exists()):
+    path = Path(str(_parse(settings.database_url).database))
+    if not (create or origin == "default" or path.exists()):
         raise ConfigError(
-            f"no database in {settings.data_dir} (data_dir, from {origin}): run `repmon init` "
-            "to create one there, or point data_dir at the folder that holds repmon.db"
+            f"no database in {path.parent} (data_dir, from {origin}): run `repmon init` "
+            f"to create one there, or point data_dir at the folder that holds {path.name}"
         )
     return Database(settings.database_url, create_dir=True)
 

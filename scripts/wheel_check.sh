@@ -17,4 +17,7 @@ run python -c 'import repmon, sys; sys.exit(repmon.__file__.startswith(sys.prefi
   || { echo "wheel check: repmon was not imported from the installed wheel" >&2; exit 1; }
 run python -c 'from reputation.reply import load_templates; assert load_templates()'
 run repmon demo
+# the database the demo names, read by the installed CLI
+run env REPMON_DATABASE_URL="sqlite:///$work/empty/repmon-data/demo/demo.db" \
+  repmon reviews --negative --limit 3
 echo "wheel check: the installed wheel ran the demo from an empty folder"
