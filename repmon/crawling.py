@@ -25,6 +25,7 @@ from reputation.errors import ConfigError, RepmonError
 from reputation.models import CrawlRun
 from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
 from reputation.settings import Settings, env_name
+from spiders.config import preflight
 
 __all__ = [
     "ENGINES",
@@ -191,12 +192,24 @@ def run_crawls(
     if not sources:
         return []
     crawler = make_engine(settings, engine, jobs)  # a node that is down fails before any run
+    # A source lacking its API key fails at once, saying which setting to set: named sources
+    # before anything starts, the others as a failed run while the rest crawl. (Scrapyd
+    # servers read keys from their own environment: they are not checked here.)
+    local = isinstance(crawler, LocalEngine)
+    overrides = dict(request.settings)
+    missing = {s: p for s in sources if local and (p := preflight(s, settings, overrides))}
+    if missing and request.sources:
+        raise ConfigError("; ".join(missing.values()))
     queue: list[tuple[str, int]] = []
+    ids: list[int] = []
     for source in sources:
         with db.transaction() as session:
             run = start_run(session, source, source, _spider_args(request), request.now or now)
-            queue.append((source, run.id))
-    ids = [run_id for _, run_id in queue]
+            ids.append(run.id)
+        if source in missing:
+            _settle(db, ids[-1], [missing[source]])
+        else:
+            queue.append((source, ids[-1]))
     running: set[int] = set()
     while queue or running:
         while queue and (crawler.slots is None or len(running) < crawler.slots):

@@ -16,6 +16,7 @@ from reputation.models import CrawlRun, Physician, Profile
 from reputation.queries import find_physician, find_practice
 
 __all__ = [
+    "RETRY_AFTER_EXCEEDED",
     "CrawlCounts",
     "Target",
     "decide_status",
@@ -27,6 +28,11 @@ __all__ = [
     "start_run",
     "targets",
 ]
+
+
+# Finish reason of a crawl stopped because a site asked to wait longer than
+# crawl.retry_after_max: the run is blocked.
+RETRY_AFTER_EXCEEDED = "retry_after_exceeded"
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ def social_targets(
 
 def decide_status(c: CrawlCounts) -> tuple[str, str]:
     """(status, reason): blocked, broken, failed or ok. A refused page is never "no reviews"."""
+    if c.finish_reason == RETRY_AFTER_EXCEEDED:
+        return "blocked", "stopped: the site asked to wait longer than crawl.retry_after_max"
     if c.blocked_pages and c.blocked_pages >= c.pages - c.failed_pages:
         return "blocked", f"{c.blocked_pages} page(s) refused (403/429 or a challenge page)"
     if c.finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):

@@ -41,6 +41,7 @@ def scrapy_crawl(
         cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "DeprecationWarning" not in proc.stderr, proc.stderr[-3000:]
     if log is not None:
         log.append(proc.stderr)
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
@@ -61,4 +62,5 @@ def batch_crawl(
         cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "DeprecationWarning" not in proc.stderr, proc.stderr[-3000:]
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
