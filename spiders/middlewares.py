@@ -146,7 +146,5 @@ class RetryAfterMiddleware:
             # Pipelines close before Scrapy records finish_reason: they read this instead.
             if self.crawler.stats is not None:
                 self.crawler.stats.set_value("repmon/stopped", RETRY_AFTER_EXCEEDED)
-            deferred_from_coro(
-                self.crawler.engine.close_spider_async(reason=RETRY_AFTER_EXCEEDED)
-            )
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=RETRY_AFTER_EXCEEDED))
         return response
