@@ -54,6 +54,9 @@ class _Profile:
     reached_end: bool = False  # the last page, or pages already stored: nothing was skipped
     partial: bool = False
     refused: bool = False
+    first_ok: bool = False  # page 1 was read: a later page lost makes the profile cut short
+    cut: bool = False
+    expected: int = 0  # reviews page 1 announces
 
 
 def crawl_now(value: str | None) -> datetime:
@@ -158,10 +161,17 @@ class StorePipeline(KnownIds):
         return item
 
     def _page(self, page: PageItem) -> None:
-        self.pages[page.status] += 1
+        profile = self.profiles.setdefault(normalise_url(page.profile_url), _Profile())
+        if page.page > 1 and page.status != "ok" and profile.first_ok:
+            profile.cut = True  # counted as a partial profile, not as a failed source
+            self.pages["cut"] += 1
+        else:
+            self.pages[page.status] += 1
+        if page.page == 1 and page.status == "ok":
+            profile.first_ok = True
+            profile.expected = page.aggregate_count or 0
         if page.aggregate_count:
             self.expected = max(self.expected, page.aggregate_count)
-        profile = self.profiles.setdefault(normalise_url(page.profile_url), _Profile())
         profile.partial = profile.partial or page.partial
         profile.refused = profile.refused or page.status != "ok"
         if page.full and page.last_page and page.status == "ok":
@@ -238,6 +248,9 @@ class StorePipeline(KnownIds):
                 expected_reviews=self.expected,
                 errors=errors,
                 finish_reason=reason,
+                cut_profiles=sum(p.cut for p in self.profiles.values()),
+                cut_found=sum(len(p.seen) for p in self.profiles.values() if p.cut),
+                cut_expected=sum(p.expected for p in self.profiles.values() if p.cut),
             )
             finish_run(run, counts, self.now if self.replay else crawl_now(None), self.problems)
             log.info("crawl run %s: %s %s", run.id, run.status, run.errors[:1])
