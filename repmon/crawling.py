@@ -197,7 +197,8 @@ def run_crawls(
     # servers read keys from their own environment: they are not checked here.)
     local = isinstance(crawler, LocalEngine)
     overrides = dict(request.settings)
-    missing = {s: p for s in sources if local and (p := preflight(s, settings, overrides))}
+    url = request.url or ""
+    missing = {s: p for s in sources if local and (p := preflight(s, settings, overrides, url))}
     if missing and request.sources:
         raise ConfigError("; ".join(missing.values()))
     queue: list[tuple[str, int]] = []

@@ -13,7 +13,7 @@ from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-from spiders.config import KEYS, preflight, repmon_settings
+from spiders.config import BRIDGED, is_local, preflight, repmon_settings
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
 from spiders.middlewares import SiteRefused
 from spiders.parsers import ParseResult, detect_challenge
@@ -139,15 +139,14 @@ class BaseSpider(scrapy.Spider):
         raise NotImplementedError
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """Yield the first request of every target; none when the API key is missing."""
-        endpoints = KEYS.get(self.name, ("", ()))[1]
-        given = {e: str(self.settings.get(e) or "") for e in endpoints}
+        """Yield the first request of every target; none to a keyed API without its key."""
+        given = {name: str(self.settings.get(name) or "") for name in BRIDGED}
         problem = preflight(self.name, repmon_settings(), given)
-        if problem:
-            self.logger.error(problem)
-            return
         for target in self.start_targets():
             for request in self.requests_for(target):
+                if problem and not is_local(request.url):
+                    self.logger.error("%s (not requested: %s)", problem, redact_url(request.url))
+                    continue
                 yield request
 
     @property
@@ -194,8 +193,9 @@ class BaseSpider(scrapy.Spider):
         challenge = detect_challenge(response.status, body, headers)
         status: PageStatus | None = None
         problem = ""
-        if response.meta.get("retry_after_exceeded"):
-            status, problem = "blocked", str(response.meta["retry_after_exceeded"])
+        meta = response.request.meta if response.request is not None else {}
+        if meta.get("retry_after_exceeded"):
+            status, problem = "blocked", str(meta["retry_after_exceeded"])
         elif challenge:
             status, problem = "blocked", challenge
         elif response.status in self.blocked_statuses:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from reputation.settings import Settings, load_settings, setting
 
-__all__ = ["KEYS", "RepmonAddon", "preflight", "repmon_settings", "secret"]
+__all__ = ["KEYS", "RepmonAddon", "is_local", "preflight", "repmon_settings", "secret"]
 
 # Scrapy setting <- repmon setting, for what spiders read through `self.settings`.
 BRIDGED = {
@@ -51,17 +51,19 @@ def secret(name: str) -> str:
     return str(repmon_settings()[name])
 
 
-def _is_local(url: str) -> bool:
+def is_local(url: str) -> bool:
+    """Whether a URL points at this machine (the sandbox, a test server): no key needed."""
     return (urlsplit(url).hostname or "") in LOCAL_HOSTS
 
 
 def preflight(
-    source: str, settings: Settings, overrides: Mapping[str, str] | None = None
+    source: str, settings: Settings, overrides: Mapping[str, str] | None = None, url: str = ""
 ) -> str | None:
     """What keeps `source` from crawling (a missing API key), or None.
 
-    A key is needed unless every endpoint of the API is on this machine (the sandbox, a test
-    server): `overrides` are the Scrapy settings given to the crawl (`-s NAME=VALUE`).
+    A key is needed unless the API's endpoint is on this machine (the sandbox, a test server):
+    `overrides` are the Scrapy settings given to the crawl (`-s NAME=VALUE`); `url`, a target
+    given as a full URL, is requested instead of the endpoint.
     """
     if source not in KEYS:
         return None
@@ -69,9 +71,20 @@ def preflight(
     if settings[name]:
         return None
     given = overrides or {}
-    urls = [given.get(e) or str(settings[BRIDGED[e]]) for e in endpoints]
-    if all(_is_local(u) for u in urls):
+
+    def value(scrapy_name: str) -> str:
+        return str(given.get(scrapy_name) or settings[BRIDGED[scrapy_name]])
+
+    if url.startswith(("http://", "https://")):
+        return None if is_local(url) else _missing(source, name)
+    if source == "google":  # place ids go to one of the two APIs, as google.api says
+        endpoints = endpoints[1:] if value("GOOGLE_API") == "legacy" else endpoints[:1]
+    if all(is_local(value(e)) for e in endpoints):
         return None
+    return _missing(source, name)
+
+
+def _missing(source: str, name: str) -> str:
     entry = setting(name)
     return f"{source}: {entry.help.rstrip('.')} is not set: set " + " or ".join(entry.env_forms)
 

@@ -118,8 +118,12 @@ def test_preflight_names_every_form_unless_the_endpoint_is_local(tmp_path: Path)
         "or REPMON_X_BEARER_TOKEN_FILE"
     )
     assert preflight("x", settings, {"X_ENDPOINT": "http://127.0.0.1:8000/x/2"}) is None
-    google = {"GOOGLE_ENDPOINT": "http://127.0.0.1:1/v1"}  # the legacy one is still Google's
-    assert preflight("google", settings, google) is not None
+    local = {"GOOGLE_ENDPOINT": "http://127.0.0.1:1/v1"}
+    assert preflight("google", settings, local) is None
+    legacy = {**local, "GOOGLE_API": "legacy"}  # place ids then go to Google's legacy API
+    assert preflight("google", settings, legacy) is not None
+    assert preflight("yelp", settings, url="http://127.0.0.1:9/yelp/feed.json") is None
+    assert preflight("yelp", settings, url="https://api.yelp.com/v3/businesses/b") is not None
     keyed = load_settings(None, {"GOOGLE_API_KEY": "k"}, tmp_path)
     assert preflight("google", keyed) is None and preflight("ratemds", settings) is None
 
