@@ -11,17 +11,23 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from click.testing import CliRunner
 
 from repmon.cli import main
+from repmon.crawling import CrawlRequest, run_crawls
+from reputation.db import Database
+from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
 from spiders.config import preflight, repmon_settings
+from spiders.sandbox import DEFAULT_ANCHOR, build_world, scrapy_settings, serve
 from spiders.sandbox.http import Reply, Request, serve_app
 from tests.crawling import ROOT, _env, scrapy_crawl
 
 KEY = "k3y-REACHES-the-request-5f2a"
+WORLD = build_world()
 
 
 class RecordingApi:
@@ -160,3 +166,29 @@ def test_settings_load_once_and_not_at_import(tmp_path: Path) -> None:
     )
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
     assert repmon_settings() is repmon_settings()
+
+
+@pytest.mark.slow
+def test_crawling_every_source_fails_only_the_one_without_its_key(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("X_BEARER_TOKEN", "REPMON_X_BEARER_TOKEN", "REPMON_X_BEARER_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(
+        None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp_path)}, tmp_path
+    )
+    with serve(now=DEFAULT_ANCHOR) as base:
+        with db.transaction() as session:
+            roster = urlopen(f"{base}/_sandbox/roster.csv").read().decode()
+            apply_roster(session, parse_roster(roster))
+        # Every endpoint points at the sandbox but X's, which stays the real API.
+        extra = tuple((k, str(v)) for k, v in scrapy_settings(base).items() if k != "X_ENDPOINT")
+        npi = WORLD.physicians[0].npi
+        request = CrawlRequest(sources=(), physician=npi, now=DEFAULT_ANCHOR, settings=extra)
+        runs = {r.source: r for r in run_crawls(db, settings, request, DEFAULT_ANCHOR, jobs=2)}
+    assert runs["x"].status == "failed" and runs["x"].errors == [
+        "x: X API bearer token is not set: set REPMON_X_BEARER_TOKEN or X_BEARER_TOKEN "
+        "or REPMON_X_BEARER_TOKEN_FILE"
+    ]
+    others = {s: r.status for s, r in runs.items() if s != "x"}
+    assert "reddit" in others and set(others.values()) == {"ok"}, others
