@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from repmon.cli import main
 from reputation.crawlhealth import COVERAGE, CrawlFact, crawl_health
 from reputation.crawls import CrawlCounts, decide_status
-from reputation.db import Database
-from reputation.models import CrawlRun
 from reputation.reviews import SOURCES
 from spiders.sandbox.http import serve_app, static_app
-from tests.crawling import ROOT, scrapy_crawl
+from tests.crawling import ROOT, only_run, scrapy_crawl
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -68,14 +65,10 @@ def test_healthgrades_later_pages_refused_make_the_run_partial(
         )
     pages = [(i["page"], i["status"]) for i in items if i["kind"] == "page"]
     assert pages == [(1, "ok"), (2, "failed")]
-    db = Database(db_url)
-    with db.session() as session:
-        run = session.scalars(select(CrawlRun)).one()
-        assert (run.status, run.errors[0]) == (
-            "partial",
-            "later pages of 1 profile(s) could not be fetched: 2 of 12 reviews",
-        )
-    db.dispose()
+    assert only_run(db_url) == (
+        "partial",
+        "later pages of 1 profile(s) could not be fetched: 2 of 12 reviews",
+    )
     monkeypatch.setenv("REPMON_DATABASE_URL", db_url)
     monkeypatch.chdir(tmp_path)
     shown = CliRunner().invoke(main, ["crawls"])

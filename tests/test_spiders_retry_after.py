@@ -12,14 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from reputation.crawls import RETRY_AFTER_EXCEEDED, CrawlCounts, decide_status
-from reputation.db import Database
-from reputation.models import CrawlRun
 from spiders.middlewares import retry_after
 from spiders.sandbox.http import Reply, Request, serve_app
-from tests.crawling import scrapy_crawl
+from tests.crawling import only_run, scrapy_crawl
 
 PAGE = b"<html><body><h1>Dr. Nobody</h1><p>No reviews yet.</p></body></html>"
 
@@ -94,14 +91,10 @@ def test_a_retry_after_above_the_cap_stops_the_crawl_as_blocked(tmp_path: Path) 
     problems = " ".join(str(i["problems"]) for i in items)
     assert "HTTP 429 asks to wait 30 s (Retry-After), more than" in problems
     assert "crawl.retry_after_max (10 s)" in problems
-    db = Database(db_url)
-    with db.session() as session:
-        run = session.scalars(select(CrawlRun)).one()
-        assert (run.status, run.errors[0]) == (
-            "blocked",
-            "stopped: the site asked to wait longer than crawl.retry_after_max",
-        )
-    db.dispose()
+    assert only_run(db_url) == (
+        "blocked",
+        "stopped: the site asked to wait longer than crawl.retry_after_max",
+    )
 
 
 def test_retry_after_values_and_the_blocked_status() -> None:
