@@ -192,15 +192,16 @@ def run_crawls(
     if not sources:
         return []
     crawler = make_engine(settings, engine, jobs)  # a node that is down fails before any run
-    # A source lacking its API key fails at once, saying which setting to set: named sources
-    # before anything starts, the others as a failed run while the rest crawl. (Scrapyd
-    # servers read keys from their own environment: they are not checked here.)
+    # A source lacking its API key is recorded failed at once, saying which setting to set
+    # (crawl health shows it); named sources then stop before anything starts, the others
+    # crawl. (Scrapyd servers read keys from their own environment: not checked here.)
     local = isinstance(crawler, LocalEngine)
     overrides = dict(request.settings)
     url = request.url or ""
     missing = {s: p for s in sources if local and (p := preflight(s, settings, overrides, url))}
-    if missing and request.sources:
-        raise ConfigError("; ".join(missing.values()))
+    refuse = bool(missing and request.sources)
+    if refuse:
+        sources = list(missing)
     queue: list[tuple[str, int]] = []
     ids: list[int] = []
     for source in sources:
@@ -211,6 +212,8 @@ def run_crawls(
             _settle(db, ids[-1], [missing[source]])
         else:
             queue.append((source, ids[-1]))
+    if refuse:
+        raise ConfigError("; ".join(missing.values()))
     running: set[int] = set()
     while queue or running:
         while queue and (crawler.slots is None or len(running) < crawler.slots):

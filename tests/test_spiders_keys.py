@@ -148,6 +148,8 @@ def test_repmon_crawl_without_a_key_fails_at_once_saying_what_to_set(
     result = CliRunner().invoke(main, ["crawl", source])
     assert result.exit_code != 0
     assert f"is not set: set {variable} or" in result.output
+    shown = CliRunner().invoke(main, ["crawls", "--json"])  # recorded, for crawl health
+    assert '"status": "failed"' in shown.output and f"set {variable} or" in shown.output
     assert not (tmp_path / "repmon-data" / "logs").exists() or not any(
         (tmp_path / "repmon-data" / "logs").iterdir()
     )  # no crawl process was started
