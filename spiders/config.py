@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 
 from reputation.settings import Settings, load_settings, setting
 
-__all__ = ["KEYS", "RepmonAddon", "is_local", "preflight", "repmon_settings", "secret"]
+__all__ = [
+    "BRIDGED",
+    "KEYS",
+    "RepmonAddon",
+    "is_local",
+    "preflight",
+    "repmon_settings",
+    "secret",
+]
 
 # Scrapy setting <- repmon setting, for what spiders read through `self.settings`.
 BRIDGED = {
