@@ -143,7 +143,7 @@ class RetryAfterMiddleware:
         request.meta["retry_after_exceeded"] = self._refusal(response.status, wait)
         if not self.stopping and self.crawler.engine is not None:
             self.stopping = True
-            # Pipelines close before Scrapy records finish_reason: they read this instead.
+            # The storing pipeline reads this: the close reason alone does not say "blocked".
             if self.crawler.stats is not None:
                 self.crawler.stats.set_value("repmon/stopped", RETRY_AFTER_EXCEEDED)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=RETRY_AFTER_EXCEEDED))

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
@@ -90,6 +90,7 @@ class StorePipeline(KnownIds):
         self.problems: list[str] = []
         self.cands: list[Candidate] | None = None
         self.flushed = time.monotonic()
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -214,13 +215,18 @@ class StorePipeline(KnownIds):
         run.pages = sum(self.pages.values())
 
     def close_spider(self) -> None:
-        """Store what is left, mark deletions after complete passes, and finish the CrawlRun."""
-        spider = self.spider
+        """Store what is left; the run is finished on spider_closed, once Scrapy says why."""
         self._flush()
+
+    def spider_closed(self, reason: str) -> None:
+        """Mark deletions after complete passes and finish the CrawlRun with the close reason.
+
+        Pipelines close before Scrapy records its finish_reason stat: a crawl cut short
+        (timeout, shutdown) would otherwise be recorded as finished.
+        """
+        spider = self.spider
         stats = self.crawler.stats
-        reason = str(
-            stats.get_value("repmon/stopped") or stats.get_value("finish_reason") or "finished"
-        )
+        reason = str(stats.get_value("repmon/stopped") or reason)
         errors = int(stats.get_value("log_count/ERROR") or 0)
         items = self.tally.new + self.tally.updated + self.tally.unchanged + self.tally.rejected
         with self.db.transaction() as session:

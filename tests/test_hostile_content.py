@@ -93,6 +93,7 @@ def crawl_page(db: Database) -> StorePipeline:
             dropped.append(str(exc))
     assert len(dropped) == 2 and "rating" in dropped[0] and "future" in dropped[1], dropped
     pipeline.close_spider()
+    pipeline.spider_closed("finished")
     return pipeline
 
 

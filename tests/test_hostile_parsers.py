@@ -890,6 +890,7 @@ def test_pipeline_stores_or_drops_with_a_counted_reason(db: Database, items: lis
             dropped += 1
             assert str(exc).startswith("invalid review ")
     pipeline.close_spider()
+    pipeline.spider_closed("finished")
     with db.session() as session:
         run = session.get(CrawlRun, pipeline.run_id)
         assert run is not None and run.status != "running"

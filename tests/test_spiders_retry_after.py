@@ -97,6 +97,19 @@ def test_a_retry_after_above_the_cap_stops_the_crawl_as_blocked(tmp_path: Path) 
     )
 
 
+@pytest.mark.slow
+def test_a_crawl_cut_short_during_a_pause_is_recorded_with_its_reason(tmp_path: Path) -> None:
+    # Scrapy records finish_reason after pipelines close: the run must still learn it.
+    db_url = f"sqlite:///{tmp_path / 'r.db'}"
+    _crawl(
+        tmp_path,
+        CountingSite("4"),
+        {"REPMON_STORE": "1", "CLOSESPIDER_TIMEOUT": "1"},
+        env={"REPMON_DATABASE_URL": db_url},
+    )
+    assert only_run(db_url) == ("failed", "crawl ended: closespider_timeout")
+
+
 def test_retry_after_values_and_the_blocked_status() -> None:
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     assert retry_after("8", now) == 8.0
