@@ -35,6 +35,7 @@ from reputation.errors import ConfigError, RepmonError
 from reputation.models import CrawlRun
 from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
 from reputation.settings import Settings, env_name
+from spiders.config import preflight
 
 __all__ = [
     "ENGINES",
@@ -267,14 +268,30 @@ def run_crawls(
     if not sources:
         return []
     crawler = make_engine(settings, engine, jobs)  # a node that is down fails before any run
+    # A source lacking its API key is recorded failed at once, saying which setting to set
+    # (crawl health shows it); named sources then stop before anything starts, the others
+    # crawl. (Scrapyd servers read keys from their own environment: not checked here.)
+    local = isinstance(crawler, LocalEngine)
+    overrides = dict(request.settings)
+    url = request.url or ""
+    missing = {s: p for s in sources if local and (p := preflight(s, settings, overrides, url))}
+    refuse = bool(missing and request.sources)
+    if refuse:
+        sources = list(missing)
     queue: list[tuple[str, int]] = []
+    ids: list[int] = []
     for source in sources:
         with db.transaction() as session:
             run = start_run(session, source, source, _spider_args(request), request.now or now)
             # ours until the crawl process records itself: if we die first, a sweep sees it
             record_process(run, socket.gethostname(), os.getpid())
-            queue.append((source, run.id))
-    ids = [run_id for _, run_id in queue]
+            ids.append(run.id)
+        if source in missing:
+            _settle(db, ids[-1], [missing[source]])
+        else:
+            queue.append((source, ids[-1]))
+    if refuse:
+        raise ConfigError("; ".join(missing.values()))
     running: set[int] = set()
     ctrl_c = False
     try:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from reputation.isoweek import zone
 
-__all__ = ["CrawlFact", "CrawlHealth", "crawl_health", "duration", "source_label"]
+__all__ = ["COVERAGE", "CrawlFact", "CrawlHealth", "crawl_health", "duration", "source_label"]
 
 SOURCE_LABELS = {
     "google": "Google",
@@ -19,6 +19,25 @@ SOURCE_LABELS = {
     "zocdoc": "Zocdoc",
     "reddit": "Reddit",
     "x": "X",
+}
+
+
+# What each source's spider reads on the real site, and what it cannot: shown by
+# `repmon crawls` and, word for word, in the README (a test compares them).
+COVERAGE = {
+    "ratemds": "every page of a profile; page 1 checked on 60 real profile pages, later "
+    "pages (`?json=true&page=N`) only on their documented shape",
+    "healthgrades": "first page only: the reviews in the page's `pageState.pes` (checked on "
+    "a real page state); later pages come from a comments endpoint whose real shape is not "
+    "public (the sandbox invents one), so a profile with more reviews is crawled `partial`, "
+    "N of M reviews",
+    "google": "at most 5 reviews a place (the API's limit); both APIs checked on real responses",
+    "yelp": "at most 3 review excerpts a business (the Fusion API's limit); checked on the "
+    "documented shape and a real review feed",
+    "schemaorg": "pages with schema.org `Review` markup (JSON-LD or microdata); no real "
+    "Vitals, WebMD or Zocdoc page was available to check, so none of them is claimed",
+    "reddit": "search results for each physician's names; checked on a real listing",
+    "x": "recent search, the last 7 days (the API's limit); checked on a real response",
 }
 
 
@@ -86,14 +105,15 @@ def crawl_health(
         last = runs[-1]
         done = [r for r in runs if r.status != "running"]
         latest = done[-1] if done else last
-        if latest.status == "ok":
+        if latest.status in ("ok", "partial"):
             when = latest.finished_at or latest.started_at
             stale = now - when > timedelta(days=2)
-            health.append(
-                CrawlHealth(
-                    label, "warn" if stale else "ok", f"{label}: ok, last crawl {_ago(now, when)}"
-                )
-            )
+            if latest.status == "partial":  # read, but not all of it: say how much
+                text = f"{label}: partial ({latest.reason}), last crawl {_ago(now, when)}"
+            else:
+                text = f"{label}: ok, last crawl {_ago(now, when)}"
+            ok = latest.status == "ok" and not stale
+            health.append(CrawlHealth(label, "ok" if ok else "warn", text))
             continue
         if latest.status == "running":
             since = _since(now, last.started_at, tz)
@@ -101,7 +121,7 @@ def crawl_health(
             continue
         streak = latest
         for run in reversed(done):
-            if run.status == "ok":
+            if run.status in ("ok", "partial"):
                 break
             streak = run
         why = latest.reason or streak.reason

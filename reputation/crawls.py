@@ -16,6 +16,7 @@ from reputation.models import CrawlRun, Physician, Profile
 from reputation.queries import find_physician, find_practice
 
 __all__ = [
+    "RETRY_AFTER_EXCEEDED",
     "CrawlCounts",
     "Target",
     "decide_status",
@@ -27,6 +28,11 @@ __all__ = [
     "start_run",
     "targets",
 ]
+
+
+# Finish reason of a crawl stopped because a site asked to wait longer than
+# crawl.retry_after_max: the run is blocked.
+RETRY_AFTER_EXCEEDED = "retry_after_exceeded"
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ class CrawlCounts:
     expected_reviews: int
     errors: int
     finish_reason: str
+    # Profiles whose first page was read but a later one could not be (counted in `pages`).
+    cut_profiles: int = 0
+    cut_found: int = 0  # reviews read of those profiles
+    cut_expected: int = 0  # reviews their first pages announce
 
 
 def targets(
@@ -95,7 +105,12 @@ def social_targets(
 
 
 def decide_status(c: CrawlCounts) -> tuple[str, str]:
-    """(status, reason): blocked, broken, failed or ok. A refused page is never "no reviews"."""
+    """(status, reason): blocked, broken, failed, partial or ok; never "no reviews" for a refusal.
+
+    `partial`: every profile's first page was read, but some later pages were not.
+    """
+    if c.finish_reason == RETRY_AFTER_EXCEEDED:
+        return "blocked", "stopped: the site asked to wait longer than crawl.retry_after_max"
     if c.blocked_pages and c.blocked_pages >= c.pages - c.failed_pages:
         return "blocked", f"{c.blocked_pages} page(s) refused (403/429 or a challenge page)"
     if c.finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
@@ -108,6 +123,11 @@ def decide_status(c: CrawlCounts) -> tuple[str, str]:
     if c.broken_pages and c.items == 0:
         return "broken", (
             f"pages say there are {c.expected_reviews} review(s) but none could be parsed"
+        )
+    if c.cut_profiles:
+        return "partial", (
+            f"later pages of {c.cut_profiles} profile(s) could not be fetched: "
+            f"{c.cut_found} of {c.cut_expected} reviews"
         )
     problems = []
     if c.blocked_pages:

@@ -43,7 +43,7 @@ __all__ = [
     "UTCDateTime",
 ]
 
-CRAWL_STATUSES = ("running", "ok", "blocked", "broken", "failed")
+CRAWL_STATUSES = ("running", "ok", "partial", "blocked", "broken", "failed")
 ALERT_STATES = ("pending", "firing", "resolved")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
 

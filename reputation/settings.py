@@ -15,7 +15,7 @@ from typing import Any
 
 from reputation.errors import ConfigError
 
-__all__ = ["SETTINGS", "Setting", "Settings", "env_name", "load_settings"]
+__all__ = ["SETTINGS", "Setting", "Settings", "env_name", "load_settings", "setting"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,12 @@ class Setting:
     help: str
     secret: bool = False
     env_aliases: tuple[str, ...] = ()
+
+    @property
+    def env_forms(self) -> tuple[str, ...]:
+        """Every environment variable that sets it: REPMON_<NAME>, aliases, and *_FILE (secrets)."""
+        own = env_name(self.name)
+        return (own, *self.env_aliases, *((own + "_FILE",) if self.secret else ()))
 
     @property
     def kind(self) -> type:
@@ -71,6 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
         "crawl.stale_after_days",
         14,
         "A source that used to yield reviews and yields none for this long raises crawl-health.",
+    ),
+    Setting(
+        "crawl.retry_after_max",
+        3600.0,
+        "Longest Retry-After (seconds) a crawl pauses a site for; a site asking for longer "
+        "stops the crawl, recorded blocked.",
     ),
     Setting("google.endpoint", "https://places.googleapis.com/v1", "Google Places API (New) base."),
     Setting(
@@ -173,6 +185,13 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def setting(name: str) -> Setting:
+    """The table entry of a setting; ConfigError names an unknown one."""
+    if name not in _BY_NAME:
+        raise ConfigError(f"unknown setting {name!r} (see `repmon config show`)")
+    return _BY_NAME[name]
 
 
 def env_name(name: str) -> str:

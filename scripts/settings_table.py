@@ -1,6 +1,6 @@
 """Print the README's settings table from reputation.settings.SETTINGS (one place per concept)."""
 
-from reputation.settings import SETTINGS, env_name
+from reputation.settings import SETTINGS
 
 
 def main() -> None:
@@ -8,9 +8,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for s in SETTINGS:
         default = "(secret)" if s.secret else f"`{s.default}`" if s.default != "" else "(empty)"
-        env = " / ".join(f"`{e}`" for e in (env_name(s.name), *s.env_aliases))
-        if s.secret:
-            env += f" / `{env_name(s.name)}_FILE`"
+        env = " / ".join(f"`{e}`" for e in s.env_forms)
         print(f"| `{s.name}` | {default} | {env} | {s.help} |")
 
 

@@ -13,12 +13,14 @@ from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from spiders.config import BRIDGED, is_local, preflight, repmon_settings
 from spiders.items import MentionItem, PageItem, PageStatus, ReviewItem
+from spiders.middlewares import SiteRefused
 from spiders.parsers import ParseResult, detect_challenge
 from spiders.parsers.result import load_json
 from spiders.redact import install_log_redaction, redact_text, redact_url
 
-__all__ = ["BaseSpider", "Target", "page_status", "page_text", "targets_from_file"]
+__all__ = ["BaseSpider", "KnownIds", "Target", "page_status", "page_text", "targets_from_file"]
 
 Item = ReviewItem | MentionItem | PageItem
 
@@ -32,6 +34,17 @@ class Target:
     name: str = ""
     aliases: tuple[str, ...] = ()
     practice: str = ""
+
+
+class KnownIds:
+    """An item pipeline that knows which reviews are stored: spiders stop paging on them.
+
+    A spider finds it with `crawler.get_item_pipeline(KnownIds)`; without one, nothing is known.
+    """
+
+    def known_ids(self, external_ids: Sequence[str]) -> set[str]:
+        """Which of these external ids are already stored."""
+        return set()
 
 
 def targets_from_file(source: str, npi: str | None, settings: Any) -> list[Target]:
@@ -99,20 +112,12 @@ class BaseSpider(scrapy.Spider):
         self.url = url or ""
         self.physician = physician or ""
         self.full = str(full).lower() in {"1", "true", "yes", "on"}
-        self._warned: set[str] = set()
         install_log_redaction()
 
-    def warn_once(self, message: str) -> None:
-        """Log a warning the first time only (e.g. a missing API key)."""
-        if message not in self._warned:
-            self._warned.add(message)
-            self.logger.warning(message)
-
-    # -- hooks the storing pipeline replaces -------------------------------------------------
-
     def known_ids(self, external_ids: Sequence[str]) -> set[str]:
-        """Which of these external ids are already stored (the pipeline replaces this)."""
-        return set()
+        """Which of these external ids are already stored: asks the KnownIds pipeline, if any."""
+        pipeline = self.crawler.get_item_pipeline(KnownIds)
+        return pipeline.known_ids(external_ids) if pipeline is not None else set()
 
     def start_targets(self) -> list[Target]:
         """Targets of this run: `-a url=`, else the REPMON_TARGETS provider (the database)."""
@@ -134,9 +139,14 @@ class BaseSpider(scrapy.Spider):
         raise NotImplementedError
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """Yield the first request of every target."""
+        """Yield the first request of every target; none to a keyed API without its key."""
+        given = {name: str(self.settings.get(name) or "") for name in BRIDGED}
+        problem = preflight(self.name, repmon_settings(), given)
         for target in self.start_targets():
             for request in self.requests_for(target):
+                if problem and not is_local(request.url):
+                    self.logger.error("%s (not requested: %s)", problem, redact_url(request.url))
+                    continue
                 yield request
 
     @property
@@ -149,16 +159,18 @@ class BaseSpider(scrapy.Spider):
         return scrapy.Request(url, callback, errback=self.on_error, **kwargs)
 
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
-        """Connection errors, timeouts and robots.txt refusals, as a page item."""
+        """Connection errors, timeouts, robots.txt refusals (failed), a site's refusal (blocked)."""
         request = getattr(failure, "request", None)
         kwargs = request.cb_kwargs if request is not None else {}
         target = kwargs.get("target") or Target(url=request.url if request is not None else "")
-        self.crawler.stats.inc_value("repmon/pages_failed")
+        refused = isinstance(failure.value, SiteRefused)
+        status: PageStatus = "blocked" if refused else "failed"
+        self.crawler.stats.inc_value(f"repmon/pages_{status}")
         yield PageItem(
             source=self.name,
             url=redact_url(request.url) if request is not None else "",
             profile_url=target.url,
-            status="failed",
+            status=status,
             http_status=0,
             page=int(kwargs.get("page", 1)),
             full=self.full,
@@ -181,7 +193,10 @@ class BaseSpider(scrapy.Spider):
         challenge = detect_challenge(response.status, body, headers)
         status: PageStatus | None = None
         problem = ""
-        if challenge:
+        meta = response.request.meta if response.request is not None else {}
+        if meta.get("retry_after_exceeded"):
+            status, problem = "blocked", str(meta["retry_after_exceeded"])
+        elif challenge:
             status, problem = "blocked", challenge
         elif response.status in self.blocked_statuses:
             status, problem = "blocked", f"HTTP {response.status} after retries"

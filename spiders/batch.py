@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         rest = rest[2:]
     with open(jobs_path, encoding="utf-8") as fh:
         jobs: list[dict[str, Any]] = json.load(fh)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)  # LOG_INSTALL_ROOT_HANDLER (default on) logs to stderr
     with open(out_path, "w", encoding="utf-8") as out:
         for index, job in enumerate(jobs):
             kwargs = {k: v for k, v in job.items() if k != "spider"}

@@ -14,10 +14,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
@@ -27,7 +26,6 @@ from reputation.mentions import Candidate, candidates, store_mention
 from reputation.models import CrawlRun
 from reputation.normalize import normalise_url
 from reputation.reviews import Rejected, ReviewIn, validate_review
-from reputation.settings import load_settings
 from reputation.store import (
     Attachments,
     Tally,
@@ -36,6 +34,8 @@ from reputation.store import (
     mark_deleted,
     upsert_reviews,
 )
+from spiders.base import KnownIds
+from spiders.config import repmon_settings
 from spiders.items import MentionItem, PageItem, ReviewItem
 
 __all__ = ["StorePipeline"]
@@ -54,6 +54,9 @@ class _Profile:
     reached_end: bool = False  # the last page, or pages already stored: nothing was skipped
     partial: bool = False
     refused: bool = False
+    first_ok: bool = False  # page 1 was read: a later page lost makes the profile cut short
+    cut: bool = False
+    expected: int = 0  # reviews page 1 announces
 
 
 def crawl_now(value: str | None) -> datetime:
@@ -64,14 +67,20 @@ def crawl_now(value: str | None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class StorePipeline:
+class StorePipeline(KnownIds):
     """Stores reviews and mentions through reputation.store and records the CrawlRun."""
 
-    def __init__(self, db: Database, run_id: int | None, now: datetime, replay: bool) -> None:
-        self.db = db
-        self.run_id = run_id
-        self.now = now
-        self.replay = replay
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("REPMON_STORE"):
+            raise NotConfigured  # without a message: a crawl with -O logs no warning for it
+        self.crawler = crawler
+        self.db = Database(settings.get("REPMON_DATABASE_URL") or repmon_settings().database_url)
+        self.db.ensure_schema()
+        self.run_id: int | None = settings.getint("REPMON_RUN_ID") or None
+        now_setting = settings.get("REPMON_NOW")
+        self.now = crawl_now(now_setting)
+        self.replay = bool(now_setting)
         self.tally = Tally()
         self.buffer: list[ReviewIn] = []
         self.profiles: dict[str, _Profile] = {}
@@ -81,28 +90,23 @@ class StorePipeline:
         self.problems: list[str] = []
         self.cands: list[Candidate] | None = None
         self.flushed = time.monotonic()
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        """Build from Scrapy settings; not configured unless REPMON_STORE is on."""
-        s = crawler.settings
-        if not s.getbool("REPMON_STORE"):
-            raise NotConfigured("REPMON_STORE is off: items are not stored")
-        url = (
-            s.get("REPMON_DATABASE_URL") or load_settings(None, os.environ, Path.cwd()).database_url
-        )
-        db = Database(url)
-        db.ensure_schema()
-        run_id = s.getint("REPMON_RUN_ID") or None
-        now_setting = s.get("REPMON_NOW")
-        pipeline = cls(db, run_id, crawl_now(now_setting), replay=bool(now_setting))
-        pipeline.crawler = crawler
-        return pipeline
+        """Build from the crawl's settings; not configured unless REPMON_STORE is on."""
+        return cls(crawler)
 
-    crawler: Crawler
+    @property
+    def spider(self) -> Spider:
+        """The crawl's spider (Scrapy no longer passes it to pipeline methods)."""
+        spider = self.crawler.spider
+        assert spider is not None, "the pipeline is used before the spider opened"
+        return spider
 
-    def open_spider(self, spider: Spider) -> None:
-        """Start (or adopt) the CrawlRun and give the spider its incremental check."""
+    def open_spider(self) -> None:
+        """Start (or adopt) the CrawlRun."""
+        spider = self.spider
         with self.db.transaction() as session:
             if self.run_id is None:
                 args = {
@@ -114,7 +118,6 @@ class StorePipeline:
                 self.run_id = run.id
             run = session.get_one(CrawlRun, self.run_id)
             record_process(run, socket.gethostname(), os.getpid())
-        spider.known_ids = self.known_ids  # type: ignore[attr-defined]
 
     def known_ids(self, external_ids: Iterable[str]) -> set[str]:
         """Which of these reviews are stored from a completed crawl (the spider stops on all).
@@ -130,9 +133,9 @@ class StorePipeline:
 
     @property
     def _source(self) -> str:
-        return str(getattr(self.crawler.spider, "name", ""))
+        return str(self.spider.name)
 
-    def process_item(self, item: Any, spider: Spider) -> Any:
+    def process_item(self, item: Any) -> Any:
         """Validate and buffer a review, store a mention, or count a page."""
         if isinstance(item, PageItem):
             self._page(item)
@@ -159,10 +162,17 @@ class StorePipeline:
         return item
 
     def _page(self, page: PageItem) -> None:
-        self.pages[page.status] += 1
+        profile = self.profiles.setdefault(normalise_url(page.profile_url), _Profile())
+        if page.page > 1 and page.status != "ok" and profile.first_ok:
+            profile.cut = True  # counted as a partial profile, not as a failed source
+            self.pages["cut"] += 1
+        else:
+            self.pages[page.status] += 1
+        if page.page == 1 and page.status == "ok":
+            profile.first_ok = True
+            profile.expected = page.aggregate_count or 0
         if page.aggregate_count:
             self.expected = max(self.expected, page.aggregate_count)
-        profile = self.profiles.setdefault(normalise_url(page.profile_url), _Profile())
         profile.partial = profile.partial or page.partial
         profile.refused = profile.refused or page.status != "ok"
         if page.full and page.last_page and page.status == "ok":
@@ -204,11 +214,19 @@ class StorePipeline:
         run.reject_reasons = dict(self.tally.reasons)
         run.pages = sum(self.pages.values())
 
-    def close_spider(self, spider: Spider) -> None:
-        """Store what is left, mark deletions after complete passes, and finish the CrawlRun."""
+    def close_spider(self) -> None:
+        """Store what is left; the run is finished on spider_closed, once Scrapy says why."""
         self._flush()
+
+    def spider_closed(self, reason: str) -> None:
+        """Mark deletions after complete passes and finish the CrawlRun with the close reason.
+
+        Pipelines close before Scrapy records its finish_reason stat: a crawl cut short
+        (timeout, shutdown) would otherwise be recorded as finished.
+        """
+        spider = self.spider
         stats = self.crawler.stats
-        reason = str(stats.get_value("finish_reason") or "finished")
+        reason = str(stats.get_value("repmon/stopped") or reason)
         errors = int(stats.get_value("log_count/ERROR") or 0)
         items = self.tally.new + self.tally.updated + self.tally.unchanged + self.tally.rejected
         with self.db.transaction() as session:
@@ -236,6 +254,9 @@ class StorePipeline:
                 expected_reviews=self.expected,
                 errors=errors,
                 finish_reason=reason,
+                cut_profiles=sum(p.cut for p in self.profiles.values()),
+                cut_found=sum(len(p.seen) for p in self.profiles.values() if p.cut),
+                cut_expected=sum(p.expected for p in self.profiles.values() if p.cut),
             )
             finish_run(run, counts, self.now if self.replay else crawl_now(None), self.problems)
             log.info("crawl run %s: %s %s", run.id, run.status, run.errors[:1])

@@ -1,28 +1,19 @@
 """Scrapy settings of the repmon spiders: polite by default.
 
-The User-Agent contact and the API endpoints come from repmon's one settings table
-(reputation.settings: TOML file and REPMON_* environment variables; see `repmon config show`),
-so a crawl can point at the local sandbox. API keys are NOT Scrapy settings: Scrapy logs
-its overridden settings, so spiders read keys from the environment (GOOGLE_API_KEY,
-YELP_API_KEY, X_BEARER_TOKEN) when they build a request.
+The User-Agent contact, the API endpoints and the Retry-After cap come from repmon's one
+settings table (reputation.settings: TOML file and REPMON_* environment variables; see
+`repmon config show`) through the add-on spiders.config.RepmonAddon, which reads it once per
+process; `-s NAME=VALUE` overrides them, e.g. to point a crawl at the local sandbox. API keys
+are NOT Scrapy settings (Scrapy logs its overridden settings): spiders read them from the
+same table (spiders.config.secret) when they build a request.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from reputation.settings import load_settings
-
-_REPMON = load_settings(None, os.environ, Path.cwd())
 BOT_NAME = "repmon"
 SPIDER_MODULES = ["spiders.sites"]
 NEWSPIDER_MODULE = "spiders.sites"
-
-# Who to contact about this crawler: settings crawl.user_agent and crawl.contact.
-CRAWLER_CONTACT = str(_REPMON["crawl.contact"])
-USER_AGENT = _REPMON.user_agent
-
+ADDONS = {"spiders.config.RepmonAddon": 0}
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
@@ -35,9 +26,10 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 
-# Retries: Scrapy's RetryMiddleware re-sends 429/5xx; RetryAfterMiddleware (it sees the
-# response first) waits as long as the server's Retry-After asks, else backs off
-# exponentially (RETRY_BACKOFF_BASE * 2**attempt), never longer than RETRY_BACKOFF_MAX.
+# Retries: Scrapy's RetryMiddleware re-sends 429/5xx. Before it, RetryAfterMiddleware pauses
+# the whole download slot (the site) for as long as the server's Retry-After asks, else
+# backs off exponentially (RETRY_BACKOFF_BASE * 2**attempt, at most RETRY_BACKOFF_MAX); a
+# Retry-After above REPMON_RETRY_AFTER_MAX (crawl.retry_after_max) stops the crawl: blocked.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
@@ -57,11 +49,3 @@ ITEM_PIPELINES = {"spiders.pipelines.StorePipeline": 300}
 REPMON_STORE = False
 # Upper bound of pages followed per profile or query (a guard against pagination loops).
 REPMON_MAX_PAGES = 50
-
-GOOGLE_ENDPOINT = str(_REPMON["google.endpoint"])
-GOOGLE_LEGACY_ENDPOINT = str(_REPMON["google.legacy_endpoint"])
-# "new" (Places API New) or "legacy" (Place Details) for place ids given without a URL.
-GOOGLE_API = str(_REPMON["google.api"])
-YELP_ENDPOINT = str(_REPMON["yelp.endpoint"])
-REDDIT_ENDPOINT = str(_REPMON["reddit.endpoint"])
-X_ENDPOINT = str(_REPMON["x.endpoint"])

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from reputation.crawls import social_targets, targets
 from reputation.db import Database
 from reputation.models import Practice
 from reputation.reviews import MENTION_SOURCES
-from reputation.settings import load_settings
 from spiders.base import Target
+from spiders.config import repmon_settings
 
 __all__ = ["from_database"]
 
 
 def from_database(source: str, npi: str | None, settings: Any) -> list[Target]:
     """Every profile of `source` (of one physician, or of REPMON_PRACTICE) as spider targets."""
-    url = (
-        settings.get("REPMON_DATABASE_URL")
-        or load_settings(None, os.environ, Path.cwd()).database_url
-    )
-    db = Database(url)
+    db = Database(settings.get("REPMON_DATABASE_URL") or repmon_settings().database_url)
     try:
         db.ensure_schema()
         with db.session() as session:

@@ -9,6 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from reputation.db import Database
+from reputation.models import CrawlRun
+
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "RETRY_BACKOFF_BASE": "0.05"}
 
@@ -41,6 +46,7 @@ def scrapy_crawl(
         cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "DeprecationWarning" not in proc.stderr, proc.stderr[-3000:]
     if log is not None:
         log.append(proc.stderr)
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
@@ -61,4 +67,16 @@ def batch_crawl(
         cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "DeprecationWarning" not in proc.stderr, proc.stderr[-3000:]
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line]
+
+
+def only_run(db_url: str) -> tuple[str, str]:
+    """(status, first error) of the one crawl run a storing crawl recorded in `db_url`."""
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            run = session.scalars(select(CrawlRun)).one()
+            return run.status, run.errors[0] if run.errors else ""
+    finally:
+        db.dispose()

@@ -1,6 +1,6 @@
 """Stand-ins for what the storing pipeline and `repmon crawl` provide, used by e2e tests.
 
-They show the wiring: a pipeline sets `spider.known_ids` in `open_spider`, and the
+They show the wiring: a KnownIds pipeline tells spiders which reviews are stored, and the
 REPMON_TARGETS setting names a callable that lists the targets of a run.
 """
 
@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
 
-from spiders.base import Target
+from spiders.base import KnownIds, Target
 
 ID_COLUMNS = {"google", "yelp"}
 
 
-class KnownIdsPipeline:
+class KnownIdsPipeline(KnownIds):
     """Marks the ids listed in the KNOWN_IDS_FILE setting as already stored."""
 
     def __init__(self, crawler: Any) -> None:
@@ -31,10 +31,7 @@ class KnownIdsPipeline:
     def from_crawler(cls, crawler: Any) -> KnownIdsPipeline:
         return cls(crawler)
 
-    def open_spider(self) -> None:
-        self.crawler.spider.known_ids = self.seen
-
-    def seen(self, external_ids: Sequence[str]) -> set[str]:
+    def known_ids(self, external_ids: Sequence[str]) -> set[str]:
         return self.known & set(external_ids)
 
     def process_item(self, item: Any) -> Any:

@@ -83,16 +83,17 @@ def crawl_page(db: Database) -> StorePipeline:
     spider = RateMDsSpider.from_crawler(crawler, url=PROFILE, physician=NPI)
     crawler.spider = spider
     pipeline = StorePipeline.from_crawler(crawler)
-    pipeline.open_spider(spider)
+    pipeline.open_spider()
     dropped = []
     for item in result.reviews:
         item.npi = NPI
         try:
-            pipeline.process_item(item, spider)
+            pipeline.process_item(item)
         except DropItem as exc:
             dropped.append(str(exc))
     assert len(dropped) == 2 and "rating" in dropped[0] and "future" in dropped[1], dropped
-    pipeline.close_spider(spider)
+    pipeline.close_spider()
+    pipeline.spider_closed("finished")
     return pipeline
 
 

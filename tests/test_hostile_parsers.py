@@ -877,20 +877,20 @@ HOSTILE_PAGE = st.builds(
 )
 @given(st.lists(st.one_of(HOSTILE_ITEM, HOSTILE_ITEM, HOSTILE_PAGE), min_size=1, max_size=12))
 def test_pipeline_stores_or_drops_with_a_counted_reason(db: Database, items: list[Any]) -> None:
-    crawler = get_crawler(RateMDsSpider, {"REPMON_STORE": True})
-    spider = RateMDsSpider.from_crawler(crawler, url="https://r.example/d/1")
-    crawler.spider = spider
-    pipeline = StorePipeline(db, None, NOW, replay=True)
-    pipeline.crawler = crawler
-    pipeline.open_spider(spider)
+    settings = {"REPMON_STORE": True, "REPMON_DATABASE_URL": db.url, "REPMON_NOW": NOW.isoformat()}
+    crawler = get_crawler(RateMDsSpider, settings)
+    crawler.spider = RateMDsSpider.from_crawler(crawler, url="https://r.example/d/1")
+    pipeline = StorePipeline(crawler)
+    pipeline.open_spider()
     dropped = 0
     for item in items:
         try:
-            pipeline.process_item(item, spider)
+            pipeline.process_item(item)
         except DropItem as exc:
             dropped += 1
             assert str(exc).startswith("invalid review ")
-    pipeline.close_spider(spider)
+    pipeline.close_spider()
+    pipeline.spider_closed("finished")
     with db.session() as session:
         run = session.get(CrawlRun, pipeline.run_id)
         assert run is not None and run.status != "running"

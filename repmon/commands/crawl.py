@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from repmon.app import App, cell, console, parse_now, pass_app
 from repmon.crawling import ENGINES, CrawlRequest, run_crawls, settle_dead_runs
+from reputation.crawlhealth import COVERAGE
 from reputation.errors import RepmonError
 from reputation.models import CrawlRun
 from reputation.reviews import SOURCES
@@ -34,7 +35,7 @@ def _table(runs: dict[str, CrawlRun]) -> Table:
     )
     for key in sorted(runs):
         r = runs[key]
-        style = {"ok": "green", "running": "cyan"}.get(r.status, "bold red")
+        style = {"ok": "green", "partial": "yellow", "running": "cyan"}.get(r.status, "bold red")
         note = r.errors[0] if r.errors else ""
         table.add_row(
             r.source,
@@ -212,3 +213,5 @@ def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
             cell((r.errors[0] if r.errors else "")[:60]),
         )
     console.print(table)
+    for name in sorted({r.source for r in runs} & COVERAGE.keys()):
+        console.print(cell(f"{name} covers: {COVERAGE[name]}"))

@@ -1,8 +1,7 @@
-"""Google Places reviews, new API or legacy Place Details; the key from GOOGLE_API_KEY."""
+"""Google Places reviews, new API or legacy Place Details; the key is setting google.api_key."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote, urlencode
 
@@ -10,6 +9,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import BaseSpider, Item, Target
+from spiders.config import secret
 from spiders.parsers import parse_google
 
 __all__ = ["GoogleSpider"]
@@ -30,9 +30,7 @@ class GoogleSpider(BaseSpider):
 
     def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
         """One Place Details request per place."""
-        key = os.environ.get("GOOGLE_API_KEY", "")
-        if not key:
-            self.warn_once("GOOGLE_API_KEY is not set; the real API will refuse requests")
+        key = secret("google.api_key")
         ref = target.url
         if ref.startswith(("http://", "https://")):
             url = ref

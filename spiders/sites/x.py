@@ -1,12 +1,12 @@
-"""X API v2 recent search for untagged mentions; the token from X_BEARER_TOKEN."""
+"""X API v2 recent search for untagged mentions; the token is setting x.bearer_token."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlencode
 
 from scrapy.http import Response
 
+from spiders.config import secret
 from spiders.parsers import ParseResult, parse_x
 from spiders.social import SearchSpider
 
@@ -36,9 +36,7 @@ class XSpider(SearchSpider):
 
     def headers(self) -> dict[str, str]:
         """Bearer authentication."""
-        token = os.environ.get("X_BEARER_TOKEN", "")
-        if not token:
-            self.warn_once("X_BEARER_TOKEN is not set; the real API will refuse requests")
+        token = secret("x.bearer_token")
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def parse_result(self, response: Response, query: str) -> ParseResult:

@@ -1,8 +1,7 @@
-"""Yelp Fusion `/businesses/{id}/reviews`; the key from YELP_API_KEY."""
+"""Yelp Fusion `/businesses/{id}/reviews`; the key is setting yelp.api_key."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
@@ -10,6 +9,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.base import BaseSpider, Item, Target
+from spiders.config import secret
 from spiders.parsers import parse_yelp
 
 __all__ = ["YelpSpider"]
@@ -26,9 +26,7 @@ class YelpSpider(BaseSpider):
 
     def requests_for(self, target: Target) -> Iterable[scrapy.Request]:
         """One reviews request per business."""
-        key = os.environ.get("YELP_API_KEY", "")
-        if not key:
-            self.warn_once("YELP_API_KEY is not set; the real API will refuse requests")
+        key = secret("yelp.api_key")
         ref = target.url
         if ref.startswith(("http://", "https://")):
             url = ref
