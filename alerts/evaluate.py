@@ -4,12 +4,15 @@ enqueue one email per recipient, all in one transaction (the transactional outbo
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Float, cast, delete, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from alerts.notify import alert_context, enqueue_alert_mail
 from alerts.routing import recipients_for
@@ -26,16 +29,15 @@ from reputation.alertrules import (
     Transition,
     crawl_health,
     immediate,
-    rating_drop,
     step,
     unanswered,
 )
 from reputation.classify import CATEGORIES, CLASSIFIER_VERSION
-from reputation.clusters import ClusterConfig, EventIndex, ReviewEvent, find_clusters
+from reputation.clusters import ClusterConfig, EventIndex, find_clusters
 from reputation.db import Database
 from reputation.models import Alert as AlertRow
-from reputation.models import Classification, CrawlRun, Physician, Review, Silence
-from reputation.normalize import reviewer_key
+from reputation.models import Classification, CrawlRun, Mention, Physician, Review, Silence
+from reputation.ratingdrop import RatingSeries, rating_drop
 from reputation.settings import Settings
 
 __all__ = [
@@ -82,11 +84,14 @@ class Thresholds:
 
 @dataclass
 class History:
-    """What the detectors see: classified reviews and crawl runs."""
+    """What the detectors see: classified reviews (and matched negative social posts) as
+    columns, per-review facts for the rows the per-review detectors need, and crawl runs."""
 
-    events: list[ReviewEvent]
+    index: EventIndex
+    ratings: RatingSeries
     facts: list[ReviewFacts]
     runs: list[CrawlRunFacts]
+    size: int = 0  # reviews and social posts in the event index
 
 
 @dataclass
@@ -99,10 +104,15 @@ class EvaluationReport:
     emails: int = 0
 
 
-# Columns, not Classification objects: building 1M ORM instances took most of the load time.
+I64 = NDArray[np.int64]
 IMMEDIATE = frozenset({"harm", "legal"})
 FLAG_NAMES = (*CATEGORIES, *sorted(IMMEDIATE))
-FLAG_COLUMNS = tuple(getattr(Classification, name) for name in FLAG_NAMES)
+# A social post counts toward a cluster only when matched this surely (name and place, or a
+# person's assignment); a weaker match still pages on harm/legal, naming the post.
+HIGH_CONFIDENCE = 0.9
+# Facts (one object per review) are built only for reviews the per-review detectors can use:
+# flagged ones, and negatives young enough to be unanswered.
+FACTS_DAYS = 61.0
 
 
 def history_horizon(t: Thresholds) -> timedelta:
@@ -112,30 +122,59 @@ def history_horizon(t: Thresholds) -> timedelta:
     return timedelta(days=max(clusters, drop) + 1)
 
 
-def load_history(session: Session, until: datetime, since: datetime | None = None) -> History:
-    """Classified, attached reviews published up to `until`, and all crawl runs.
+def _days(column: Any, dialect: str) -> Any:
+    """A datetime column as days since the epoch, computed by the database (no row objects)."""
+    if dialect == "sqlite":
+        return func.julianday(column) - 2440587.5
+    return cast(func.extract("epoch", column), Float) / 86400.0
 
+
+def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+def _flag_masks(flags: Sequence[Sequence[Any]]) -> tuple[I64, I64]:
+    """Category bit masks (in CATEGORIES order) and harm/legal bit masks of flag columns."""
+    bits = [np.asarray(col, dtype=bool).astype(np.int64) for col in flags]
+    n = len(flags[0]) if flags else 0
+    cats = np.zeros(n, dtype=np.int64)
+    for i in range(len(CATEGORIES)):
+        cats |= bits[i] << i
+    marks = np.zeros(n, dtype=np.int64)
+    for i in range(len(IMMEDIATE)):
+        marks |= bits[len(CATEGORIES) + i] << i
+    return cats, marks
+
+
+def load_history(
+    session: Session, until: datetime, since: datetime | None = None, all_facts: bool = False
+) -> History:
+    """Classified, attached reviews published up to `until`, matched social posts, crawl runs.
+
+    Reviews are read as columns (times computed by the database) straight into the event
+    index; per-review facts are built only for flagged reviews and recent negatives, or for
+    every review with `all_facts` (the backtest replays them all).
     With `since`, reviews published before it are left out, except each physician's first
     review (it dates the start of the physician's exposure, which the cluster baseline needs)
     and reviews first seen within the immediate-alert lookback. For `since` at least
     `history_horizon` before `until`, the detectors find exactly what the whole history gives,
     and the load stops growing with the years of history kept.
     """
+    dialect = session.get_bind().dialect.name
     classified = (Classification.review_id == Review.id) & (
         Classification.classifier_version == CLASSIFIER_VERSION
     )
+    flags = tuple(getattr(Classification, name) for name in FLAG_NAMES)
     base = (
         select(
             Review.id,
             Review.physician_id,
-            Physician.practice_id,
-            Review.published_at,
+            func.coalesce(Physician.practice_id, -1),
+            _days(Review.published_at, dialect),
             Review.author,
             Review.rating,
-            Review.response_at,
-            Review.first_seen_at,
             Classification.negative,
-            *FLAG_COLUMNS,
+            *flags,
         )
         .join(Physician, Review.physician_id == Physician.id)
         .join(Classification, classified)
@@ -167,52 +206,197 @@ def load_history(session: Session, until: datetime, since: datetime | None = Non
                 & (first.c.first == Review.published_at),
             ).where(~recent),
         ]
-    rows = [
-        row for query in queries for row in session.execute(query.execution_options(yield_per=5000))
-    ]
-    rows.sort(key=lambda row: (row[3], row[0]))  # by publication time, as before
-    events, facts = [], []
-    keys: dict[str, str] = {}  # authors repeat ("Anonymous", a patient on several sites)
-    for (
-        rid,
-        pid,
-        practice_id,
-        published,
-        author,
-        rating,
-        response_at,
-        seen,
-        negative,
-        *marks,
-    ) in rows:
-        if pid is None or published is None:  # excluded by the query; narrows the types
-            continue
-        names = frozenset(name for name, on in zip(FLAG_NAMES, marks, strict=True) if on)
-        key = keys.get(author)
-        if key is None:
-            key = keys[author] = reviewer_key(author)
-        events.append(
-            ReviewEvent(rid, pid, practice_id, published, negative, names - IMMEDIATE, key)
-        )
-        facts.append(
-            ReviewFacts(rid, pid, published, rating, negative, response_at, names & IMMEDIATE, seen)
-        )
+    width = 7 + len(FLAG_NAMES)
+    rows = [row for query in queries for row in session.execute(query)]
+    rid, pid, prac, days, author, rating, negative, *marks = _columns(rows, width)
+    review_days = np.asarray(days, dtype=np.float64)
+    cats, bad = _flag_masks(marks)
+    neg = np.asarray(negative, dtype=bool)
+    ids = np.asarray(rid, dtype=np.int64)
+    rated = np.asarray([np.nan if r is None else r for r in rating], dtype=np.float64)
+    posts = _posts(session, until, dialect)
+    social = np.r_[np.zeros(ids.size, dtype=bool), np.ones(len(posts[0]), dtype=bool)]
+    index = EventIndex.from_columns(
+        review_ids=np.r_[ids, np.asarray(posts[0], dtype=np.int64)],
+        physician_ids=np.r_[np.asarray(pid, dtype=np.int64), np.asarray(posts[1], np.int64)],
+        practice_ids=np.r_[np.asarray(prac, dtype=np.int64), np.asarray(posts[2], np.int64)],
+        times=np.r_[review_days, np.asarray(posts[3], dtype=np.float64)],
+        negative=np.r_[neg, np.ones(len(posts[0]), dtype=bool)],
+        catmask=np.r_[cats, np.asarray(posts[5], dtype=np.int64)],
+        authors=[*author, *posts[4]],
+        social=social,
+    )
+    has = ~np.isnan(rated)
+    ratings = RatingSeries(
+        ids[has], np.asarray(pid, dtype=np.int64)[has], review_days[has], rated[has]
+    )
+    if all_facts:
+        wanted = None
+    else:
+        young = review_days >= until.timestamp() / 86400.0 - FACTS_DAYS
+        wanted = ids[(bad > 0) | (neg & young)].tolist()
+    facts = _facts(session, wanted, until, classified)
+    facts.extend(_post_facts(session, until))
     runs = [
         CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
         for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until))
     ]
-    return History(events, facts, runs)
+    return History(index, ratings, facts, runs, size=int(ids.size) + len(posts[0]))
+
+
+def _facts(
+    session: Session, ids: list[int] | None, until: datetime, classified: Any
+) -> list[ReviewFacts]:
+    """ReviewFacts of the given reviews (all classified, attached reviews when None)."""
+    # The profile's first crawl: when we first saw any review of it.
+    other = aliased(Review)
+    watched = (
+        select(func.min(other.first_seen_at))
+        .where(other.profile_id == Review.profile_id)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Review.id,
+            Review.physician_id,
+            Review.published_at,
+            Review.rating,
+            Classification.negative,
+            Review.response_at,
+            Review.first_seen_at,
+            watched,
+            Classification.harm,
+            Classification.legal,
+        )
+        .join(Classification, classified)
+        .where(
+            Review.deleted_at.is_(None),
+            Review.physician_id.is_not(None),
+            Review.published_at.is_not(None),
+            Review.published_at <= until,
+        )
+    )
+    if ids is None:
+        batches = [query]
+    else:
+        batches = [query.where(Review.id.in_(ids[i : i + 500])) for i in range(0, len(ids), 500)]
+    out = []
+    for batch in batches:
+        for (
+            rid,
+            pid,
+            published,
+            rating,
+            negative,
+            response,
+            seen,
+            since,
+            harm,
+            legal,
+        ) in session.execute(batch):
+            if pid is None or published is None:  # excluded by the query; narrows the types
+                continue
+            marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
+            since_at = _aware(since)
+            out.append(
+                ReviewFacts(rid, pid, published, rating, negative, response, marks, seen, since_at)
+            )
+    out.sort(key=lambda f: (f.published_at, f.review_id))
+    return out
+
+
+def _aware(value: Any) -> datetime | None:
+    """A datetime from an aggregate (SQLite returns text, no type processing applies)."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _post_filter(until: datetime) -> tuple[Any, ...]:
+    published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    return (
+        Mention.physician_id.is_not(None),
+        published <= until,
+        Classification.classifier_version == CLASSIFIER_VERSION,
+    )
+
+
+def _posts(
+    session: Session, until: datetime, dialect: str
+) -> tuple[list[int], list[int], list[int], list[float], list[str], list[int]]:
+    """Negative social posts matched with high confidence, as event columns."""
+    published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    flags = tuple(getattr(Classification, name) for name in CATEGORIES)
+    query = (
+        select(
+            Mention.id,
+            Mention.physician_id,
+            func.coalesce(Physician.practice_id, -1),
+            _days(published, dialect),
+            Mention.author,
+            *flags,
+        )
+        .join(Physician, Mention.physician_id == Physician.id)
+        .join(Classification, Classification.mention_id == Mention.id)
+        .where(
+            *_post_filter(until),
+            Classification.negative.is_(True),
+            Mention.confidence >= HIGH_CONFIDENCE,
+        )
+    )
+    rows = list(session.execute(query))
+    mid, pid, prac, days, author, *marks = _columns(rows, 5 + len(CATEGORIES))
+    cats, _ = _flag_masks([*marks, [False] * len(rows), [False] * len(rows)])
+    return mid, pid, prac, days, [str(a) for a in author], cats.tolist()
+
+
+def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
+    """Matched social posts flagged harm or legal, as facts for the immediate detector."""
+    published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    query = (
+        select(
+            Mention.id,
+            Mention.physician_id,
+            published,
+            Mention.first_seen_at,
+            Classification.harm,
+            Classification.legal,
+        )
+        .join(Classification, Classification.mention_id == Mention.id)
+        .where(*_post_filter(until), Classification.harm | Classification.legal)
+    )
+    out = []
+    for mid, pid, when, seen, harm, legal in session.execute(query):
+        marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
+        published_at = _aware(when)
+        if pid is None or published_at is None:
+            continue
+        out.append(
+            ReviewFacts(mid, pid, published_at, flags=marks, first_seen_at=seen, social=True)
+        )
+    return out
 
 
 def find_alerts(history: History, now: datetime, t: Thresholds) -> list[Alert]:
     """Run every detector at `now` (pure)."""
     found: list[Alert] = []
-    found.extend(find_clusters(EventIndex.build(history.events), now, t.clusters))
+    found.extend(find_clusters(history.index, now, t.clusters))
     found.extend(immediate(history.facts, now))
     found.extend(
-        rating_drop(history.facts, now, min_drop=t.rating_drop, min_count=t.rating_min_count)
+        rating_drop(
+            history.ratings,
+            now,
+            min_drop=t.rating_drop,
+            min_count=t.rating_min_count,
+            fdr_q=t.clusters.fdr_q,
+        )
     )
-    found.extend(unanswered(history.facts, now, timedelta(days=t.unanswered_days)))
+    found.extend(
+        unanswered(
+            [f for f in history.facts if not f.social], now, timedelta(days=t.unanswered_days)
+        )
+    )
     found.extend(crawl_health(history.runs, now, timedelta(days=t.stale_days)))
     return found
 

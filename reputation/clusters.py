@@ -169,7 +169,7 @@ class EventIndex:
     keys: F64
     times: F64
     review_ids: I64
-    reviewers: I64
+    authors: NDArray[np.object_]  # raw author names; folded into reviewer keys only for hits
     negative: NDArray[np.bool_]
     catmask: I64
     cum: I64  # shape (1 + n_categories, rows + 1): negatives overall, then per category
@@ -178,6 +178,7 @@ class EventIndex:
     categories: tuple[str, ...] = CATEGORIES
     span: float = 1.0
     t0: float = 0.0
+    social: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @classmethod
     def build(
@@ -186,37 +187,69 @@ class EventIndex:
         """Index events once; evaluations at any `now` then cost O(entities log events)."""
         cats = {c: 1 << i for i, c in enumerate(categories)}
         rows_in = events if isinstance(events, Sequence) else list(events)
-        # Column by column: flat lists of numbers allocate nothing the garbage collector tracks.
-        rid = [e.review_id for e in rows_in]
-        phys = [e.physician_id for e in rows_in]
-        prac = [-1 if e.practice_id is None else e.practice_id for e in rows_in]
-        stamps = [e.published_at for e in rows_in]
-        seconds = [d.timestamp() if d.tzinfo else d.replace(tzinfo=UTC).timestamp() for d in stamps]
-        times = (np.asarray(seconds, dtype=np.float64) / _DAY).tolist()
-        neg = [e.negative for e in rows_in]
         masks: dict[frozenset[str], int] = {}
         for cset in {e.categories for e in rows_in if e.negative}:
             masks[cset] = sum(cats.get(c, 0) for c in cset)
-        mask = [masks[e.categories] if e.negative else 0 for e in rows_in]
-        # Reviewer identity by string hash (collisions ~1e-8 at a million names); anonymous
-        # reviews get their row number, so each counts as a distinct reviewer.
-        who = [hash(e.reviewer_key) if e.reviewer_key else i for i, e in enumerate(rows_in)]
-        by_time = np.argsort(np.asarray(times), kind="stable").tolist()
-        practice_of = {phys[i]: prac[i] for i in by_time if prac[i] >= 0}
-        p_arr = np.asarray(phys, dtype=np.int64)
-        q_arr = np.asarray(prac, dtype=np.int64)
-        pids, p_ent = np.unique(p_arr, return_inverse=True)
-        has = q_arr >= 0
-        qids, q_ent = np.unique(q_arr[has], return_inverse=True)
+        stamps = [e.published_at for e in rows_in]
+        seconds = [d.timestamp() if d.tzinfo else d.replace(tzinfo=UTC).timestamp() for d in stamps]
+        return cls.from_columns(
+            review_ids=np.asarray([e.review_id for e in rows_in], dtype=np.int64),
+            physician_ids=np.asarray([e.physician_id for e in rows_in], dtype=np.int64),
+            practice_ids=np.asarray(
+                [-1 if e.practice_id is None else e.practice_id for e in rows_in], dtype=np.int64
+            ),
+            times=np.asarray(seconds, dtype=np.float64) / _DAY,
+            negative=np.asarray([e.negative for e in rows_in], dtype=bool),
+            catmask=np.asarray(
+                [masks[e.categories] if e.negative else 0 for e in rows_in], dtype=np.int64
+            ),
+            authors=[e.reviewer_key for e in rows_in],
+            categories=categories,
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        review_ids: I64,
+        physician_ids: I64,
+        practice_ids: I64,
+        times: F64,
+        negative: NDArray[np.bool_],
+        catmask: I64,
+        authors: Sequence[str],
+        categories: Sequence[str] = CATEGORIES,
+        social: NDArray[np.bool_] | None = None,
+    ) -> EventIndex:
+        """Index column arrays (times in days since the epoch; practice -1 for none).
+
+        `social` marks rows that are social posts (their ids are mention ids, not review ids).
+        """
+        n = review_ids.size
+        if not all(a.size == n for a in (physician_ids, practice_ids, times, negative, catmask)):
+            raise ValueError("EventIndex.from_columns: every column needs one value per event")
+        if len(authors) != n:
+            raise ValueError("EventIndex.from_columns: one author per event")
+        posts = np.zeros(n, dtype=bool) if social is None else np.asarray(social, dtype=bool)
+        by_time = np.argsort(times, kind="stable")
+        practice_of = {
+            int(p): int(q)
+            for p, q in zip(
+                physician_ids[by_time].tolist(), practice_ids[by_time].tolist(), strict=True
+            )
+            if q >= 0
+        }
+        pids, p_ent = np.unique(physician_ids, return_inverse=True)
+        has = practice_ids >= 0
+        qids, q_ent = np.unique(practice_ids[has], return_inverse=True)
         ent = np.concatenate([p_ent, q_ent + len(pids)])
-        rows = np.concatenate([np.arange(len(rid)), np.flatnonzero(has)])
+        rows = np.concatenate([np.arange(n), np.flatnonzero(has)])
         t_all = np.asarray(times, dtype=np.float64)[rows]
         t0 = float(t_all.min()) - 1.0 if t_all.size else 0.0
         span = float(t_all.max()) - t0 + 2.0 if t_all.size else 2.0
         order = np.lexsort((t_all, ent))
         ent, rows, t_all = ent[order], rows[order], t_all[order]
-        negs = np.asarray(neg, dtype=bool)[rows]
-        cm = np.asarray(mask, dtype=np.int64)[rows]
+        negs = np.asarray(negative, dtype=bool)[rows]
+        cm = np.asarray(catmask, dtype=np.int64)[rows]
         series = [negs] + [(cm >> i) & 1 == 1 for i in range(len(categories))]
         cum = np.zeros((len(series), rows.size + 1), dtype=np.int64)
         for i, s in enumerate(series):
@@ -225,13 +258,15 @@ class EventIndex:
         starts = np.searchsorted(ent, np.arange(n_ent))
         first = t_all[np.minimum(starts, max(rows.size - 1, 0))] if rows.size else np.zeros(0)
         ids = [("physician", int(x)) for x in pids] + [("practice", int(x)) for x in qids]
+        names = np.empty(n, dtype=object)
+        names[:] = list(authors)
         return cls(
             n_physicians=len(pids),
             entity_ids=ids,
             keys=ent * span + (t_all - t0),
             times=t_all,
-            review_ids=np.asarray(rid, dtype=np.int64)[rows],
-            reviewers=np.asarray(who, dtype=np.int64)[rows],
+            review_ids=np.asarray(review_ids, dtype=np.int64)[rows],
+            authors=names[rows],
             negative=negs,
             catmask=cm,
             cum=cum,
@@ -240,6 +275,7 @@ class EventIndex:
             categories=tuple(categories),
             span=span,
             t0=t0,
+            social=posts[rows],
         )
 
     def bounds(self, t: F64 | float) -> I64:
@@ -255,11 +291,17 @@ class EventIndex:
             return self.negative[lo:hi]
         return np.asarray((self.catmask[lo:hi] >> (series - 1)) & 1 == 1)
 
-    def reviewer_count(self, lo: int, hi: int, series: int) -> tuple[int, list[int]]:
-        """Distinct reviewers among negatives of a series in rows [lo, hi), and their review ids."""
-        sel = self._select(lo, hi, series)
-        who = self.reviewers[lo:hi][sel]
-        return len(set(who.tolist())), self.review_ids[lo:hi][sel].tolist()
+    def reviewer_count(self, lo: int, hi: int, series: int) -> tuple[int, list[int], list[int]]:
+        """Distinct reviewers among negatives of a series in rows [lo, hi): their count, and
+        the review ids and the mention (social post) ids of those negatives.
+
+        A reviewer key counts once however many sites it posted on; anonymous authors count apart.
+        """
+        sel = np.flatnonzero(self._select(lo, hi, series)) + lo
+        keys = [reviewer_key(str(a)) for a in self.authors[sel].tolist()]
+        distinct = len({k for k in keys if k}) + sum(1 for k in keys if not k)
+        post = self.social[sel]
+        return distinct, self.review_ids[sel[~post]].tolist(), self.review_ids[sel[post]].tolist()
 
     def category_split(self, lo: int, hi: int, series: int) -> tuple[tuple[str, int], ...]:
         """Counts per category (and unspecified) of the window's negatives of a series."""
@@ -357,16 +399,15 @@ def find_clusters(
     ent, series = code // n_series, code % n_series
     p = upper_tail(k, mu, alpha)
     raw_hits, _ = family_fdr(p, ent, config.fdr_q)
-    distinct: dict[int, tuple[int, list[int]]] = {}
+    distinct: dict[int, tuple[int, list[int], list[int]]] = {}
     for i in np.flatnonzero(raw_hits & (k >= config.min_negatives)).tolist():
-        d, ids = index.reviewer_count(int(lows[i]), int(hi[ent[i]]), int(series[i]))
-        distinct[i] = (d, ids)
-        k[i] = float(d)
+        distinct[i] = index.reviewer_count(int(lows[i]), int(hi[ent[i]]), int(series[i]))
+        k[i] = float(distinct[i][0])
     p[list(distinct)] = upper_tail(k[list(distinct)], mu[list(distinct)], alpha[list(distinct)])
     hits, qv = family_fdr(p, ent, config.fdr_q)
     found: list[ClusterAlert] = []
     for i in sorted(distinct):
-        d, ids = distinct[i]
+        d, ids, posts = distinct[i]
         if not hits[i] or d < config.min_negatives or d < config.min_distinct_reviewers:
             continue
         kind, eid = index.entity_ids[int(ent[i])]
@@ -385,6 +426,7 @@ def find_clusters(
                 distinct_reviewers=d,
                 category_split=index.category_split(lo_i, hi_i, int(series[i])),
                 review_ids=tuple(ids),
+                mention_ids=tuple(posts),
             )
         )
     return _inhibit(found, index.practice_of)
