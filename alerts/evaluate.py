@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Float, cast, delete, func, or_, select
+from sqlalchemy import Float, Integer, cast, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from alerts.notify import alert_context, enqueue_alert_mail
@@ -133,17 +133,21 @@ def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
-def _flag_masks(flags: Sequence[Sequence[Any]]) -> tuple[I64, I64]:
-    """Category bit masks (in CATEGORIES order) and harm/legal bit masks of flag columns."""
-    bits = [np.asarray(col, dtype=bool).astype(np.int64) for col in flags]
-    n = len(flags[0]) if flags else 0
-    cats = np.zeros(n, dtype=np.int64)
-    for i in range(len(CATEGORIES)):
-        cats |= bits[i] << i
-    marks = np.zeros(n, dtype=np.int64)
-    for i in range(len(IMMEDIATE)):
-        marks |= bits[len(CATEGORIES) + i] << i
-    return cats, marks
+def _bits() -> Any:
+    """Negative, the categories and harm/legal of a classification packed in one integer:
+    bit 0 negative, then one bit per name of FLAG_NAMES (one column instead of seven)."""
+    flags = [Classification.negative, *(getattr(Classification, n) for n in FLAG_NAMES)]
+    return sum(
+        (cast(flag, Integer) * (1 << i) for i, flag in enumerate(flags[1:], start=1)),
+        cast(flags[0], Integer),
+    )
+
+
+def _unpack(packed: I64) -> tuple[I64, I64, NDArray[np.bool_]]:
+    """Category masks (CATEGORIES order), harm/legal masks and negatives from `_bits`."""
+    cats = (packed >> 1) & ((1 << len(CATEGORIES)) - 1)
+    marks = packed >> (1 + len(CATEGORIES))
+    return cats, marks, (packed & 1) == 1
 
 
 def load_history(
@@ -164,7 +168,6 @@ def load_history(
     classified = (Classification.review_id == Review.id) & (
         Classification.classifier_version == CLASSIFIER_VERSION
     )
-    flags = tuple(getattr(Classification, name) for name in FLAG_NAMES)
     base = (
         select(
             Review.id,
@@ -173,8 +176,7 @@ def load_history(
             _days(Review.published_at, dialect),
             Review.author,
             Review.rating,
-            Classification.negative,
-            *flags,
+            _bits(),
         )
         .join(Physician, Review.physician_id == Physician.id)
         .join(Classification, classified)
@@ -206,12 +208,12 @@ def load_history(
                 & (first.c.first == Review.published_at),
             ).where(~recent),
         ]
-    width = 7 + len(FLAG_NAMES)
-    rows = [row for query in queries for row in session.execute(query)]
-    rid, pid, prac, days, author, rating, negative, *marks = _columns(rows, width)
+    # Core rows, not ORM rows: the ORM's per-row bookkeeping doubled the load time.
+    connection = session.connection()
+    rows = [row for query in queries for row in connection.execute(query).fetchall()]
+    rid, pid, prac, days, author, rating, packed = _columns(rows, 7)
     review_days = np.asarray(days, dtype=np.float64)
-    cats, bad = _flag_masks(marks)
-    neg = np.asarray(negative, dtype=bool)
+    cats, bad, neg = _unpack(np.asarray(packed, dtype=np.int64))
     ids = np.asarray(rid, dtype=np.int64)
     rated = np.asarray([np.nan if r is None else r for r in rating], dtype=np.float64)
     posts = _posts(session, until, dialect)
@@ -327,7 +329,6 @@ def _posts(
 ) -> tuple[list[int], list[int], list[int], list[float], list[str], list[int]]:
     """Negative social posts matched with high confidence, as event columns."""
     published = func.coalesce(Mention.published_at, Mention.first_seen_at)
-    flags = tuple(getattr(Classification, name) for name in CATEGORIES)
     query = (
         select(
             Mention.id,
@@ -335,7 +336,7 @@ def _posts(
             func.coalesce(Physician.practice_id, -1),
             _days(published, dialect),
             Mention.author,
-            *flags,
+            _bits(),
         )
         .join(Physician, Mention.physician_id == Physician.id)
         .join(Classification, Classification.mention_id == Mention.id)
@@ -346,8 +347,8 @@ def _posts(
         )
     )
     rows = list(session.execute(query))
-    mid, pid, prac, days, author, *marks = _columns(rows, 5 + len(CATEGORIES))
-    cats, _ = _flag_masks([*marks, [False] * len(rows), [False] * len(rows)])
+    mid, pid, prac, days, author, packed = _columns(rows, 6)
+    cats, _, _ = _unpack(np.asarray(packed, dtype=np.int64))
     return mid, pid, prac, days, [str(a) for a in author], cats.tolist()
 
 

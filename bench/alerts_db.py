@@ -8,7 +8,10 @@ classified history from the database, run every detector, apply the lifecycle an
 alert rows, in one transaction. A synthetic two-year history (reputation.simulate) is written
 as reviews and classifications (not timed), at 10% and at 100% of --reviews, so the time ratio
 of the two sizes shows how evaluation grows. Each size is evaluated twice: the first creates
-the alerts, the second is the steady state the daemon sees every hour.
+the alerts, the second is the steady state the daemon sees every hour. The same-run baseline
+("scan s") is one plain SELECT of the reviews' ids, authors and publication times joined to
+their classification, fetched through the driver: the floor any loader pays on this machine
+at that moment (the machine is shared, so absolute times drift between runs).
 PostgreSQL is measured when --postgres or REPMON_TEST_POSTGRES_URL is given.
 """
 
@@ -34,6 +37,11 @@ from reputation.settings import load_settings
 from reputation.simulate import History
 from tests.factories import scratch_schema, simulated_history, store_history
 
+SCAN = (
+    "SELECT review.id, review.author, review.published_at, classification.negative FROM review "
+    "JOIN classification ON classification.review_id = review.id"
+)
+
 
 def measure(url: Callable[[int], str], history: History, sizes: list[int], data_dir: Path) -> None:
     """Write each size into a fresh schema/file and time two evaluations."""
@@ -42,8 +50,8 @@ def measure(url: Callable[[int], str], history: History, sizes: list[int], data_
     now = history.end
     base: float | None = None
     print(
-        f"  {'reviews':>10} {'load s':>7} {'evaluate s':>10} {'again s':>8} {'time x':>7} "
-        f"{'firing':>6} {'peak RSS':>9}"
+        f"  {'reviews':>10} {'scan s':>7} {'load s':>7} {'evaluate s':>10} {'again s':>8} "
+        f"{'time x':>7} {'firing':>6} {'peak RSS':>9}"
     )
     for n in sizes:
         subset = events[:: step[n]][:n]
@@ -53,6 +61,9 @@ def measure(url: Callable[[int], str], history: History, sizes: list[int], data_
         store_history(db, history, subset)
         settings = load_settings(None, {"REPMON_DATABASE_URL": db_url}, data_dir)
         with db.session() as session:
+            t = time.perf_counter()
+            session.connection().exec_driver_sql(SCAN).fetchall()
+            scan = time.perf_counter() - t
             t0 = time.perf_counter()
             load_history(session, now, since=now - history_horizon(Thresholds()))
             load = time.perf_counter() - t0
@@ -64,7 +75,7 @@ def measure(url: Callable[[int], str], history: History, sizes: list[int], data_
         base = base or (t3 - t2)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"  {len(subset):>10,} {load:>7.1f} {t2 - t1:>10.1f} {t3 - t2:>8.1f} "
+            f"  {len(subset):>10,} {scan:>7.1f} {load:>7.1f} {t2 - t1:>10.1f} {t3 - t2:>8.1f} "
             f"{(t3 - t2) / base:>7.2f} {report.firing:>6} {peak:>7.0f} MB"
         )
         db.dispose()

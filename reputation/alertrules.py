@@ -88,6 +88,7 @@ class ClusterAlert(_Kind):
     review_ids: tuple[int, ...] = ()
     inhibited: tuple[ClusterAlert, ...] = ()
     mention_ids: tuple[int, ...] = ()  # negatives that are social posts, not reviews
+    members: tuple[tuple[int, int], ...] = ()  # a practice's negatives per physician
 
     @property
     def ratio(self) -> float:
@@ -116,6 +117,7 @@ class ClusterAlert(_Kind):
             "category_split": dict(self.category_split),
             "review_ids": list(self.review_ids),
             "mention_ids": list(self.mention_ids),
+            "members": {f"physician:{p}": n for p, n in self.members},
             "inhibited": [
                 {"entity": a.labels()["entity"], **a.labels(), **a.annotations()}
                 for a in self.inhibited

@@ -79,6 +79,7 @@ class ClusterConfig:
     fdr_q: float = 0.05
     volume_prior_days: float | None = None
     surge_p: float = 0.01
+    dominant_share: float = 0.5
     categories: tuple[str, ...] = CATEGORIES
 
     @classmethod
@@ -179,6 +180,7 @@ class EventIndex:
     span: float = 1.0
     t0: float = 0.0
     social: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    physician_of_row: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def build(
@@ -276,6 +278,7 @@ class EventIndex:
             span=span,
             t0=t0,
             social=posts[rows],
+            physician_of_row=np.asarray(physician_ids, dtype=np.int64)[rows],
         )
 
     def bounds(self, t: F64 | float) -> I64:
@@ -302,6 +305,13 @@ class EventIndex:
         distinct = len({k for k in keys if k}) + sum(1 for k in keys if not k)
         post = self.social[sel]
         return distinct, self.review_ids[sel[~post]].tolist(), self.review_ids[sel[post]].tolist()
+
+    def members(self, lo: int, hi: int, series: int) -> tuple[tuple[int, int], ...]:
+        """Negatives of a series in rows [lo, hi) per physician, most first (practice rows)."""
+        sel = self._select(lo, hi, series)
+        ids, counts = np.unique(self.physician_of_row[lo:hi][sel], return_counts=True)
+        order = np.lexsort((ids, -counts))
+        return tuple((int(ids[j]), int(counts[j])) for j in order)
 
     def category_split(self, lo: int, hi: int, series: int) -> tuple[tuple[str, int], ...]:
         """Counts per category (and unspecified) of the window's negatives of a series."""
@@ -427,19 +437,44 @@ def find_clusters(
                 category_split=index.category_split(lo_i, hi_i, int(series[i])),
                 review_ids=tuple(ids),
                 mention_ids=tuple(posts),
+                members=index.members(lo_i, hi_i, int(series[i])) if kind == "practice" else (),
             )
         )
-    return _inhibit(found, index.practice_of)
+    return _inhibit(found, index.practice_of, config.dominant_share)
 
 
-def _inhibit(found: list[ClusterAlert], practice_of: dict[int, int]) -> list[ClusterAlert]:
-    """Bundle findings: a practice finding holds its physicians' findings of the same category,
-    and each entity's most significant finding holds the entity's other findings."""
-    practice_cats = {(a.entity_id, a.category) for a in found if a.entity_kind == "practice"}
+def _inhibit(
+    found: list[ClusterAlert], practice_of: dict[int, int], dominant_share: float = 0.5
+) -> list[ClusterAlert]:
+    """Bundle findings so each problem reaches people once, under the entity it is about.
+
+    A practice whose leading finding one member physician explains (at least
+    `dominant_share` of its negatives, and the physician has a finding of their own) has
+    that physician's problem: the practice's findings are held under the physician's, as
+    context. A practice finding
+    spread over its members holds their findings of the same category. Each entity's most
+    significant finding holds the entity's other findings.
+    """
+    practice_cats: set[tuple[int, str]] = set()
+    context: dict[tuple[str, int], list[ClusterAlert]] = {}
+    physicians = {a.entity_id for a in found if a.entity_kind == "physician"}
+    by_practice: dict[int, list[ClusterAlert]] = {}
+    for a in found:
+        if a.entity_kind == "practice":
+            by_practice.setdefault(a.entity_id, []).append(a)
+    for mine in by_practice.values():
+        lead = min(mine, key=lambda a: (a.p_value, a.category != ALL, a.window_days))
+        top, top_n = lead.members[0] if lead.members else (0, 0)
+        if top in physicians and top_n >= dominant_share * lead.observed:
+            context.setdefault(("physician", top), []).extend(mine)
+        else:
+            practice_cats.update((a.entity_id, a.category) for a in mine)
     own: dict[tuple[str, int], list[ClusterAlert]] = {}
     held: dict[tuple[str, int], list[ClusterAlert]] = {}
     for a in found:
         prac = practice_of.get(a.entity_id) if a.entity_kind == "physician" else None
+        if a.entity_kind == "practice" and (a.entity_id, a.category) not in practice_cats:
+            continue
         if prac is not None and (prac, a.category) in practice_cats:
             held.setdefault(("practice", prac), []).append(a)
         else:
@@ -447,5 +482,6 @@ def _inhibit(found: list[ClusterAlert], practice_of: dict[int, int]) -> list[Clu
     out = []
     for key, mine in own.items():
         mine.sort(key=lambda a: (a.p_value, a.category != ALL, a.window_days))
-        out.append(replace(mine[0], inhibited=(*mine[1:], *held.get(key, ()))))
+        extra = (*held.get(key, ()), *context.get(key, ()))
+        out.append(replace(mine[0], inhibited=(*mine[1:], *extra)))
     return sorted(out, key=lambda a: a.p_value)
