@@ -229,8 +229,10 @@ def load_history(
         social=social,
     )
     has = ~np.isnan(rated)
+    names = np.empty(len(author), dtype=object)
+    names[:] = author
     ratings = RatingSeries(
-        ids[has], np.asarray(pid, dtype=np.int64)[has], review_days[has], rated[has]
+        ids[has], np.asarray(pid, dtype=np.int64)[has], review_days[has], rated[has], names[has]
     )
     if all_facts:
         wanted = None
@@ -269,6 +271,7 @@ def _facts(
             watched,
             Classification.harm,
             Classification.legal,
+            Review.author,
         )
         .join(Classification, classified)
         .where(
@@ -295,13 +298,25 @@ def _facts(
             since,
             harm,
             legal,
+            by,
         ) in session.execute(batch):
             if pid is None or published is None:  # excluded by the query; narrows the types
                 continue
             marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
             since_at = _aware(since)
             out.append(
-                ReviewFacts(rid, pid, published, rating, negative, response, marks, seen, since_at)
+                ReviewFacts(
+                    rid,
+                    pid,
+                    published,
+                    rating,
+                    negative,
+                    response,
+                    marks,
+                    seen,
+                    since_at,
+                    author=by,
+                )
             )
     out.sort(key=lambda f: (f.published_at, f.review_id))
     return out

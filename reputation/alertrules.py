@@ -292,6 +292,7 @@ class ReviewFacts:
     first_seen_at: datetime | None = None
     watched_since: datetime | None = None  # first crawl of the review's profile
     social: bool = False  # a social post (mention); review_id is the mention id
+    author: str = ""
 
 
 @dataclass(frozen=True)

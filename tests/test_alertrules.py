@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from reputation.alertrules import (
@@ -246,3 +247,26 @@ def test_crawl_health_labels_identify_the_source() -> None:
     alert = CrawlHealthAlert("yelp", "blocked", NOW)
     assert alert.labels()["entity"] == "source:yelp"
     assert alert.fingerprint() == CrawlHealthAlert("yelp", "blocked", NOW - DAY).fingerprint()
+
+
+def test_one_patient_on_three_sites_is_one_voice_in_a_rating_drop() -> None:
+    # The same 1-star complaint on three sites, among other mixed reviews: one voice.
+    prior = [ReviewFacts(i, 7, NOW - (100 + 9 * i) * DAY, rating=5.0) for i in range(12)]
+    recent = [
+        ReviewFacts(20 + i, 7, NOW - (5 + i) * DAY, rating=r, author=f"patient {i}")
+        for i, r in enumerate([4.0, 5.0, 4.0, 5.0])
+    ]
+    angry = [
+        ReviewFacts(30 + i, 7, NOW - (3 + i) * DAY, rating=1.0, author=name)
+        for i, name in enumerate(["Gordon P.", "gordon p", "GORDON P."])
+    ]
+    stars = [5.0, 5.0, 4.0, 5.0, 1.0, 4.0, 5.0, 3.0, 5.0, 2.0]  # a usual spread of ratings
+    others = [
+        ReviewFacts(40 + i, 8 + i % 20, NOW - (150 + i) * DAY, rating=stars[i % 10])
+        for i in range(60)
+    ]
+    series = RatingSeries.from_facts([*prior, *recent, *angry, *others])
+    assert rating_drop(series, NOW, min_drop=1.0, min_count=5) == []
+    three = [replace(f, author=f"patient {f.review_id}") for f in angry]
+    series = RatingSeries.from_facts([*prior, *recent, *three, *others])
+    assert [a.physician_id for a in rating_drop(series, NOW, min_drop=1.0, min_count=5)] == [7]
