@@ -189,6 +189,10 @@ class Mention(Base):
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime]
     content_hash: Mapped[str] = mapped_column(String(64))
+    # A person's decision on the match (`repmon mentions assign`): physician_id is then theirs
+    # (None = about none of ours); crawls store a post once and never rematch it.
+    assigned_at: Mapped[datetime | None]
+    assigned_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class CrawlRun(Base):
