@@ -518,16 +518,28 @@ def step(
     states = dict(previous)
     moves: list[Transition] = []
     current, held = expand(findings)
+    quiet = set(held)
+    # An entity already under a firing cluster alert: a new window or category of the same
+    # problem continues that alert rather than paging again (and one of its alerts resolving
+    # is not announced while another still fires).
+    under = {
+        st.labels.get("entity", "")
+        for st in previous.values()
+        if st.kind == "cluster" and st.state == "firing"
+    }
 
     def emit(event: Event, st: AlertState, alert: Alert | None, notifiable: bool) -> None:
         muted = any(s.mutes(st.labels, now) for s in silences)
-        inhibited = st.fingerprint in held
+        inhibited = st.fingerprint in quiet
         notify = notifiable and not (muted or inhibited)
         moves.append(Transition(st.fingerprint, event, st, alert, notify, muted, inhibited))
 
     for fp, alert in sorted(current.items()):
         old = states.get(fp)
         notes = alert.annotations()
+        new = old is None or old.state != "firing"
+        if new and alert.kind == "cluster" and alert.labels()["entity"] in under:
+            quiet.add(fp)
         if old is None or old.state == "resolved":
             st = AlertState(fp, alert.kind, alert.labels(), "pending", now, now, annotations=notes)
             if policy.ready(alert.kind, now, 1, now):
@@ -558,5 +570,11 @@ def step(
             st = replace(old, state="resolved", resolved_at=now)
             states[fp] = st
             notice = policy.send_resolved and old.kind not in policy.immediate_kinds
+            entity = old.labels.get("entity", "")
+            if old.kind == "cluster" and any(
+                o.kind == "cluster" and o.state == "firing" and o.labels.get("entity") == entity
+                for o in states.values()
+            ):
+                notice = False
             emit("resolved", st, None, notice)
     return StepResult(states, moves)

@@ -390,7 +390,7 @@ def find_clusters(
         surge = stats.poisson.sf(pos_w - 1, volume * (1.0 - p0[0])) < config.surge_p
         volume = np.where(surge & (seen > volume), seen, volume)
         for s in range(n_series):
-            if p0[s] <= 0:
+            if p0[s] <= 0 or (s > 0 and index.categories[s - 1] not in config.categories):
                 continue
             disp = _dispersion(neg_b[s, phys], p0[s] * tot_b[phys])
             idx = np.flatnonzero(started & (volume > 0))

@@ -270,3 +270,23 @@ def test_one_patient_on_three_sites_is_one_voice_in_a_rating_drop() -> None:
     three = [replace(f, author=f"patient {f.review_id}") for f in angry]
     series = RatingSeries.from_facts([*prior, *recent, *three, *others])
     assert [a.physician_id for a in rating_drop(series, NOW, min_drop=1.0, min_count=5)] == [7]
+
+
+def test_a_new_window_of_a_firing_cluster_continues_it_without_paging_again() -> None:
+    # A cluster first seen in the 14-day window shows later in the 30-day window: the same
+    # problem on the same physician, not a second page; a new physician still pages.
+    first = step({}, [cluster(window_days=14)], NOW)
+    assert [m.notify for m in first.transitions] == [True]
+    later = NOW + DAY
+    second = step(first.states, [cluster(window_days=30), cluster(entity_id=8)], later)
+    moves = {(m.state.labels["entity"], m.state.labels["window"]): m for m in second.transitions}
+    assert not moves[("physician:7", "30d")].notify and moves[("physician:7", "30d")].inhibited
+    assert moves[("physician:8", "14d")].notify
+    # The 14-day alert resolves while the 30-day one fires: no "resolved" notice either.
+    third = step(second.states, [cluster(window_days=30)], later + 15 * DAY)
+    resolved = {
+        (m.state.labels["entity"], m.state.labels["window"]): m.notify
+        for m in third.transitions
+        if m.event == "resolved"
+    }
+    assert resolved == {("physician:7", "14d"): False, ("physician:8", "14d"): True}
