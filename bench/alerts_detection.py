@@ -105,12 +105,15 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--categories", default=None, help="Tested categories (comma list).")
     parser.add_argument("--fdr-q", type=float, default=None)
+    parser.add_argument("--min-negatives", type=int, default=None)
     args = parser.parse_args()
     config = ClusterConfig()
     if args.categories is not None:
         config = replace(config, categories=tuple(c for c in args.categories.split(",") if c))
     if args.fdr_q is not None:
         config = replace(config, fdr_q=args.fdr_q)
+    if args.min_negatives is not None:
+        config = replace(config, min_negatives=args.min_negatives)
     print(f"config: {config}")
     print(f"{'seed':>5} {'planted':>7} {'caught':>6} {'busy':>4} {'busy ok':>7} {'others/yr':>9}")
     totals = [0, 0, 0, 0]

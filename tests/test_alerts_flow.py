@@ -7,7 +7,14 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from alerts.evaluate import Thresholds, evaluate, find_alerts, history_horizon, load_history
+from alerts.evaluate import (
+    HistoryCache,
+    Thresholds,
+    evaluate,
+    find_alerts,
+    history_horizon,
+    load_history,
+)
 from repmon.cli import main
 from reputation.classifying import classify_stored
 from reputation.db import Database
@@ -150,3 +157,64 @@ def test_loading_only_the_horizon_finds_exactly_what_the_whole_history_finds(db:
         found_any |= {type(a).__name__ for a in expected}
     assert {"ClusterAlert", "FlagBacklogAlert"} <= found_any  # the comparison covered both
     assert planted
+
+
+def test_the_cache_reads_only_what_changed_and_finds_what_a_full_load_finds(
+    db: Database, tmp_path: Path
+) -> None:
+    _setup(db, tmp_path)
+    cache, thresholds = HistoryCache(), Thresholds()
+    horizon = history_horizon(thresholds)
+
+    def both(now: datetime) -> list[object]:
+        with db.session() as s:
+            cached = cache.history(s, now, now - horizon)
+            fresh = load_history(s, now, since=now - horizon)
+        found = find_alerts(cached, now, thresholds)
+        assert found == find_alerts(fresh, now, thresholds)
+        assert cached.size == fresh.size
+        return list(found)
+
+    before = {a.fingerprint() for a in both(NOW)}  # type: ignore[attr-defined]
+    assert cache.full_loads == 1 and cache.changed > 1000
+    again = {a.fingerprint() for a in both(NOW + timedelta(minutes=5))}  # type: ignore[attr-defined]
+    assert again == before and cache.changed == 0
+    # New reviews (a cluster on another physician), an edit that turns a cluster review
+    # positive, a reclassification, and the harm review deleted.
+    later = NOW + timedelta(hours=2)
+    rows: list[dict[str, object]] = [
+        {
+            "source": "google",
+            "external_id": f"d{i}",
+            "npi": npi(12),
+            "author": f"upset {i}",
+            "rating": 1,
+            "text": BAD,
+            "published_at": (NOW - timedelta(days=9 - 2 * i)).isoformat(),
+        }
+        for i in range(5)
+    ]
+    rows.append(
+        {
+            "source": "google",
+            "external_id": "c0",
+            "npi": npi(7),
+            "author": "angry 0",
+            "rating": 5,
+            "text": GOOD,
+            "published_at": (NOW - timedelta(days=12)).isoformat(),
+        }
+    )
+    ingest_file(db, write_jsonl(tmp_path / "more.jsonl", rows), later)
+    classify_stored(db, later)
+    with db.transaction() as s:
+        harm = s.scalars(select(Review).where(Review.external_id == "harm1")).one()
+        harm.deleted_at = later
+    after = both(later)
+    assert cache.full_loads == 1 and 0 < cache.changed <= 10
+    kinds = {(type(a).__name__, a.labels()["entity"]) for a in after}  # type: ignore[attr-defined]
+    assert ("ClusterAlert", "physician:13") in kinds
+    assert not [a for a in after if type(a).__name__ == "ImmediateAlert"]
+    # A day later everything is read again (what the marks cannot see is bounded).
+    both(later + timedelta(days=1, minutes=1))
+    assert cache.full_loads == 2
