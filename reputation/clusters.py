@@ -1,6 +1,7 @@
 """Cluster detection: negative reviews on one physician or practice beyond what chance explains.
 
-For each entity (physician, practice), category (all + complaint categories) and window:
+For each entity (physician, practice), window, and series (all negatives; complaint categories
+only when configured):
 expected negatives = the entity's review volume over the window x the organisation's negative
 rate over a trailing baseline that excludes the window.
 - Volume: the entity's baseline volume pooled with the window's *positive* reviews scaled by
@@ -76,11 +77,14 @@ class ClusterConfig:
     min_history_days: int = 60
     min_negatives: int = 3
     min_distinct_reviewers: int = 2
-    fdr_q: float = 0.05
+    fdr_q: float = 0.03
     volume_prior_days: float | None = None
     surge_p: float = 0.01
     dominant_share: float = 0.5
-    categories: tuple[str, ...] = CATEGORIES
+    # Categories tested on their own besides all negatives. None by default: each multiplies
+    # the tests (and the chance findings) while the overall test already sees a category's
+    # burst; the alert still reports its negatives per category (category_split).
+    categories: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Any) -> ClusterConfig:
