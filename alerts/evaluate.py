@@ -182,7 +182,7 @@ def _jsonable(value: Any) -> Any:
 
 
 # The order alerts take in an email: what needs a person first comes first (and titles it).
-SEVERITY = ("immediate", "cluster", "rating_drop", "crawl_health", "unanswered")
+SEVERITY = ("immediate", "flag_backlog", "cluster", "rating_drop", "crawl_health", "unanswered")
 
 
 def _importance(pair: tuple[Transition, AlertRow]) -> tuple[int, int, float]:

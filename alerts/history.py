@@ -283,37 +283,14 @@ def _facts(
         batches = [query.where(Review.id.in_(ids[i : i + 500])) for i in range(0, len(ids), 500)]
     out = []
     for batch in batches:
-        for (
-            rid,
-            pid,
-            published,
-            rating,
-            negative,
-            response,
-            seen,
-            since,
-            harm,
-            legal,
-            by,
-        ) in session.execute(batch):
+        for row in session.execute(batch):
+            rid, pid, published, rating, negative, response, seen, since, harm, legal, by = row
             if pid is None or published is None:  # excluded by the query; narrows the types
                 continue
             marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
             since_at = _aware(since)
-            out.append(
-                ReviewFacts(
-                    rid,
-                    pid,
-                    published,
-                    rating,
-                    negative,
-                    response,
-                    marks,
-                    seen,
-                    since_at,
-                    author=by,
-                )
-            )
+            facts = (rid, pid, published, rating, negative, response, marks, seen, since_at)
+            out.append(ReviewFacts(*facts, author=by))
     out.sort(key=lambda f: (f.published_at, f.review_id))
     return out
 

@@ -218,3 +218,40 @@ def test_the_cache_reads_only_what_changed_and_finds_what_a_full_load_finds(
     # A day later everything is read again (what the marks cannot see is bounded).
     both(later + timedelta(days=1, minutes=1))
     assert cache.full_loads == 2
+
+
+def test_an_old_harm_review_from_an_import_reaches_safety_as_one_summary(
+    db: Database, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Issue 12: a history import brings three reviews from years ago alleging harm: the
+    # safety team gets one summary naming them, not three pages.
+    _setup(db, tmp_path)
+    rows = [
+        {
+            "source": "yelp",
+            "external_id": f"old{i}",
+            "npi": npi(4 + i),
+            "author": f"O{i}",
+            "rating": 1,
+            "text": HARM,
+            "published_at": (NOW - timedelta(days=400 + 100 * i)).isoformat(),
+        }
+        for i in range(3)
+    ]
+    ingest_file(db, write_jsonl(tmp_path / "old.jsonl", rows), NOW)
+    classify_stored(db, NOW)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPMON_DATABASE_URL", db.url)
+    assert CliRunner().invoke(main, ["recipients", "add", "risk@example.org", "--topic", "safety"])
+    settings = load_settings(None, {"REPMON_DATABASE_URL": db.url}, tmp_path)
+    evaluate(db, settings, NOW)
+    with db.session() as s:
+        firing = s.scalars(select(Alert).where(Alert.state == "firing")).all()
+        (summary,) = [a for a in firing if a.kind == "flag_backlog"]
+        assert summary.annotations["summary"] == "3 older reviews allege harm"
+        old = s.scalars(select(Review.id).where(Review.external_id.like("old%"))).all()
+        assert sorted(summary.annotations["review_ids"]) == sorted(old)
+        pages = [a for a in firing if a.kind == "immediate"]
+        assert [a.labels["category"] for a in pages] == ["harm"]  # the recent one, harm1
+        risk = [m for m in s.scalars(select(OutboxMessage)) if m.to_addr == "risk@example.org"]
+        assert len(risk) == 1  # one email: the new page and the summary together
