@@ -45,6 +45,7 @@ class History:
     facts: list[ReviewFacts]
     runs: list[CrawlRunFacts]
     size: int = 0  # reviews and social posts in the event index
+    posts_key: int = 0  # identity of the social posts in the index
 
 
 I64 = NDArray[np.int64]
@@ -201,16 +202,20 @@ def assemble(
     columns: Columns,
     until: datetime,
     all_facts: bool = False,
-    index: EventIndex | None = None,
+    reuse: tuple[int, EventIndex] | None = None,
 ) -> History:
     """The detectors' History from review columns, with posts, facts and runs read now.
 
     Columns may hold reviews published after `until`: every detector bounds time itself.
+    `reuse` is (posts key, index) of an earlier call on the same columns: the index is kept
+    when the social posts are the same.
     """
     dialect = session.get_bind().dialect.name
     cats, bad, neg = _unpack(columns.packed)
     posts = _posts(session, until, dialect)
-    if index is None or posts[0]:
+    key = hash(tuple(tuple(column) for column in posts))
+    index = reuse[1] if reuse is not None and reuse[0] == key else None
+    if index is None:
         n = len(posts[0])
         index = EventIndex.from_columns(
             review_ids=np.r_[columns.ids, np.asarray(posts[0], dtype=np.int64)],
@@ -241,7 +246,8 @@ def assemble(
         CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
         for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until))
     ]
-    return History(index, ratings, facts, runs, size=int(columns.ids.size) + len(posts[0]))
+    size = int(columns.ids.size) + len(posts[0])
+    return History(index, ratings, facts, runs, size=size, posts_key=key)
 
 
 def _facts(
@@ -415,7 +421,7 @@ class HistoryCache:
         self.lock = threading.Lock()
         self.loaded_at: datetime | None = None
         self.columns: Columns | None = None
-        self.index: EventIndex | None = None
+        self.index: tuple[int, EventIndex] | None = None
         self.marks: _Marks | None = None
         self.since: datetime | None = None
         self.full_loads = 0
@@ -464,9 +470,8 @@ class HistoryCache:
         else:
             self.changed = 0
         self.marks = marks
-        history = assemble(session, self.columns, now, index=self.index)
-        if history.size == self.columns.ids.size:  # no social posts: the index is reusable
-            self.index = history.index
+        history = assemble(session, self.columns, now, reuse=self.index)
+        self.index = (history.posts_key, history.index)
         return history
 
 

@@ -19,7 +19,8 @@ from repmon.cli import main
 from reputation.classifying import classify_stored
 from reputation.db import Database
 from reputation.ingest import ingest_file
-from reputation.models import Alert, OutboxMessage, Review
+from reputation.mentions import candidates, store_mention
+from reputation.models import Alert, OutboxMessage, Physician, Review
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
 from reputation.simulate import generate_history, plant_clusters
@@ -215,6 +216,25 @@ def test_the_cache_reads_only_what_changed_and_finds_what_a_full_load_finds(
     kinds = {(type(a).__name__, a.labels()["entity"]) for a in after}  # type: ignore[attr-defined]
     assert ("ClusterAlert", "physician:13") in kinds
     assert not [a for a in after if type(a).__name__ == "ImmediateAlert"]
+    # A social post joins the evidence: the cached reviews stay, the index takes the post.
+    with db.transaction() as s:
+        doc = s.scalars(select(Physician).where(Physician.npi == npi(12))).one()
+        place = doc.practice.name if doc.practice else ""
+        post = {
+            "source": "reddit",
+            "external_id": "p1",
+            "author": "u/upset",
+            "text": f"{' '.join(doc.name.split()[1:3])} at {place}: {BAD}",
+            "published_at": (later - timedelta(hours=1)).isoformat(),
+        }
+        assert store_mention(s, post, candidates(s), later)
+    classify_stored(db, later)
+    with_post = later + timedelta(minutes=1)
+    both(with_post)
+    with db.session() as s:
+        cached = cache.history(s, with_post, with_post - horizon)
+    assert cache.changed == 0 and cache.columns is not None
+    assert cached.size == cache.columns.ids.size + 1 and cached.index.social.any()
     # A day later everything is read again (what the marks cannot see is bounded).
     both(later + timedelta(days=1, minutes=1))
     assert cache.full_loads == 2
