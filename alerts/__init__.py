@@ -1,3 +1,3 @@
 """Alerts: evaluation job, routing, alert emails and the outbox relay (aiosmtplib)."""
 
-__all__ = ["evaluate", "notify", "relay", "routing"]
+__all__ = ["evaluate", "history", "notify", "relay", "routing"]

@@ -3,46 +3,46 @@ enqueue one email per recipient, all in one transaction (the transactional outbo
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from alerts.history import History, HistoryCache, load_history
 from alerts.notify import alert_context, enqueue_alert_mail
 from alerts.routing import recipients_for
 from reputation.alertrules import (
-    IMMEDIATE_LOOKBACK,
     RATING_DROP_PRIOR_DAYS,
     RATING_DROP_WINDOW_DAYS,
     Alert,
     AlertState,
-    CrawlRunFacts,
     LifecyclePolicy,
-    ReviewFacts,
     SilenceRule,
     Transition,
     crawl_health,
     immediate,
-    rating_drop,
     step,
     unanswered,
 )
-from reputation.classify import CATEGORIES, CLASSIFIER_VERSION
-from reputation.clusters import ClusterConfig, EventIndex, ReviewEvent, find_clusters
+from reputation.clusters import ClusterConfig, find_clusters
 from reputation.db import Database
 from reputation.models import Alert as AlertRow
-from reputation.models import Classification, CrawlRun, Physician, Review, Silence
-from reputation.normalize import reviewer_key
+from reputation.models import Physician, Silence
+from reputation.ratingdrop import rating_drop
 from reputation.settings import Settings
 
 __all__ = [
     "EvaluationReport",
+    "History",
+    "HistoryCache",
     "Thresholds",
     "evaluate",
     "find_alerts",
+    "history_cache",
     "history_horizon",
     "load_history",
 ]
@@ -81,15 +81,6 @@ class Thresholds:
 
 
 @dataclass
-class History:
-    """What the detectors see: classified reviews and crawl runs."""
-
-    events: list[ReviewEvent]
-    facts: list[ReviewFacts]
-    runs: list[CrawlRunFacts]
-
-
-@dataclass
 class EvaluationReport:
     """What one evaluation did."""
 
@@ -99,12 +90,6 @@ class EvaluationReport:
     emails: int = 0
 
 
-# Columns, not Classification objects: building 1M ORM instances took most of the load time.
-IMMEDIATE = frozenset({"harm", "legal"})
-FLAG_NAMES = (*CATEGORIES, *sorted(IMMEDIATE))
-FLAG_COLUMNS = tuple(getattr(Classification, name) for name in FLAG_NAMES)
-
-
 def history_horizon(t: Thresholds) -> timedelta:
     """How far back the detectors look: the longest window plus its baseline, and a day."""
     clusters = max(t.clusters.windows, default=0) + t.clusters.baseline_days
@@ -112,107 +97,25 @@ def history_horizon(t: Thresholds) -> timedelta:
     return timedelta(days=max(clusters, drop) + 1)
 
 
-def load_history(session: Session, until: datetime, since: datetime | None = None) -> History:
-    """Classified, attached reviews published up to `until`, and all crawl runs.
-
-    With `since`, reviews published before it are left out, except each physician's first
-    review (it dates the start of the physician's exposure, which the cluster baseline needs)
-    and reviews first seen within the immediate-alert lookback. For `since` at least
-    `history_horizon` before `until`, the detectors find exactly what the whole history gives,
-    and the load stops growing with the years of history kept.
-    """
-    classified = (Classification.review_id == Review.id) & (
-        Classification.classifier_version == CLASSIFIER_VERSION
-    )
-    base = (
-        select(
-            Review.id,
-            Review.physician_id,
-            Physician.practice_id,
-            Review.published_at,
-            Review.author,
-            Review.rating,
-            Review.response_at,
-            Review.first_seen_at,
-            Classification.negative,
-            *FLAG_COLUMNS,
-        )
-        .join(Physician, Review.physician_id == Physician.id)
-        .join(Classification, classified)
-        .where(
-            Review.deleted_at.is_(None),
-            Review.published_at.is_not(None),
-            Review.published_at <= until,
-        )
-    )
-    if since is None:
-        queries = [base]
-    else:
-        first = (
-            select(Review.physician_id, func.min(Review.published_at).label("first"))
-            .join(Classification, classified)
-            .where(Review.deleted_at.is_(None), Review.published_at <= until)
-            .group_by(Review.physician_id)
-            .subquery()
-        )
-        recent = or_(
-            Review.published_at >= since,
-            Review.first_seen_at >= until - IMMEDIATE_LOOKBACK,
-        )
-        queries = [
-            base.where(recent),
-            base.join(
-                first,
-                (first.c.physician_id == Review.physician_id)
-                & (first.c.first == Review.published_at),
-            ).where(~recent),
-        ]
-    rows = [
-        row for query in queries for row in session.execute(query.execution_options(yield_per=5000))
-    ]
-    rows.sort(key=lambda row: (row[3], row[0]))  # by publication time, as before
-    events, facts = [], []
-    keys: dict[str, str] = {}  # authors repeat ("Anonymous", a patient on several sites)
-    for (
-        rid,
-        pid,
-        practice_id,
-        published,
-        author,
-        rating,
-        response_at,
-        seen,
-        negative,
-        *marks,
-    ) in rows:
-        if pid is None or published is None:  # excluded by the query; narrows the types
-            continue
-        names = frozenset(name for name, on in zip(FLAG_NAMES, marks, strict=True) if on)
-        key = keys.get(author)
-        if key is None:
-            key = keys[author] = reviewer_key(author)
-        events.append(
-            ReviewEvent(rid, pid, practice_id, published, negative, names - IMMEDIATE, key)
-        )
-        facts.append(
-            ReviewFacts(rid, pid, published, rating, negative, response_at, names & IMMEDIATE, seen)
-        )
-    runs = [
-        CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
-        for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until))
-    ]
-    return History(events, facts, runs)
-
-
 def find_alerts(history: History, now: datetime, t: Thresholds) -> list[Alert]:
     """Run every detector at `now` (pure)."""
     found: list[Alert] = []
-    found.extend(find_clusters(EventIndex.build(history.events), now, t.clusters))
+    found.extend(find_clusters(history.index, now, t.clusters))
     found.extend(immediate(history.facts, now))
     found.extend(
-        rating_drop(history.facts, now, min_drop=t.rating_drop, min_count=t.rating_min_count)
+        rating_drop(
+            history.ratings,
+            now,
+            min_drop=t.rating_drop,
+            min_count=t.rating_min_count,
+            fdr_q=t.clusters.fdr_q,
+        )
     )
-    found.extend(unanswered(history.facts, now, timedelta(days=t.unanswered_days)))
+    found.extend(
+        unanswered(
+            [f for f in history.facts if not f.social], now, timedelta(days=t.unanswered_days)
+        )
+    )
     found.extend(crawl_health(history.runs, now, timedelta(days=t.stale_days)))
     return found
 
@@ -279,7 +182,7 @@ def _jsonable(value: Any) -> Any:
 
 
 # The order alerts take in an email: what needs a person first comes first (and titles it).
-SEVERITY = ("immediate", "cluster", "rating_drop", "crawl_health", "unanswered")
+SEVERITY = ("immediate", "flag_backlog", "cluster", "rating_drop", "crawl_health", "unanswered")
 
 
 def _importance(pair: tuple[Transition, AlertRow]) -> tuple[int, int, float]:
@@ -289,14 +192,34 @@ def _importance(pair: tuple[Transition, AlertRow]) -> tuple[int, int, float]:
     return (move.event == "resolved", rank, float(q) if isinstance(q, int | float) else 1.0)
 
 
+# One cache of review columns per database URL, for the life of the process (the daemon).
+_CACHES: dict[str, HistoryCache] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def history_cache(url: str) -> HistoryCache:
+    """This process's review-column cache of the database at `url`."""
+    with _CACHES_LOCK:
+        return _CACHES.setdefault(url, HistoryCache())
+
+
 def evaluate(
-    db: Database, settings: Settings, now: datetime, notify: bool = True
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    notify: bool = True,
+    cache: HistoryCache | None = None,
 ) -> EvaluationReport:
-    """One evaluation at `now`: states, transitions and their emails in one transaction."""
+    """One evaluation at `now`: states, transitions and their emails in one transaction.
+
+    Reviews are read through this process's cache of the database (only what changed since
+    the last evaluation), unless another cache is given.
+    """
     thresholds = Thresholds.from_settings(settings)
     report = EvaluationReport()
+    cache = cache or history_cache(db.url)
     with db.transaction() as session:
-        history = load_history(session, now, since=now - history_horizon(thresholds))
+        history = cache.history(session, now, since=now - history_horizon(thresholds))
         findings = find_alerts(history, now, thresholds)
         rows = {r.fingerprint: r for r in session.scalars(select(AlertRow))}
         silences = [

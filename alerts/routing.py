@@ -9,8 +9,9 @@ from reputation.models import Alert, Recipient, Subscription
 
 __all__ = ["SAFETY_KINDS", "recipients_for"]
 
-# Alleged harm or legal threats go to the risk/safety recipients, whatever else they follow.
-SAFETY_KINDS = ("immediate",)
+# Alleged harm or legal threats go to the risk/safety recipients, whatever else they follow:
+# new ones at once, old ones a first crawl or an import brought in as one summary.
+SAFETY_KINDS = ("immediate", "flag_backlog")
 
 
 def recipients_for(session: Session, alert: Alert) -> list[Recipient]:

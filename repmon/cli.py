@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[tuple[str, str], ...] = (
     ("repmon.commands.scrapyd", "scrapyd"),
     ("repmon.commands.reclassify", "reclassify"),
     ("repmon.commands.alerts", "alerts"),
+    ("repmon.commands.mentions", "mentions"),
     ("repmon.commands.recipients", "recipients"),
     ("repmon.commands.outbox", "outbox"),
     ("repmon.commands.digest", "digest"),

@@ -15,6 +15,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
 from sqlalchemy import select
@@ -46,6 +47,7 @@ class DemoReport:
     alerts: list[Alert] = field(default_factory=list)
     mails: list[tuple[str, Path, Path]] = field(default_factory=list)  # subject, html, eml
     checks: list[tuple[bool, str]] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)  # fingerprints held under another alert
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -116,15 +118,42 @@ def _check(report: DemoReport, truth: dict[str, dict[str, str]], db: Database) -
     assert doc is not None and surgeon is not None
     firing = [a for a in report.alerts if a.state == "firing"]
     clusters = [a for a in firing if a.kind == "cluster"]
-    planted = {f"physician:{doc.id}"} | ({f"practice:{practice.id}"} if practice else set())
-    on_planted = [a for a in clusters if a.labels["entity"] in planted]
-    elsewhere = [a for a in clusters if a.labels["entity"] not in planted]
-    report.checks.append((bool(on_planted), f"cluster found on {doc.name} (planted)"))
+    shown = [a for a in clusters if a.fingerprint not in report.held]
+    planted = f"physician:{doc.id}"
+    # The physician's own alert, not a practice alert that folds them in (issue 14 item 2).
+    on_planted = [a for a in shown if a.labels["entity"] == planted]
+    elsewhere = [a for a in shown if a.labels["entity"] != planted]
+    context = [a for a in clusters if a.labels["entity"] != planted and a not in elsewhere]
+    note = f"; practice {practice.name} as context" if practice and context else ""
+    report.checks.append((bool(on_planted), f"cluster found on {doc.name} (planted){note}"))
     report.checks.append(
         (
             not elsewhere,
             "no cluster anywhere else"
             + (f" (found: {[a.labels['entity'] for a in elsewhere]})" if elsewhere else ""),
+        )
+    )
+    misses: Any = truth.get("near_misses", {})
+    with db.session() as session:
+        near = {
+            f"physician:{p.id}": p.name
+            for p in session.scalars(
+                select(Physician).where(Physician.npi.in_([m["npi"] for m in misses.values()]))
+            )
+        }
+    fired = sorted(
+        {
+            f"{near[a.labels['entity']]}: {a.kind}"
+            for a in firing
+            if a.labels["entity"] in near and a.kind in ("cluster", "rating_drop")
+        }
+    )
+    report.checks.append(
+        (
+            len(near) == 2 and not fired,
+            f"no cluster or rating drop on the near misses ({', '.join(sorted(near.values()))}: "
+            "a busy physician's unlucky month, one angry patient on three sites)"
+            + (f" (fired: {fired})" if fired else ""),
         )
     )
     harm = [a for a in firing if a.kind == "immediate"]
@@ -186,7 +215,8 @@ def run_demo(
     report.classified = classify_stored(db, now)
     report.seconds["classify"] = time.perf_counter() - t
     t = time.perf_counter()
-    evaluate(db, settings, now)
+    evaluation = evaluate(db, settings, now)
+    report.held = {m.fingerprint for m in evaluation.transitions if m.inhibited}
     with db.session() as session:
         report.alerts = list(session.scalars(select(Alert).order_by(Alert.id)))
     report.seconds["alerts"] = time.perf_counter() - t

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -25,6 +25,7 @@ __all__ = [
     "ClusterAlert",
     "CrawlHealthAlert",
     "CrawlRunFacts",
+    "FlagBacklogAlert",
     "ImmediateAlert",
     "LifecyclePolicy",
     "RatingDropAlert",
@@ -37,7 +38,6 @@ __all__ = [
     "expand",
     "fingerprint",
     "immediate",
-    "rating_drop",
     "step",
     "unanswered",
 ]
@@ -87,6 +87,8 @@ class ClusterAlert(_Kind):
     category_split: tuple[tuple[str, int], ...] = ()
     review_ids: tuple[int, ...] = ()
     inhibited: tuple[ClusterAlert, ...] = ()
+    mention_ids: tuple[int, ...] = ()  # negatives that are social posts, not reviews
+    members: tuple[tuple[int, int], ...] = ()  # a practice's negatives per physician
 
     @property
     def ratio(self) -> float:
@@ -114,6 +116,8 @@ class ClusterAlert(_Kind):
             "distinct_reviewers": self.distinct_reviewers,
             "category_split": dict(self.category_split),
             "review_ids": list(self.review_ids),
+            "mention_ids": list(self.mention_ids),
+            "members": {f"physician:{p}": n for p, n in self.members},
             "inhibited": [
                 {"entity": a.labels()["entity"], **a.labels(), **a.annotations()}
                 for a in self.inhibited
@@ -123,13 +127,14 @@ class ClusterAlert(_Kind):
 
 @dataclass(frozen=True)
 class ImmediateAlert(_Kind):
-    """A review flagged harm or legal: alerts at once, regardless of clustering."""
+    """A review or social post flagged harm or legal, new to the world: alerts at once."""
 
     kind: ClassVar[str] = "immediate"
     review_id: int
     physician_id: int
     flag: str
     published_at: datetime
+    social: bool = False  # review_id is then the id of a social post (mention)
 
     def labels(self) -> dict[str, str]:
         """Identity labels of this alert."""
@@ -137,12 +142,46 @@ class ImmediateAlert(_Kind):
             "kind": self.kind,
             "entity": f"physician:{self.physician_id}",
             "category": self.flag,
-            "window": f"review:{self.review_id}",
+            "window": f"{'mention' if self.social else 'review'}:{self.review_id}",
         }
 
     def annotations(self) -> dict[str, object]:
         """The numbers and evidence a person needs to judge the alert."""
-        return {"review_ids": [self.review_id], "published_at": self.published_at.isoformat()}
+        ids = [self.review_id]
+        return {
+            "review_ids": [] if self.social else ids,
+            "mention_ids": ids if self.social else [],
+            "published_at": self.published_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class FlagBacklogAlert(_Kind):
+    """Harm or legal flags on reviews that are old news: published long before we first saw
+    them (a first crawl, a history import). One summary per flag, not one page per review."""
+
+    kind: ClassVar[str] = "flag_backlog"
+    flag: str
+    review_ids: tuple[int, ...]
+    physician_counts: tuple[tuple[int, int], ...]  # (physician id, reviews), most first
+    oldest: datetime
+    newest: datetime
+
+    def labels(self) -> dict[str, str]:
+        """Identity labels of this alert."""
+        return {"kind": self.kind, "entity": "organisation", "category": self.flag, "window": ""}
+
+    def annotations(self) -> dict[str, object]:
+        """The numbers and evidence a person needs to judge the alert."""
+        word = "allege harm" if self.flag == "harm" else "mention legal action"
+        return {
+            "summary": f"{len(self.review_ids)} older reviews {word}",
+            "count": len(self.review_ids),
+            "review_ids": list(self.review_ids),
+            "physicians": {f"physician:{p}": n for p, n in self.physician_counts},
+            "oldest": self.oldest.isoformat(),
+            "newest": self.newest.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -157,6 +196,7 @@ class RatingDropAlert(_Kind):
     window_count: int
     prior_count: int
     review_ids: tuple[int, ...] = ()
+    p_value: float = 0.0
 
     def labels(self) -> dict[str, str]:
         """Identity labels of this alert."""
@@ -175,6 +215,7 @@ class RatingDropAlert(_Kind):
             "drop": round(self.prior_mean - self.window_mean, 2),
             "window_count": self.window_count,
             "prior_count": self.prior_count,
+            "p_value": self.p_value,
             "review_ids": list(self.review_ids),
         }
 
@@ -227,7 +268,14 @@ class CrawlHealthAlert(_Kind):
         return {"since": self.since.isoformat(), "detail": self.detail}
 
 
-Alert = ClusterAlert | ImmediateAlert | RatingDropAlert | UnansweredAlert | CrawlHealthAlert
+Alert = (
+    ClusterAlert
+    | ImmediateAlert
+    | FlagBacklogAlert
+    | RatingDropAlert
+    | UnansweredAlert
+    | CrawlHealthAlert
+)
 
 
 @dataclass(frozen=True)
@@ -242,6 +290,9 @@ class ReviewFacts:
     response_at: datetime | None = None
     flags: frozenset[str] = frozenset()
     first_seen_at: datetime | None = None
+    watched_since: datetime | None = None  # first crawl of the review's profile
+    social: bool = False  # a social post (mention); review_id is the mention id
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -262,54 +313,47 @@ RATING_DROP_PRIOR_DAYS = 365
 
 def immediate(
     reviews: Iterable[ReviewFacts], now: datetime, lookback: timedelta = IMMEDIATE_LOOKBACK
-) -> list[ImmediateAlert]:
-    """One alert per harm/legal flag on reviews published, or first seen, within the lookback.
+) -> list[ImmediateAlert | FlagBacklogAlert]:
+    """Harm/legal flags on reviews published, or first seen, within the lookback.
 
-    An old review first crawled today still alerts; in a replay of history (where
-    first_seen_at lies after `now`) the publication date decides.
+    A flag pages at once only when the review is new to the world: published at most
+    `lookback` before we first saw it, or after its profile's first crawl. Older reviews that
+    a first crawl or an import brings in go into one FlagBacklogAlert per flag. In a replay
+    of history (first_seen_at after `now`) the publication date decides.
     """
-    out = []
+    out: list[ImmediateAlert | FlagBacklogAlert] = []
+    backlog: dict[str, list[ReviewFacts]] = defaultdict(list)
     for r in reviews:
-        recent = now - lookback <= r.published_at <= now
-        seen = r.first_seen_at is not None and now - lookback <= r.first_seen_at <= now
-        if recent or seen:
-            for flag in sorted(r.flags & {"harm", "legal"}):
-                out.append(ImmediateAlert(r.review_id, r.physician_id, flag, r.published_at))
-    return out
-
-
-def rating_drop(
-    reviews: Iterable[ReviewFacts],
-    now: datetime,
-    window_days: int = RATING_DROP_WINDOW_DAYS,
-    prior_days: int = RATING_DROP_PRIOR_DAYS,
-    min_drop: float = 1.0,
-    min_count: int = 5,
-) -> list[RatingDropAlert]:
-    """Physicians whose window mean rating is >= min_drop below the prior period's mean."""
-    start = now - timedelta(days=window_days)
-    prior_start = start - timedelta(days=prior_days)
-    win: dict[int, list[ReviewFacts]] = defaultdict(list)
-    prior: dict[int, list[float]] = defaultdict(list)
-    for r in reviews:
-        if r.rating is None or r.published_at > now or r.published_at <= prior_start:
+        flags = sorted(r.flags & {"harm", "legal"})
+        if not flags or r.published_at > now:
             continue
-        if r.published_at > start:
-            win[r.physician_id].append(r)
+        seen = r.first_seen_at if r.first_seen_at is not None and r.first_seen_at <= now else None
+        if seen is None or seen < now - lookback:
+            new = now - lookback <= r.published_at
         else:
-            prior[r.physician_id].append(r.rating)
-    out = []
-    for pid, rows in sorted(win.items()):
-        before = prior.get(pid, [])
-        if len(rows) < min_count or len(before) < min_count:
-            continue
-        mean = sum(r.rating or 0.0 for r in rows) / len(rows)
-        prior_mean = sum(before) / len(before)
-        if prior_mean - mean >= min_drop:
-            ids = tuple(r.review_id for r in sorted(rows, key=lambda r: r.published_at))
-            out.append(
-                RatingDropAlert(pid, window_days, mean, prior_mean, len(rows), len(before), ids)
+            late = r.watched_since is not None and r.published_at >= r.watched_since
+            if not (late or r.published_at >= seen - lookback):
+                for flag in flags:
+                    backlog[flag].append(r)
+                continue
+            new = True
+        if new:
+            for flag in flags:
+                out.append(
+                    ImmediateAlert(r.review_id, r.physician_id, flag, r.published_at, r.social)
+                )
+    for flag, rows in sorted(backlog.items()):
+        rows.sort(key=lambda r: (r.published_at, r.review_id))
+        counts = Counter(r.physician_id for r in rows).most_common()
+        out.append(
+            FlagBacklogAlert(
+                flag,
+                tuple(r.review_id for r in rows),
+                tuple(counts),
+                rows[0].published_at,
+                rows[-1].published_at,
             )
+        )
     return out
 
 
@@ -474,16 +518,28 @@ def step(
     states = dict(previous)
     moves: list[Transition] = []
     current, held = expand(findings)
+    quiet = set(held)
+    # An entity already under a firing cluster alert: a new window or category of the same
+    # problem continues that alert rather than paging again (and one of its alerts resolving
+    # is not announced while another still fires).
+    under = {
+        st.labels.get("entity", "")
+        for st in previous.values()
+        if st.kind == "cluster" and st.state == "firing"
+    }
 
     def emit(event: Event, st: AlertState, alert: Alert | None, notifiable: bool) -> None:
         muted = any(s.mutes(st.labels, now) for s in silences)
-        inhibited = st.fingerprint in held
+        inhibited = st.fingerprint in quiet
         notify = notifiable and not (muted or inhibited)
         moves.append(Transition(st.fingerprint, event, st, alert, notify, muted, inhibited))
 
     for fp, alert in sorted(current.items()):
         old = states.get(fp)
         notes = alert.annotations()
+        new = old is None or old.state != "firing"
+        if new and alert.kind == "cluster" and alert.labels()["entity"] in under:
+            quiet.add(fp)
         if old is None or old.state == "resolved":
             st = AlertState(fp, alert.kind, alert.labels(), "pending", now, now, annotations=notes)
             if policy.ready(alert.kind, now, 1, now):
@@ -514,5 +570,11 @@ def step(
             st = replace(old, state="resolved", resolved_at=now)
             states[fp] = st
             notice = policy.send_resolved and old.kind not in policy.immediate_kinds
+            entity = old.labels.get("entity", "")
+            if old.kind == "cluster" and any(
+                o.kind == "cluster" and o.state == "firing" and o.labels.get("entity") == entity
+                for o in states.values()
+            ):
+                notice = False
             emit("resolved", st, None, notice)
     return StepResult(states, moves)

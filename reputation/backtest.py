@@ -19,11 +19,11 @@ from reputation.alertrules import (
     ReviewFacts,
     expand,
     immediate,
-    rating_drop,
     step,
     unanswered,
 )
 from reputation.clusters import ClusterConfig, EventIndex, ReviewEvent, find_clusters
+from reputation.ratingdrop import RatingSeries, rating_drop
 
 __all__ = ["BacktestAlert", "DetectorSet", "backtest", "per_month"]
 
@@ -87,6 +87,7 @@ def backtest(
     index = index or EventIndex.build(events)
     facts = sorted(reviews, key=lambda r: r.published_at)
     keys = [r.published_at for r in facts]
+    ratings = RatingSeries.from_facts(facts)
     states: dict[str, AlertState] = {}
     raised: list[BacktestAlert] = []
     now = start
@@ -102,7 +103,7 @@ def backtest(
             recent = _since(known, known_keys, now - timedelta(days=60))
             findings.extend(unanswered(recent, now, timedelta(days=detectors.unanswered_days)))
         if detectors.rating_drop is not None:
-            findings.extend(rating_drop(known, now, **detectors.rating_drop))  # type: ignore[arg-type]
+            findings.extend(rating_drop(ratings, now, **detectors.rating_drop))  # type: ignore[arg-type]
         result = step(states, findings, now, policy)
         states = result.states
         alerts, _ = expand(findings)

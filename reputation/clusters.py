@@ -1,6 +1,7 @@
 """Cluster detection: negative reviews on one physician or practice beyond what chance explains.
 
-For each entity (physician, practice), category (all + complaint categories) and window:
+For each entity (physician, practice), window, and series (all negatives; complaint categories
+only when configured):
 expected negatives = the entity's review volume over the window x the organisation's negative
 rate over a trailing baseline that excludes the window.
 - Volume: the entity's baseline volume pooled with the window's *positive* reviews scaled by
@@ -76,10 +77,14 @@ class ClusterConfig:
     min_history_days: int = 60
     min_negatives: int = 3
     min_distinct_reviewers: int = 2
-    fdr_q: float = 0.05
+    fdr_q: float = 0.03
     volume_prior_days: float | None = None
     surge_p: float = 0.01
-    categories: tuple[str, ...] = CATEGORIES
+    dominant_share: float = 0.5
+    # Categories tested on their own besides all negatives. None by default: each multiplies
+    # the tests (and the chance findings) while the overall test already sees a category's
+    # burst; the alert still reports its negatives per category (category_split).
+    categories: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Any) -> ClusterConfig:
@@ -169,7 +174,7 @@ class EventIndex:
     keys: F64
     times: F64
     review_ids: I64
-    reviewers: I64
+    authors: NDArray[np.object_]  # raw author names; folded into reviewer keys only for hits
     negative: NDArray[np.bool_]
     catmask: I64
     cum: I64  # shape (1 + n_categories, rows + 1): negatives overall, then per category
@@ -178,6 +183,8 @@ class EventIndex:
     categories: tuple[str, ...] = CATEGORIES
     span: float = 1.0
     t0: float = 0.0
+    social: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    physician_of_row: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def build(
@@ -186,37 +193,69 @@ class EventIndex:
         """Index events once; evaluations at any `now` then cost O(entities log events)."""
         cats = {c: 1 << i for i, c in enumerate(categories)}
         rows_in = events if isinstance(events, Sequence) else list(events)
-        # Column by column: flat lists of numbers allocate nothing the garbage collector tracks.
-        rid = [e.review_id for e in rows_in]
-        phys = [e.physician_id for e in rows_in]
-        prac = [-1 if e.practice_id is None else e.practice_id for e in rows_in]
-        stamps = [e.published_at for e in rows_in]
-        seconds = [d.timestamp() if d.tzinfo else d.replace(tzinfo=UTC).timestamp() for d in stamps]
-        times = (np.asarray(seconds, dtype=np.float64) / _DAY).tolist()
-        neg = [e.negative for e in rows_in]
         masks: dict[frozenset[str], int] = {}
         for cset in {e.categories for e in rows_in if e.negative}:
             masks[cset] = sum(cats.get(c, 0) for c in cset)
-        mask = [masks[e.categories] if e.negative else 0 for e in rows_in]
-        # Reviewer identity by string hash (collisions ~1e-8 at a million names); anonymous
-        # reviews get their row number, so each counts as a distinct reviewer.
-        who = [hash(e.reviewer_key) if e.reviewer_key else i for i, e in enumerate(rows_in)]
-        by_time = np.argsort(np.asarray(times), kind="stable").tolist()
-        practice_of = {phys[i]: prac[i] for i in by_time if prac[i] >= 0}
-        p_arr = np.asarray(phys, dtype=np.int64)
-        q_arr = np.asarray(prac, dtype=np.int64)
-        pids, p_ent = np.unique(p_arr, return_inverse=True)
-        has = q_arr >= 0
-        qids, q_ent = np.unique(q_arr[has], return_inverse=True)
+        stamps = [e.published_at for e in rows_in]
+        seconds = [d.timestamp() if d.tzinfo else d.replace(tzinfo=UTC).timestamp() for d in stamps]
+        return cls.from_columns(
+            review_ids=np.asarray([e.review_id for e in rows_in], dtype=np.int64),
+            physician_ids=np.asarray([e.physician_id for e in rows_in], dtype=np.int64),
+            practice_ids=np.asarray(
+                [-1 if e.practice_id is None else e.practice_id for e in rows_in], dtype=np.int64
+            ),
+            times=np.asarray(seconds, dtype=np.float64) / _DAY,
+            negative=np.asarray([e.negative for e in rows_in], dtype=bool),
+            catmask=np.asarray(
+                [masks[e.categories] if e.negative else 0 for e in rows_in], dtype=np.int64
+            ),
+            authors=[e.reviewer_key for e in rows_in],
+            categories=categories,
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        review_ids: I64,
+        physician_ids: I64,
+        practice_ids: I64,
+        times: F64,
+        negative: NDArray[np.bool_],
+        catmask: I64,
+        authors: Sequence[str],
+        categories: Sequence[str] = CATEGORIES,
+        social: NDArray[np.bool_] | None = None,
+    ) -> EventIndex:
+        """Index column arrays (times in days since the epoch; practice -1 for none).
+
+        `social` marks rows that are social posts (their ids are mention ids, not review ids).
+        """
+        n = review_ids.size
+        if not all(a.size == n for a in (physician_ids, practice_ids, times, negative, catmask)):
+            raise ValueError("EventIndex.from_columns: every column needs one value per event")
+        if len(authors) != n:
+            raise ValueError("EventIndex.from_columns: one author per event")
+        posts = np.zeros(n, dtype=bool) if social is None else np.asarray(social, dtype=bool)
+        by_time = np.argsort(times, kind="stable")
+        practice_of = {
+            int(p): int(q)
+            for p, q in zip(
+                physician_ids[by_time].tolist(), practice_ids[by_time].tolist(), strict=True
+            )
+            if q >= 0
+        }
+        pids, p_ent = np.unique(physician_ids, return_inverse=True)
+        has = practice_ids >= 0
+        qids, q_ent = np.unique(practice_ids[has], return_inverse=True)
         ent = np.concatenate([p_ent, q_ent + len(pids)])
-        rows = np.concatenate([np.arange(len(rid)), np.flatnonzero(has)])
+        rows = np.concatenate([np.arange(n), np.flatnonzero(has)])
         t_all = np.asarray(times, dtype=np.float64)[rows]
         t0 = float(t_all.min()) - 1.0 if t_all.size else 0.0
         span = float(t_all.max()) - t0 + 2.0 if t_all.size else 2.0
         order = np.lexsort((t_all, ent))
         ent, rows, t_all = ent[order], rows[order], t_all[order]
-        negs = np.asarray(neg, dtype=bool)[rows]
-        cm = np.asarray(mask, dtype=np.int64)[rows]
+        negs = np.asarray(negative, dtype=bool)[rows]
+        cm = np.asarray(catmask, dtype=np.int64)[rows]
         series = [negs] + [(cm >> i) & 1 == 1 for i in range(len(categories))]
         cum = np.zeros((len(series), rows.size + 1), dtype=np.int64)
         for i, s in enumerate(series):
@@ -225,13 +264,15 @@ class EventIndex:
         starts = np.searchsorted(ent, np.arange(n_ent))
         first = t_all[np.minimum(starts, max(rows.size - 1, 0))] if rows.size else np.zeros(0)
         ids = [("physician", int(x)) for x in pids] + [("practice", int(x)) for x in qids]
+        names = np.empty(n, dtype=object)
+        names[:] = list(authors)
         return cls(
             n_physicians=len(pids),
             entity_ids=ids,
             keys=ent * span + (t_all - t0),
             times=t_all,
-            review_ids=np.asarray(rid, dtype=np.int64)[rows],
-            reviewers=np.asarray(who, dtype=np.int64)[rows],
+            review_ids=np.asarray(review_ids, dtype=np.int64)[rows],
+            authors=names[rows],
             negative=negs,
             catmask=cm,
             cum=cum,
@@ -240,6 +281,8 @@ class EventIndex:
             categories=tuple(categories),
             span=span,
             t0=t0,
+            social=posts[rows],
+            physician_of_row=np.asarray(physician_ids, dtype=np.int64)[rows],
         )
 
     def bounds(self, t: F64 | float) -> I64:
@@ -255,11 +298,24 @@ class EventIndex:
             return self.negative[lo:hi]
         return np.asarray((self.catmask[lo:hi] >> (series - 1)) & 1 == 1)
 
-    def reviewer_count(self, lo: int, hi: int, series: int) -> tuple[int, list[int]]:
-        """Distinct reviewers among negatives of a series in rows [lo, hi), and their review ids."""
+    def reviewer_count(self, lo: int, hi: int, series: int) -> tuple[int, list[int], list[int]]:
+        """Distinct reviewers among negatives of a series in rows [lo, hi): their count, and
+        the review ids and the mention (social post) ids of those negatives.
+
+        A reviewer key counts once however many sites it posted on; anonymous authors count apart.
+        """
+        sel = np.flatnonzero(self._select(lo, hi, series)) + lo
+        keys = [reviewer_key(str(a)) for a in self.authors[sel].tolist()]
+        distinct = len({k for k in keys if k}) + sum(1 for k in keys if not k)
+        post = self.social[sel]
+        return distinct, self.review_ids[sel[~post]].tolist(), self.review_ids[sel[post]].tolist()
+
+    def members(self, lo: int, hi: int, series: int) -> tuple[tuple[int, int], ...]:
+        """Negatives of a series in rows [lo, hi) per physician, most first (practice rows)."""
         sel = self._select(lo, hi, series)
-        who = self.reviewers[lo:hi][sel]
-        return len(set(who.tolist())), self.review_ids[lo:hi][sel].tolist()
+        ids, counts = np.unique(self.physician_of_row[lo:hi][sel], return_counts=True)
+        order = np.lexsort((ids, -counts))
+        return tuple((int(ids[j]), int(counts[j])) for j in order)
 
     def category_split(self, lo: int, hi: int, series: int) -> tuple[tuple[str, int], ...]:
         """Counts per category (and unspecified) of the window's negatives of a series."""
@@ -338,7 +394,7 @@ def find_clusters(
         surge = stats.poisson.sf(pos_w - 1, volume * (1.0 - p0[0])) < config.surge_p
         volume = np.where(surge & (seen > volume), seen, volume)
         for s in range(n_series):
-            if p0[s] <= 0:
+            if p0[s] <= 0 or (s > 0 and index.categories[s - 1] not in config.categories):
                 continue
             disp = _dispersion(neg_b[s, phys], p0[s] * tot_b[phys])
             idx = np.flatnonzero(started & (volume > 0))
@@ -357,16 +413,15 @@ def find_clusters(
     ent, series = code // n_series, code % n_series
     p = upper_tail(k, mu, alpha)
     raw_hits, _ = family_fdr(p, ent, config.fdr_q)
-    distinct: dict[int, tuple[int, list[int]]] = {}
+    distinct: dict[int, tuple[int, list[int], list[int]]] = {}
     for i in np.flatnonzero(raw_hits & (k >= config.min_negatives)).tolist():
-        d, ids = index.reviewer_count(int(lows[i]), int(hi[ent[i]]), int(series[i]))
-        distinct[i] = (d, ids)
-        k[i] = float(d)
+        distinct[i] = index.reviewer_count(int(lows[i]), int(hi[ent[i]]), int(series[i]))
+        k[i] = float(distinct[i][0])
     p[list(distinct)] = upper_tail(k[list(distinct)], mu[list(distinct)], alpha[list(distinct)])
     hits, qv = family_fdr(p, ent, config.fdr_q)
     found: list[ClusterAlert] = []
     for i in sorted(distinct):
-        d, ids = distinct[i]
+        d, ids, posts = distinct[i]
         if not hits[i] or d < config.min_negatives or d < config.min_distinct_reviewers:
             continue
         kind, eid = index.entity_ids[int(ent[i])]
@@ -385,19 +440,45 @@ def find_clusters(
                 distinct_reviewers=d,
                 category_split=index.category_split(lo_i, hi_i, int(series[i])),
                 review_ids=tuple(ids),
+                mention_ids=tuple(posts),
+                members=index.members(lo_i, hi_i, int(series[i])) if kind == "practice" else (),
             )
         )
-    return _inhibit(found, index.practice_of)
+    return _inhibit(found, index.practice_of, config.dominant_share)
 
 
-def _inhibit(found: list[ClusterAlert], practice_of: dict[int, int]) -> list[ClusterAlert]:
-    """Bundle findings: a practice finding holds its physicians' findings of the same category,
-    and each entity's most significant finding holds the entity's other findings."""
-    practice_cats = {(a.entity_id, a.category) for a in found if a.entity_kind == "practice"}
+def _inhibit(
+    found: list[ClusterAlert], practice_of: dict[int, int], dominant_share: float = 0.5
+) -> list[ClusterAlert]:
+    """Bundle findings so each problem reaches people once, under the entity it is about.
+
+    A practice whose leading finding one member physician explains (at least
+    `dominant_share` of its negatives, and the physician has a finding of their own) has
+    that physician's problem: the practice's findings are held under the physician's, as
+    context. A practice finding
+    spread over its members holds their findings of the same category. Each entity's most
+    significant finding holds the entity's other findings.
+    """
+    practice_cats: set[tuple[int, str]] = set()
+    context: dict[tuple[str, int], list[ClusterAlert]] = {}
+    physicians = {a.entity_id for a in found if a.entity_kind == "physician"}
+    by_practice: dict[int, list[ClusterAlert]] = {}
+    for a in found:
+        if a.entity_kind == "practice":
+            by_practice.setdefault(a.entity_id, []).append(a)
+    for mine in by_practice.values():
+        lead = min(mine, key=lambda a: (a.p_value, a.category != ALL, a.window_days))
+        top, top_n = lead.members[0] if lead.members else (0, 0)
+        if top in physicians and top_n >= dominant_share * lead.observed:
+            context.setdefault(("physician", top), []).extend(mine)
+        else:
+            practice_cats.update((a.entity_id, a.category) for a in mine)
     own: dict[tuple[str, int], list[ClusterAlert]] = {}
     held: dict[tuple[str, int], list[ClusterAlert]] = {}
     for a in found:
         prac = practice_of.get(a.entity_id) if a.entity_kind == "physician" else None
+        if a.entity_kind == "practice" and (a.entity_id, a.category) not in practice_cats:
+            continue
         if prac is not None and (prac, a.category) in practice_cats:
             held.setdefault(("practice", prac), []).append(a)
         else:
@@ -405,5 +486,6 @@ def _inhibit(found: list[ClusterAlert], practice_of: dict[int, int]) -> list[Clu
     out = []
     for key, mine in own.items():
         mine.sort(key=lambda a: (a.p_value, a.category != ALL, a.window_days))
-        out.append(replace(mine[0], inhibited=(*mine[1:], *held.get(key, ()))))
+        extra = (*held.get(key, ()), *context.get(key, ()))
+        out.append(replace(mine[0], inhibited=(*mine[1:], *extra)))
     return sorted(out, key=lambda a: a.p_value)

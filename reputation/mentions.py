@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reputation.dbinsert import insert_ignore
-from reputation.models import Mention, Physician, Practice
+from reputation.errors import NotFound
+from reputation.lexicon import CATEGORIES
+from reputation.models import Classification, Mention, Physician, Practice
 from reputation.normalize import clean_text, content_hash, parse_when
+from reputation.queries import find_physician
 
-__all__ = ["Candidate", "MatchResult", "candidates", "match_mention", "store_mention"]
+__all__ = [
+    "Candidate",
+    "MatchResult",
+    "MentionFilter",
+    "assign_mention",
+    "candidates",
+    "iter_mentions",
+    "match_mention",
+    "mention_row",
+    "store_mention",
+]
 
 # Below this confidence a mention is stored without a physician.
 MIN_CONFIDENCE = 0.6
@@ -129,4 +144,80 @@ def store_mention(
         "first_seen_at": now,
         "content_hash": content_hash(title, text, None),
     }
+    # Stored once: a later crawl never rematches a post, so a person's assignment stays.
     return insert_ignore(session, Mention, [row], ("source", "external_id")) > 0
+
+
+@dataclass(frozen=True)
+class MentionFilter:
+    """Which social posts to list."""
+
+    physician_npi: str | None = None
+    unmatched: bool = False  # no physician, and no person has said it is about none of ours
+    negative: bool = False
+
+
+def mention_row(
+    m: Mention, physician: Physician | None, c: Classification | None
+) -> dict[str, Any]:
+    """A social post as a flat dict for listing and export."""
+    status = "" if m.assigned_at is None else ("confirmed" if m.physician_id else "rejected")
+    return {
+        "id": m.id,
+        "source": m.source,
+        "external_id": m.external_id,
+        "url": m.url,
+        "published_at": m.published_at.isoformat() if m.published_at else "",
+        "author": m.author,
+        "title": m.title,
+        "text": m.text,
+        "npi": physician.npi if physician else "",
+        "physician": physician.name if physician else "",
+        "confidence": 1.0 if status == "confirmed" else m.confidence,
+        "matched_on": ";".join(f"{k}={v}" for k, v in sorted(m.matched_on.items())),
+        "assignment": status,
+        "assigned_by": m.assigned_by,
+        "sentiment": c.label if c else "",
+        "categories": [name for name in CATEGORIES if c and getattr(c, name)],
+        "flags": [f for f in ("harm", "legal", "phi") if c and getattr(c, f)],
+    }
+
+
+def iter_mentions(session: Session, f: MentionFilter, version: str) -> Iterator[dict[str, Any]]:
+    """Matching social posts as dicts, newest first."""
+    stmt = (
+        select(Mention, Physician, Classification)
+        .outerjoin(Physician, Mention.physician_id == Physician.id)
+        .outerjoin(
+            Classification,
+            (Classification.mention_id == Mention.id)
+            & (Classification.classifier_version == version),
+        )
+        .order_by(Mention.published_at.desc(), Mention.id.desc())
+    )
+    if f.physician_npi:
+        stmt = stmt.where(Mention.physician_id == find_physician(session, f.physician_npi).id)
+    if f.unmatched:
+        stmt = stmt.where(Mention.physician_id.is_(None), Mention.assigned_at.is_(None))
+    if f.negative:
+        stmt = stmt.where(Classification.negative.is_(True))
+    for mention, physician, classification in session.execute(
+        stmt.execution_options(yield_per=500)
+    ):
+        yield mention_row(mention, physician, classification)
+
+
+def assign_mention(
+    session: Session, mention_id: int, npi: str | None, now: datetime, by: str = ""
+) -> Mention:
+    """A person's decision: the post is about this physician (full confidence), or, with no
+    NPI, about none of ours. Later crawls keep it."""
+    mention = session.get(Mention, mention_id)
+    if mention is None:
+        raise NotFound(f"no social post {mention_id} (see `repmon mentions`)")
+    physician = find_physician(session, npi) if npi else None
+    mention.physician_id = physician.id if physician else None
+    mention.confidence = 1.0 if physician else 0.0
+    mention.assigned_at, mention.assigned_by = now, by[:200]
+    mention.matched_on = {**mention.matched_on, "assigned": npi or "none"}
+    return mention

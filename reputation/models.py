@@ -130,6 +130,13 @@ class Review(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_review_physician_published", "physician_id", "published_at"),
+        # deleted reviews, few: the alert evaluation's cache counts them every evaluation
+        Index(
+            "ix_review_deleted",
+            "deleted_at",
+            sqlite_where=text("deleted_at IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(40))
@@ -189,6 +196,10 @@ class Mention(Base):
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime]
     content_hash: Mapped[str] = mapped_column(String(64))
+    # A person's decision on the match (`repmon mentions assign`): physician_id is then theirs
+    # (None = about none of ours); crawls store a post once and never rematch it.
+    assigned_at: Mapped[datetime | None]
+    assigned_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class CrawlRun(Base):
@@ -222,6 +233,8 @@ class Classification(Base):
     __table_args__ = (
         UniqueConstraint("review_id", "classifier_version"),
         UniqueConstraint("mention_id", "classifier_version"),
+        # what was (re)classified since the last alert evaluation
+        Index("ix_classification_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id"), index=True)

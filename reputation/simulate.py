@@ -47,9 +47,15 @@ def generate_history(
     practices: int = 8,
     start: datetime = START,
     repeat_reviewer_rate: float = 0.02,
+    own_rate: bool = False,
 ) -> History:
-    """Each physician gets uniform(per_month) reviews a month, each negative with one rate."""
+    """Each physician gets uniform(per_month) reviews a month, each negative with one rate.
+
+    With `own_rate`, each physician instead has a monthly rate drawn once from uniform
+    (per_month) and gets Poisson(rate) reviews a month: busy and quiet physicians side by side.
+    """
     rng = random.Random(seed)
+    rates = {pid: rng.uniform(*per_month) for pid in range(1, physicians + 1)} if own_rate else {}
     practice_of: dict[int, int | None] = {
         pid: (rng.randrange(practices) + 1 if rng.random() < 0.8 and practices else None)
         for pid in range(1, physicians + 1)
@@ -58,7 +64,8 @@ def generate_history(
     events: list[ReviewEvent] = []
     for pid in range(1, physicians + 1):
         for m in range(months):
-            for _ in range(rng.randint(*per_month)):
+            n = _poisson(rng, rates[pid]) if own_rate else rng.randint(*per_month)
+            for _ in range(n):
                 when = start + month * m + timedelta(seconds=rng.random() * month.total_seconds())
                 negative = rng.random() < negative_rate
                 if rng.random() < 0.1:
@@ -80,6 +87,14 @@ def generate_history(
                 )
     events.sort(key=lambda e: e.published_at)
     return History(tuple(events), start, start + month * months, practice_of)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw by counting exponential gaps (means of a few per month)."""
+    n, t = 0, rng.expovariate(1.0)
+    while t < mean:
+        n, t = n + 1, t + rng.expovariate(1.0)
+    return n
 
 
 def plant_cluster(

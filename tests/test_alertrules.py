@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from reputation.alertrules import (
@@ -9,18 +10,20 @@ from reputation.alertrules import (
     ClusterAlert,
     CrawlHealthAlert,
     CrawlRunFacts,
+    FlagBacklogAlert,
     ImmediateAlert,
     LifecyclePolicy,
+    RatingDropAlert,
     ReviewFacts,
     SilenceRule,
     crawl_health,
     expand,
     fingerprint,
     immediate,
-    rating_drop,
     step,
     unanswered,
 )
+from reputation.ratingdrop import RatingSeries, rating_drop
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -59,16 +62,84 @@ def test_immediate_alerts_each_harm_or_legal_flag_once() -> None:
         ReviewFacts(3, 7, NOW - DAY),
     ]
     found = immediate(reviews, NOW)
-    assert [(a.review_id, a.flag) for a in found] == [(1, "harm"), (1, "legal")]
+    assert [(a.review_id, a.flag) for a in found if isinstance(a, ImmediateAlert)] == [
+        (1, "harm"),
+        (1, "legal"),
+    ]
 
 
 def test_rating_drop_needs_the_drop_and_the_counts() -> None:
     prior = [ReviewFacts(i, 7, NOW - (100 + i) * DAY, rating=4.5) for i in range(6)]
     recent = [ReviewFacts(10 + i, 7, NOW - (5 + i) * DAY, rating=2.0) for i in range(5)]
-    found = rating_drop([*prior, *recent], NOW, min_drop=1.0, min_count=5)
+
+    def drops(facts: list[ReviewFacts], **kw: float) -> list[RatingDropAlert]:
+        return rating_drop(RatingSeries.from_facts(facts), NOW, **kw)  # type: ignore[arg-type]
+
+    found = drops([*prior, *recent], min_drop=1.0, min_count=5)
     assert len(found) == 1 and found[0].prior_mean == 4.5 and found[0].window_mean == 2.0
-    assert rating_drop([*prior, *recent[:4]], NOW, min_count=5) == []
-    assert rating_drop([*prior, *recent], NOW, min_drop=3.0) == []
+    assert found[0].review_ids == tuple(range(14, 9, -1))  # oldest first
+    assert 0 < found[0].p_value < 0.01
+    assert drops([*prior, *recent[:4]], min_count=5) == []
+    assert drops([*prior, *recent], min_drop=3.0) == []
+
+
+def test_rating_drop_needs_significance_not_one_bad_review() -> None:
+    # Issue 16: five 5-star reviews, then five of which one is 1 star (and one 4): a drop of
+    # 1.0 star, which a single unhappy patient explains. It must not fire; twice the reviews
+    # with the same pattern are still chance, a consistent fall is not.
+    prior = [ReviewFacts(i, 7, NOW - (100 + i) * DAY, rating=5.0) for i in range(5)]
+    stars = [5.0, 5.0, 4.0, 5.0, 1.0]
+    recent = [ReviewFacts(10 + i, 7, NOW - (5 + i) * DAY, rating=r) for i, r in enumerate(stars)]
+    series = RatingSeries.from_facts([*prior, *recent])
+    assert rating_drop(series, NOW, min_drop=0.5, min_count=5) == []
+    falling = [ReviewFacts(20 + i, 7, NOW - (5 + i) * DAY, rating=2.0) for i in range(8)]
+    others = [ReviewFacts(40 + i, 8 + i % 20, NOW - (150 + i) * DAY, rating=4.0) for i in range(60)]
+    series = RatingSeries.from_facts([*prior, *falling, *others])
+    assert [a.physician_id for a in rating_drop(series, NOW, min_count=5)] == [7]
+
+
+def test_an_old_flagged_review_first_crawled_now_is_summarised_not_paged() -> None:
+    # Issue 12: a first crawl brings ten years of reviews; the flagged old ones make one
+    # summary per flag. A flagged review published recently, or after the profile's first
+    # crawl but first seen only now (the site showed it late), pages at once.
+    first_crawl = NOW - 2 * DAY
+    old = [
+        ReviewFacts(
+            100 + i,
+            7 + i % 2,
+            NOW - (400 + 200 * i) * DAY,
+            flags=frozenset({"harm"}),
+            first_seen_at=first_crawl,
+            watched_since=first_crawl,
+        )
+        for i in range(12)
+    ]
+    fresh = ReviewFacts(
+        1,
+        9,
+        NOW - 10 * DAY,
+        flags=frozenset({"harm"}),
+        first_seen_at=first_crawl,
+        watched_since=first_crawl,
+    )
+    late = ReviewFacts(
+        2,
+        9,
+        NOW - 100 * DAY,
+        flags=frozenset({"legal"}),
+        first_seen_at=NOW - DAY,
+        watched_since=NOW - 300 * DAY,
+    )
+    found = immediate([*old, fresh, late], NOW)
+    pages = [a for a in found if isinstance(a, ImmediateAlert)]
+    assert [(a.review_id, a.flag) for a in pages] == [(1, "harm"), (2, "legal")]
+    (summary,) = [a for a in found if isinstance(a, FlagBacklogAlert)]
+    notes = summary.annotations()
+    assert notes["summary"] == "12 older reviews allege harm" and notes["count"] == 12
+    assert notes["physicians"] == {"physician:7": 6, "physician:8": 6}
+    assert summary.review_ids[0] == 111  # oldest first
+    # The summary keeps one identity while the backlog grows, so it fires once.
+    assert immediate(old[:5], NOW)[0].fingerprint() == summary.fingerprint()
 
 
 def test_unanswered_negative_reviews_past_the_deadline() -> None:
@@ -176,3 +247,46 @@ def test_crawl_health_labels_identify_the_source() -> None:
     alert = CrawlHealthAlert("yelp", "blocked", NOW)
     assert alert.labels()["entity"] == "source:yelp"
     assert alert.fingerprint() == CrawlHealthAlert("yelp", "blocked", NOW - DAY).fingerprint()
+
+
+def test_one_patient_on_three_sites_is_one_voice_in_a_rating_drop() -> None:
+    # The same 1-star complaint on three sites, among other mixed reviews: one voice.
+    prior = [ReviewFacts(i, 7, NOW - (100 + 9 * i) * DAY, rating=5.0) for i in range(12)]
+    recent = [
+        ReviewFacts(20 + i, 7, NOW - (5 + i) * DAY, rating=r, author=f"patient {i}")
+        for i, r in enumerate([4.0, 5.0, 4.0, 5.0])
+    ]
+    angry = [
+        ReviewFacts(30 + i, 7, NOW - (3 + i) * DAY, rating=1.0, author=name)
+        for i, name in enumerate(["Gordon P.", "gordon p", "GORDON P."])
+    ]
+    stars = [5.0, 5.0, 4.0, 5.0, 1.0, 4.0, 5.0, 3.0, 5.0, 2.0]  # a usual spread of ratings
+    others = [
+        ReviewFacts(40 + i, 8 + i % 20, NOW - (150 + i) * DAY, rating=stars[i % 10])
+        for i in range(60)
+    ]
+    series = RatingSeries.from_facts([*prior, *recent, *angry, *others])
+    assert rating_drop(series, NOW, min_drop=1.0, min_count=5) == []
+    three = [replace(f, author=f"patient {f.review_id}") for f in angry]
+    series = RatingSeries.from_facts([*prior, *recent, *three, *others])
+    assert [a.physician_id for a in rating_drop(series, NOW, min_drop=1.0, min_count=5)] == [7]
+
+
+def test_a_new_window_of_a_firing_cluster_continues_it_without_paging_again() -> None:
+    # A cluster first seen in the 14-day window shows later in the 30-day window: the same
+    # problem on the same physician, not a second page; a new physician still pages.
+    first = step({}, [cluster(window_days=14)], NOW)
+    assert [m.notify for m in first.transitions] == [True]
+    later = NOW + DAY
+    second = step(first.states, [cluster(window_days=30), cluster(entity_id=8)], later)
+    moves = {(m.state.labels["entity"], m.state.labels["window"]): m for m in second.transitions}
+    assert not moves[("physician:7", "30d")].notify and moves[("physician:7", "30d")].inhibited
+    assert moves[("physician:8", "14d")].notify
+    # The 14-day alert resolves while the 30-day one fires: no "resolved" notice either.
+    third = step(second.states, [cluster(window_days=30)], later + 15 * DAY)
+    resolved = {
+        (m.state.labels["entity"], m.state.labels["window"]): m.notify
+        for m in third.transitions
+        if m.event == "resolved"
+    }
+    assert resolved == {("physician:7", "14d"): False, ("physician:8", "14d"): True}

@@ -7,12 +7,20 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from alerts.evaluate import Thresholds, evaluate, find_alerts, history_horizon, load_history
+from alerts.evaluate import (
+    HistoryCache,
+    Thresholds,
+    evaluate,
+    find_alerts,
+    history_horizon,
+    load_history,
+)
 from repmon.cli import main
 from reputation.classifying import classify_stored
 from reputation.db import Database
 from reputation.ingest import ingest_file
-from reputation.models import Alert, OutboxMessage, Review
+from reputation.mentions import candidates, store_mention
+from reputation.models import Alert, OutboxMessage, Physician, Review
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
 from reputation.simulate import generate_history, plant_clusters
@@ -144,9 +152,126 @@ def test_loading_only_the_horizon_finds_exactly_what_the_whole_history_finds(db:
         with db.session() as s:
             whole = load_history(s, now)
             recent = load_history(s, now, since=now - horizon)
-        assert len(recent.events) < len(whole.events)  # the point: less is loaded
+        assert recent.size < whole.size  # the point: less is loaded
         expected = find_alerts(whole, now, thresholds)
         assert find_alerts(recent, now, thresholds) == expected
         found_any |= {type(a).__name__ for a in expected}
-    assert {"ClusterAlert", "ImmediateAlert"} <= found_any  # the comparison covered both
+    assert {"ClusterAlert", "FlagBacklogAlert"} <= found_any  # the comparison covered both
     assert planted
+
+
+def test_the_cache_reads_only_what_changed_and_finds_what_a_full_load_finds(
+    db: Database, tmp_path: Path
+) -> None:
+    _setup(db, tmp_path)
+    cache, thresholds = HistoryCache(), Thresholds()
+    horizon = history_horizon(thresholds)
+
+    def both(now: datetime) -> list[object]:
+        with db.session() as s:
+            cached = cache.history(s, now, now - horizon)
+            fresh = load_history(s, now, since=now - horizon)
+        found = find_alerts(cached, now, thresholds)
+        assert found == find_alerts(fresh, now, thresholds)
+        assert cached.size == fresh.size
+        return list(found)
+
+    before = {a.fingerprint() for a in both(NOW)}  # type: ignore[attr-defined]
+    assert cache.full_loads == 1 and cache.changed > 1000
+    again = {a.fingerprint() for a in both(NOW + timedelta(minutes=5))}  # type: ignore[attr-defined]
+    assert again == before and cache.changed == 0
+    # New reviews (a cluster on another physician), an edit that turns a cluster review
+    # positive, a reclassification, and the harm review deleted.
+    later = NOW + timedelta(hours=2)
+    rows: list[dict[str, object]] = [
+        {
+            "source": "google",
+            "external_id": f"d{i}",
+            "npi": npi(12),
+            "author": f"upset {i}",
+            "rating": 1,
+            "text": BAD,
+            "published_at": (NOW - timedelta(days=9 - 2 * i)).isoformat(),
+        }
+        for i in range(5)
+    ]
+    rows.append(
+        {
+            "source": "google",
+            "external_id": "c0",
+            "npi": npi(7),
+            "author": "angry 0",
+            "rating": 5,
+            "text": GOOD,
+            "published_at": (NOW - timedelta(days=12)).isoformat(),
+        }
+    )
+    ingest_file(db, write_jsonl(tmp_path / "more.jsonl", rows), later)
+    classify_stored(db, later)
+    with db.transaction() as s:
+        harm = s.scalars(select(Review).where(Review.external_id == "harm1")).one()
+        harm.deleted_at = later
+    after = both(later)
+    assert cache.full_loads == 1 and 0 < cache.changed <= 10
+    kinds = {(type(a).__name__, a.labels()["entity"]) for a in after}  # type: ignore[attr-defined]
+    assert ("ClusterAlert", "physician:13") in kinds
+    assert not [a for a in after if type(a).__name__ == "ImmediateAlert"]
+    # A social post joins the evidence: the cached reviews stay, the index takes the post.
+    with db.transaction() as s:
+        doc = s.scalars(select(Physician).where(Physician.npi == npi(12))).one()
+        place = doc.practice.name if doc.practice else ""
+        post = {
+            "source": "reddit",
+            "external_id": "p1",
+            "author": "u/upset",
+            "text": f"{' '.join(doc.name.split()[1:3])} at {place}: {BAD}",
+            "published_at": (later - timedelta(hours=1)).isoformat(),
+        }
+        assert store_mention(s, post, candidates(s), later)
+    classify_stored(db, later)
+    with_post = later + timedelta(minutes=1)
+    both(with_post)
+    with db.session() as s:
+        cached = cache.history(s, with_post, with_post - horizon)
+    assert cache.changed == 0 and cache.columns is not None
+    assert cached.size == cache.columns.ids.size + 1 and cached.index.social.any()
+    # A day later everything is read again (what the marks cannot see is bounded).
+    both(later + timedelta(days=1, minutes=1))
+    assert cache.full_loads == 2
+
+
+def test_an_old_harm_review_from_an_import_reaches_safety_as_one_summary(
+    db: Database, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Issue 12: a history import brings three reviews from years ago alleging harm: the
+    # safety team gets one summary naming them, not three pages.
+    _setup(db, tmp_path)
+    rows = [
+        {
+            "source": "yelp",
+            "external_id": f"old{i}",
+            "npi": npi(4 + i),
+            "author": f"O{i}",
+            "rating": 1,
+            "text": HARM,
+            "published_at": (NOW - timedelta(days=400 + 100 * i)).isoformat(),
+        }
+        for i in range(3)
+    ]
+    ingest_file(db, write_jsonl(tmp_path / "old.jsonl", rows), NOW)
+    classify_stored(db, NOW)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPMON_DATABASE_URL", db.url)
+    assert CliRunner().invoke(main, ["recipients", "add", "risk@example.org", "--topic", "safety"])
+    settings = load_settings(None, {"REPMON_DATABASE_URL": db.url}, tmp_path)
+    evaluate(db, settings, NOW)
+    with db.session() as s:
+        firing = s.scalars(select(Alert).where(Alert.state == "firing")).all()
+        (summary,) = [a for a in firing if a.kind == "flag_backlog"]
+        assert summary.annotations["summary"] == "3 older reviews allege harm"
+        old = s.scalars(select(Review.id).where(Review.external_id.like("old%"))).all()
+        assert sorted(summary.annotations["review_ids"]) == sorted(old)
+        pages = [a for a in firing if a.kind == "immediate"]
+        assert [a.labels["category"] for a in pages] == ["harm"]  # the recent one, harm1
+        risk = [m for m in s.scalars(select(OutboxMessage)) if m.to_addr == "risk@example.org"]
+        assert len(risk) == 1  # one email: the new page and the summary together

@@ -174,3 +174,22 @@ def test_config_from_settings_reads_every_threshold() -> None:
     config = ClusterConfig.from_settings(values)
     assert config.windows == (7, 30) and config.volume_prior_days is None
     assert (config.min_negatives, config.min_distinct_reviewers, config.fdr_q) == (4, 3, 0.01)
+
+
+def test_a_practice_finding_one_physician_explains_is_that_physicians_alert(
+    history: History,
+) -> None:
+    # Issue 14 item 2: one physician's burst (plus a stray negative on two colleagues) makes the
+    # practice significant too; the alert must be the physician's, the practice its context.
+    practice = history.practice_of[7]
+    colleagues = [p for p, q in sorted(history.practice_of.items()) if q == practice and p != 7]
+    added = extra(history, 7, [f"burst {i}" for i in range(8)], days=8.0)
+    for pid in colleagues[:2]:
+        added += extra(history, pid, [f"stray {pid}"], days=4.0)
+    found = find_clusters(EventIndex.build([*history.events, *added]), NOW)
+    assert not [a for a in found if a.entity_kind == "practice"]
+    (lead,) = [a for a in found if a.entity_kind == "physician" and a.entity_id == 7]
+    context = [a for a in lead.inhibited if a.entity_kind == "practice"]
+    assert context and context[0].entity_id == practice
+    assert context[0].members[0] == (7, 8)
+    assert lead.annotations()["inhibited"][-1]["entity"] == f"practice:{practice}"  # type: ignore[index]

@@ -166,14 +166,14 @@ def alerts_backtest(app: App, start: datetime, end: datetime, as_json: bool) -> 
         raise RepmonError("--to must be after --from")
     t = Thresholds.from_settings(app.settings)
     with app.database().session() as session:
-        history = load_history(session, end)
+        history = load_history(session, end, all_facts=True)
     detectors = DetectorSet(
         clusters=t.clusters,
         immediate=True,
         unanswered_days=t.unanswered_days,
         rating_drop={"min_drop": t.rating_drop, "min_count": t.rating_min_count},
     )
-    raised = backtest(history.events, start, end, detectors, t.policy, history.facts)
+    raised = backtest((), start, end, detectors, t.policy, history.facts, index=history.index)
     if as_json:
         for alert in raised:
             click.echo(json.dumps(alert.as_json()))

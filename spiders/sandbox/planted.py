@@ -15,7 +15,7 @@ from spiders.sandbox.model import (
     make_source_id,
 )
 
-__all__ = ["plant"]
+__all__ = ["near_misses", "plant"]
 
 
 def plant(
@@ -111,6 +111,78 @@ def plant(
             "deleted_at": (anchor - timedelta(days=4)).isoformat(),
         },
     }
+
+
+def near_misses(
+    rng: random.Random, physicians: list[Physician], reviews: list[SandboxReview], anchor: datetime
+) -> dict[str, object]:
+    """Add natural bad luck that must not alert; describe it.
+
+    A busy physician (about 12 reviews a month) has an unlucky month: four negatives from
+    four patients in the 30 days before the anchor, about what their volume makes likely
+    now and then. One angry patient posts the same complaint on three sites within two days.
+    Both are in practices other than the planted cluster's, so they cannot feed it.
+    """
+    cluster_practice = physicians[CLUSTER_INDEX].practice
+    others = [
+        p
+        for p in physicians
+        if p.practice != cluster_practice and p.index not in (CLUSTER_INDEX, HARM_INDEX)
+    ]
+    busy = others[0]
+    angry = next(p for p in others[1:] if "google" in p.sources)
+    seq = 9_000_000
+    start = anchor - timedelta(days=300)
+    when = start
+    while when < anchor + timedelta(days=120):
+        when += timedelta(days=rng.expovariate(10.0 / 30.0), hours=rng.uniform(0, 8))
+        seq += 1
+        source = rng.choice(
+            ("ratemds", "healthgrades", "google")
+            if busy.google_place
+            else ("ratemds", "healthgrades")
+        )
+        reviews.append(_review(rng, busy, source, seq, when, rng.choice((4, 5, 5)), tags=("busy",)))
+    for k in range(4):
+        seq += 1
+        when = anchor - timedelta(days=27 - 7.5 * k, hours=rng.uniform(0, 12))
+        review = _review(rng, busy, "ratemds" if k % 2 else "healthgrades", seq, when, 2)
+        reviews.append(replace(review, tags=("busy", "near_miss")))
+    author = f"{rng.choice(texts.REVIEWER_FIRST)} {chr(65 + rng.randrange(26))}."
+    text = texts.review_text(rng, angry.last, 1)
+    for k, source in enumerate(("ratemds", "healthgrades", "google")):
+        seq += 1
+        when = anchor - timedelta(days=9 - 0.8 * k, hours=rng.uniform(0, 6))
+        review = _review(rng, angry, source, seq, when, 1)
+        reviews.append(replace(review, author=author, text=text, tags=("angry", "near_miss")))
+    return {
+        "busy": {"npi": busy.npi, "name": busy.name},
+        "angry": {"npi": angry.npi, "name": angry.name, "author": author},
+    }
+
+
+def _review(
+    rng: random.Random,
+    doc: Physician,
+    source: str,
+    seq: int,
+    when: datetime,
+    rating: int,
+    tags: tuple[str, ...] = (),
+) -> SandboxReview:
+    subs = {k: rating for k in ("staff", "punctuality", "helpfulness", "knowledge")}
+    return SandboxReview(
+        source=source,
+        source_id=make_source_id(rng, source, seq),
+        physician=doc.index,
+        author=f"{rng.choice(texts.REVIEWER_FIRST)} {chr(65 + rng.randrange(26))}.",
+        rating=rating,
+        subratings=subs if source == "ratemds" else {},
+        title="",
+        text=texts.review_text(rng, doc.last, rating),
+        published=when.replace(microsecond=0),
+        tags=tags,
+    )
 
 
 def _pick(reviews: list[SandboxReview], source: str, lo: datetime, hi: datetime) -> int:

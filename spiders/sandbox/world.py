@@ -23,7 +23,7 @@ from spiders.sandbox.model import (
     World,
     make_source_id,
 )
-from spiders.sandbox.planted import plant
+from spiders.sandbox.planted import near_misses, plant
 from spiders.sandbox.posts import make_posts
 
 __all__ = [
@@ -191,5 +191,7 @@ def build_world(seed: int = DEFAULT_SEED, anchor: datetime = DEFAULT_ANCHOR) -> 
                 )
             )
     truth = plant(rng, physicians, reviews, anchor, seq)
+    # Its own random stream: the rest of the world stays what it was before near misses.
+    truth["near_misses"] = near_misses(random.Random(seed * 7919 + 1), physicians, reviews, anchor)
     posts = make_posts(rng, physicians, start, end, anchor)
     return World(seed, anchor, list(_PRACTICES), physicians, reviews, posts, truth)

@@ -1,0 +1,486 @@
+"""What the alert detectors read from the database: reviews as columns, facts, runs.
+
+Reviews are read as columns (times computed by the database, classification flags packed in
+one integer) straight into the event index; per-review facts are built only for the rows
+the per-review detectors can use. A HistoryCache keeps the columns between evaluations in
+one process and reads only what changed since.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Float, Integer, cast, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from reputation.alertrules import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
+from reputation.classify import CATEGORIES, CLASSIFIER_VERSION
+from reputation.clusters import EventIndex
+from reputation.models import (
+    Classification,
+    CrawlRun,
+    Mention,
+    Physician,
+    Review,
+    ReviewRevision,
+)
+from reputation.ratingdrop import RatingSeries
+
+__all__ = ["Columns", "History", "HistoryCache", "assemble", "load_history"]
+
+
+@dataclass
+class History:
+    """What the detectors see: classified reviews (and matched negative social posts) as
+    columns, per-review facts for the rows the per-review detectors need, and crawl runs."""
+
+    index: EventIndex
+    ratings: RatingSeries
+    facts: list[ReviewFacts]
+    runs: list[CrawlRunFacts]
+    size: int = 0  # reviews and social posts in the event index
+    posts_key: int = 0  # identity of the social posts in the index
+
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+IMMEDIATE = frozenset({"harm", "legal"})
+FLAG_NAMES = (*CATEGORIES, *sorted(IMMEDIATE))
+# A social post counts toward a cluster only when matched this surely (name and place, or a
+# person's assignment); a weaker match still pages on harm/legal, naming the post.
+HIGH_CONFIDENCE = 0.9
+# Facts (one object per review) are built only for reviews the per-review detectors can use:
+# flagged ones, and negatives young enough to be unanswered.
+FACTS_DAYS = 61.0
+
+
+def _days(column: Any, dialect: str) -> Any:
+    """A datetime column as days since the epoch, computed by the database (no row objects)."""
+    if dialect == "sqlite":
+        return func.julianday(column) - 2440587.5
+    return cast(func.extract("epoch", column), Float) / 86400.0
+
+
+def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+def _bits() -> Any:
+    """Negative, the categories and harm/legal of a classification packed in one integer:
+    bit 0 negative, then one bit per name of FLAG_NAMES (one column instead of seven)."""
+    flags = [Classification.negative, *(getattr(Classification, n) for n in FLAG_NAMES)]
+    return sum(
+        (cast(flag, Integer) * (1 << i) for i, flag in enumerate(flags[1:], start=1)),
+        cast(flags[0], Integer),
+    )
+
+
+def _unpack(packed: I64) -> tuple[I64, I64, NDArray[np.bool_]]:
+    """Category masks (CATEGORIES order), harm/legal masks and negatives from `_bits`."""
+    cats = (packed >> 1) & ((1 << len(CATEGORIES)) - 1)
+    marks = packed >> (1 + len(CATEGORIES))
+    return cats, marks, (packed & 1) == 1
+
+
+@dataclass
+class Columns:
+    """Classified, attached reviews as parallel arrays (the detectors' input)."""
+
+    ids: I64
+    physicians: I64
+    practices: I64  # -1: none
+    days: F64  # publication, days since the epoch
+    authors: NDArray[np.object_]
+    ratings: F64  # NaN: no rating
+    packed: I64  # see _bits
+
+    @classmethod
+    def read(cls, session: Session, where: Sequence[Any] = (), first_since: Any = None) -> Columns:
+        """The reviews matching `where`; with `first_since` (a datetime), those published from
+        it on, each physician's first review, and those first seen in the immediate lookback
+        of `where`'s end are read instead (see load_history)."""
+        base = _review_query(session).where(*where)
+        queries = [base]
+        if first_since is not None:
+            since, until = first_since
+            first = (
+                select(Review.physician_id, func.min(Review.published_at).label("first"))
+                .join(Classification, _classified())
+                .where(Review.deleted_at.is_(None), Review.published_at <= until)
+                .group_by(Review.physician_id)
+                .subquery()
+            )
+            recent = or_(
+                Review.published_at >= since,
+                Review.first_seen_at >= until - IMMEDIATE_LOOKBACK,
+            )
+            queries = [
+                base.where(recent),
+                base.join(
+                    first,
+                    (first.c.physician_id == Review.physician_id)
+                    & (first.c.first == Review.published_at),
+                ).where(~recent),
+            ]
+        # Core rows, not ORM rows: the ORM's per-row bookkeeping doubled the load time.
+        connection = session.connection()
+        rows = [row for query in queries for row in connection.execute(query).fetchall()]
+        rid, pid, prac, days, author, rating, packed = _columns(rows, 7)
+        names = np.empty(len(author), dtype=object)
+        names[:] = author
+        return cls(
+            np.asarray(rid, dtype=np.int64),
+            np.asarray(pid, dtype=np.int64),
+            np.asarray(prac, dtype=np.int64),
+            np.asarray(days, dtype=np.float64),
+            names,
+            np.asarray([np.nan if r is None else r for r in rating], dtype=np.float64),
+            np.asarray(packed, dtype=np.int64),
+        )
+
+    def replaced(self, drop: I64, new: Columns) -> Columns:
+        """These columns without the reviews `drop`, plus `new`."""
+        keep = ~np.isin(self.ids, drop)
+        return Columns(
+            *(
+                np.concatenate([getattr(self, f)[keep], getattr(new, f)])
+                for f in ("ids", "physicians", "practices", "days", "authors", "ratings", "packed")
+            )
+        )
+
+
+def _classified() -> Any:
+    return (Classification.review_id == Review.id) & (
+        Classification.classifier_version == CLASSIFIER_VERSION
+    )
+
+
+def _review_query(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (
+        select(
+            Review.id,
+            Review.physician_id,
+            func.coalesce(Physician.practice_id, -1),
+            _days(Review.published_at, dialect),
+            Review.author,
+            Review.rating,
+            _bits(),
+        )
+        .join(Physician, Review.physician_id == Physician.id)
+        .join(Classification, _classified())
+        .where(Review.deleted_at.is_(None), Review.published_at.is_not(None))
+    )
+
+
+def load_history(
+    session: Session, until: datetime, since: datetime | None = None, all_facts: bool = False
+) -> History:
+    """Classified, attached reviews published up to `until`, matched social posts, crawl runs.
+
+    Per-review facts are built only for flagged reviews and recent negatives, or for every
+    review with `all_facts` (the backtest replays them all).
+    With `since`, reviews published before it are left out, except each physician's first
+    review (it dates the start of the physician's exposure, which the cluster baseline needs)
+    and reviews first seen within the immediate-alert lookback. For `since` at least
+    `history_horizon` before `until`, the detectors find exactly what the whole history gives,
+    and the load stops growing with the years of history kept.
+    """
+    window = None if since is None else (since, until)
+    columns = Columns.read(session, [Review.published_at <= until], window)
+    return assemble(session, columns, until, all_facts)
+
+
+def assemble(
+    session: Session,
+    columns: Columns,
+    until: datetime,
+    all_facts: bool = False,
+    reuse: tuple[int, EventIndex] | None = None,
+) -> History:
+    """The detectors' History from review columns, with posts, facts and runs read now.
+
+    Columns may hold reviews published after `until`: every detector bounds time itself.
+    `reuse` is (posts key, index) of an earlier call on the same columns: the index is kept
+    when the social posts are the same.
+    """
+    dialect = session.get_bind().dialect.name
+    cats, bad, neg = _unpack(columns.packed)
+    posts = _posts(session, until, dialect)
+    key = hash(tuple(tuple(column) for column in posts))
+    index = reuse[1] if reuse is not None and reuse[0] == key else None
+    if index is None:
+        n = len(posts[0])
+        index = EventIndex.from_columns(
+            review_ids=np.r_[columns.ids, np.asarray(posts[0], dtype=np.int64)],
+            physician_ids=np.r_[columns.physicians, np.asarray(posts[1], np.int64)],
+            practice_ids=np.r_[columns.practices, np.asarray(posts[2], np.int64)],
+            times=np.r_[columns.days, np.asarray(posts[3], dtype=np.float64)],
+            negative=np.r_[neg, np.ones(n, dtype=bool)],
+            catmask=np.r_[cats, np.asarray(posts[5], dtype=np.int64)],
+            authors=[*columns.authors.tolist(), *posts[4]],
+            social=np.r_[np.zeros(columns.ids.size, dtype=bool), np.ones(n, dtype=bool)],
+        )
+    has = ~np.isnan(columns.ratings)
+    ratings = RatingSeries(
+        columns.ids[has],
+        columns.physicians[has],
+        columns.days[has],
+        columns.ratings[has],
+        columns.authors[has],
+    )
+    if all_facts:
+        wanted = None
+    else:
+        young = columns.days >= until.timestamp() / 86400.0 - FACTS_DAYS
+        wanted = columns.ids[(bad > 0) | (neg & young)].tolist()
+    facts = _facts(session, wanted, until, _classified())
+    facts.extend(_post_facts(session, until))
+    runs = [
+        CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
+        for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until))
+    ]
+    size = int(columns.ids.size) + len(posts[0])
+    return History(index, ratings, facts, runs, size=size, posts_key=key)
+
+
+def _facts(
+    session: Session, ids: list[int] | None, until: datetime, classified: Any
+) -> list[ReviewFacts]:
+    """ReviewFacts of the given reviews (all classified, attached reviews when None)."""
+    # The profile's first crawl: when we first saw any review of it.
+    other = aliased(Review)
+    watched = (
+        select(func.min(other.first_seen_at))
+        .where(other.profile_id == Review.profile_id)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Review.id,
+            Review.physician_id,
+            Review.published_at,
+            Review.rating,
+            Classification.negative,
+            Review.response_at,
+            Review.first_seen_at,
+            watched,
+            Classification.harm,
+            Classification.legal,
+            Review.author,
+        )
+        .join(Classification, classified)
+        .where(
+            Review.deleted_at.is_(None),
+            Review.physician_id.is_not(None),
+            Review.published_at.is_not(None),
+            Review.published_at <= until,
+        )
+    )
+    if ids is None:
+        batches = [query]
+    else:
+        batches = [query.where(Review.id.in_(ids[i : i + 500])) for i in range(0, len(ids), 500)]
+    out = []
+    for batch in batches:
+        for row in session.execute(batch):
+            rid, pid, published, rating, negative, response, seen, since, harm, legal, by = row
+            if pid is None or published is None:  # excluded by the query; narrows the types
+                continue
+            marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
+            since_at = _aware(since)
+            facts = (rid, pid, published, rating, negative, response, marks, seen, since_at)
+            out.append(ReviewFacts(*facts, author=by))
+    out.sort(key=lambda f: (f.published_at, f.review_id))
+    return out
+
+
+def _aware(value: Any) -> datetime | None:
+    """A datetime from an aggregate (SQLite returns text, no type processing applies)."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _post_filter(until: datetime) -> tuple[Any, ...]:
+    published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    return (
+        Mention.physician_id.is_not(None),
+        published <= until,
+        Classification.classifier_version == CLASSIFIER_VERSION,
+    )
+
+
+def _posts(
+    session: Session, until: datetime, dialect: str
+) -> tuple[list[int], list[int], list[int], list[float], list[str], list[int]]:
+    """Negative social posts matched with high confidence, as event columns."""
+    published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    query = (
+        select(
+            Mention.id,
+            Mention.physician_id,
+            func.coalesce(Physician.practice_id, -1),
+            _days(published, dialect),
+            Mention.author,
+            _bits(),
+        )
+        .join(Physician, Mention.physician_id == Physician.id)
+        .join(Classification, Classification.mention_id == Mention.id)
+        .where(
+            *_post_filter(until),
+            Classification.negative.is_(True),
+            Mention.confidence >= HIGH_CONFIDENCE,
+        )
+    )
+    rows = list(session.execute(query))
+    mid, pid, prac, days, author, packed = _columns(rows, 6)
+    cats, _, _ = _unpack(np.asarray(packed, dtype=np.int64))
+    return mid, pid, prac, days, [str(a) for a in author], cats.tolist()
+
+
+def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
+    """Matched social posts flagged harm or legal, as facts for the immediate detector."""
+    published = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    query = (
+        select(
+            Mention.id,
+            Mention.physician_id,
+            published,
+            Mention.first_seen_at,
+            Classification.harm,
+            Classification.legal,
+        )
+        .join(Classification, Classification.mention_id == Mention.id)
+        .where(*_post_filter(until), Classification.harm | Classification.legal)
+    )
+    out = []
+    for mid, pid, when, seen, harm, legal in session.execute(query):
+        marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
+        published_at = _aware(when)
+        if pid is None or published_at is None:
+            continue
+        out.append(
+            ReviewFacts(mid, pid, published_at, flags=marks, first_seen_at=seen, social=True)
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What says the stored reviews changed: newest ids and times, deletions, the roster."""
+
+    review: int
+    revision: int
+    classified_at: datetime | None
+    classification: int
+    deleted: int
+    roster: int
+
+    @classmethod
+    def read(cls, session: Session) -> _Marks:
+        version = Classification.classifier_version == CLASSIFIER_VERSION
+        latest = session.scalar(select(func.max(Classification.created_at)).where(version))
+        newest = session.scalar(
+            select(func.max(Classification.id)).where(version, Classification.created_at == latest)
+        )
+        roster = session.execute(select(Physician.id, Physician.practice_id).order_by(Physician.id))
+        return cls(
+            review=session.scalar(select(func.max(Review.id))) or 0,
+            revision=session.scalar(select(func.max(ReviewRevision.id))) or 0,
+            classified_at=latest,
+            classification=newest or 0,
+            deleted=session.scalar(
+                select(func.count()).select_from(Review).where(Review.deleted_at.is_not(None))
+            )
+            or 0,
+            roster=hash(tuple(tuple(r) for r in roster)),
+        )
+
+
+class HistoryCache:
+    """Review columns kept between evaluations (in the daemon's process), refreshed with only
+    the reviews added, reclassified, edited or deleted since the last evaluation.
+
+    The first use, a roster change, or an evaluation whose horizon reaches before the cached
+    one reads everything again (`full_loads` counts those).
+    """
+
+    # Read everything again at least this often (evaluation time): bounds what the marks
+    # cannot see, such as a review moved to another physician's profile.
+    FULL_EVERY = timedelta(days=1)
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loaded_at: datetime | None = None
+        self.columns: Columns | None = None
+        self.index: tuple[int, EventIndex] | None = None
+        self.marks: _Marks | None = None
+        self.since: datetime | None = None
+        self.full_loads = 0
+        self.changed = 0  # reviews read by the last refresh
+
+    def history(self, session: Session, now: datetime, since: datetime) -> History:
+        """The detectors' History at `now`, equal to load_history(session, now, since)'s."""
+        with self.lock:
+            return self._history(session, now, since)
+
+    def _history(self, session: Session, now: datetime, since: datetime) -> History:
+        marks = _Marks.read(session)
+        old = self.marks
+        if (
+            self.columns is None
+            or old is None
+            or self.since is None
+            or self.loaded_at is None
+            or since < self.since
+            or not self.loaded_at <= now < self.loaded_at + self.FULL_EVERY
+            or marks.roster != old.roster
+            or marks.review < old.review  # another database at the same URL
+            or marks.revision < old.revision
+        ):
+            self.columns = Columns.read(session, (), (since, now))
+            self.since, self.index, self.full_loads = since, None, self.full_loads + 1
+            self.loaded_at = now
+            self.changed = int(self.columns.ids.size)
+        elif marks != old:
+            touched = or_(
+                Review.id > old.review,
+                Review.id.in_(
+                    select(ReviewRevision.review_id).where(ReviewRevision.id > old.revision)
+                ),
+                Review.id.in_(_reclassified(old)),
+            )
+            ids = [touched]
+            if marks.deleted != old.deleted:
+                ids.append(Review.deleted_at.is_not(None))
+            drop = np.asarray(
+                session.scalars(select(Review.id).where(or_(*ids))).all(), dtype=np.int64
+            )
+            new = Columns.read(session, [touched])
+            self.columns, self.index = self.columns.replaced(drop, new), None
+            self.changed = int(drop.size)
+        else:
+            self.changed = 0
+        self.marks = marks
+        history = assemble(session, self.columns, now, reuse=self.index)
+        self.index = (history.posts_key, history.index)
+        return history
+
+
+def _reclassified(old: _Marks) -> Any:
+    version = Classification.classifier_version == CLASSIFIER_VERSION
+    if old.classified_at is None:
+        return select(Classification.review_id).where(version)
+    later = or_(
+        Classification.created_at > old.classified_at,
+        (Classification.created_at == old.classified_at) & (Classification.id > old.classification),
+    )
+    return select(Classification.review_id).where(version, later)
