@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from reputation.alertrules import Transition
 from reputation.classify import CLASSIFIER_VERSION
+from reputation.findings import CATEGORY_WORDS, describe
 from reputation.models import (
     Alert,
     AlertThread,
@@ -43,12 +44,6 @@ __all__ = [
     "status_word",
 ]
 
-CATEGORY_WORDS = {
-    "bedside_manner": "bedside-manner",
-    "service": "service",
-    "clinical_skill": "clinical-skill",
-    "all": "negative-review",
-}
 SAFETY_FLAGS = ("harm", "legal")
 MAX_REVIEWS = 8
 SUBJECT_MAX = 70
@@ -171,92 +166,13 @@ def _reviews(
     return sorted(result, key=lambda r: order.get(r["id"], len(order)))
 
 
-def _cluster(
-    notes: Mapping[str, Any], labels: Mapping[str, Any], who: dict[str, str]
-) -> dict[str, Any]:
-    word = CATEGORY_WORDS.get(labels.get("category", "all"), labels.get("category", ""))
-    window = str(labels.get("window", "0d")).rstrip("d")
-    days = int(window) if window.isdigit() else 0
-    observed, expected = notes.get("observed", 0), float(notes.get("expected", 0.0))
-    noun = "complaint" if word != "negative-review" else "negative review"
-    plural = "s" if observed != 1 else ""
-    finding = f"{observed} {word if noun == 'complaint' else ''} {noun}{plural} in {days} days"
-    finding = " ".join(finding.split())
-    # ASCII only: Python's header folding doubles the space before an encoded "≈"
-    usual = "usually none" if expected < 0.5 else f"usually about {max(1, round(expected))}"
-    return {
-        "subject": f"{who['short']}: {finding} ({usual})",
-        "title": f"{finding.capitalize()} for {who['name']} ({usual})",
-        "summary": (
-            f"{observed} negative reviews from {notes.get('distinct_reviewers', observed)} "
-            f"different reviewers in {days} days, where about {expected:.1f} would be usual "
-            f"for this {who['type']}'s volume. That many is very unlikely to be chance."
-        ),
-        "numbers": {
-            "observed": observed,
-            "expected": expected,
-            "ratio": notes.get("ratio", 0.0),
-            "p": notes.get("p_value", 1.0),
-            "q": notes.get("q_value", 1.0),
-            "window_days": days,
-        },
-    }
-
-
 def _describe(
     session: Session, move: Transition, row: Alert, now: datetime, draft: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     notes: Mapping[str, Any] = row.annotations or {}
     labels: Mapping[str, Any] = row.labels or {}
     who = _names(session, str(labels.get("entity", "")))
-    kind, numbers = row.kind, None
-    if kind == "cluster":
-        described = _cluster(notes, labels, who)
-        numbers = described.pop("numbers")
-    elif kind == "immediate":
-        kind = str(labels.get("category", "harm"))
-        what = "alleges patient harm" if kind == "harm" else "threatens legal action"
-        described = {
-            "subject": f"{who['short']}: a review {what}",
-            "title": f"A review of {who['name']} {what}",
-            "summary": (
-                "Risk management decides what happens next. Do not reply publicly, and do not "
-                "confirm anything about the reviewer."
-            ),
-        }
-    elif kind == "rating_drop":
-        before, after = notes.get("prior_mean"), notes.get("window_mean")
-        fall = (
-            f"rating fell from {float(before):.1f} to {float(after):.1f} stars"
-            if isinstance(before, int | float) and isinstance(after, int | float)
-            else "rating fell"
-        )
-        described = {
-            "subject": f"{who['short']}: {fall}",
-            "title": f"{who['name']}: {fall}",
-            "summary": (
-                f"The {notes.get('window_count', '?')} most recent reviews average "
-                f"{float(notes.get('drop', 0.0)):.1f} stars less than the "
-                f"{notes.get('prior_count', '?')} before them."
-            ),
-        }
-    elif kind == "unanswered":
-        described = {
-            "subject": f"{who['short']}: negative review awaiting a reply",
-            "title": f"Negative review of {who['name']} awaiting a reply",
-            "summary": "",
-        }
-    else:
-        problem = str(labels.get("category", "problem"))
-        since = str(notes.get("since", ""))[:10]
-        described = {
-            "subject": f"{who['short']}: {problem} since {since}",
-            "title": f"{who['name']}: {problem} since {since}",
-            "summary": (
-                f"{notes.get('detail', '')}. Until this is fixed, 'no new reviews' from "
-                "this source means nothing."
-            ).lstrip(". "),
-        }
+    found = describe(row.kind, labels, notes, who["name"], who["short"], who["type"])
     inhibited = sorted(
         {
             f"{_names(session, str(i.get('entity', '')))['name']} "
@@ -268,12 +184,14 @@ def _describe(
     )
     ids = [int(i) for i in notes.get("review_ids", []) if isinstance(i, int)]
     return {
-        "kind": kind,
+        "kind": found.kind,
         "status": status_word(move.event),
         "state": "resolved" if move.event == "resolved" else "firing",
-        **described,
+        "subject": found.subject,
+        "title": found.title,
+        "summary": found.summary,
         "entity": who,
-        "numbers": numbers,
+        "numbers": found.numbers,
         "categories": notes.get("category_split", {}) or {},
         "reviews": _reviews(session, ids[:MAX_REVIEWS], now, draft),
         "inhibited": inhibited,
