@@ -173,15 +173,19 @@ def _describe(
     labels: Mapping[str, Any] = row.labels or {}
     who = _names(session, str(labels.get("entity", "")))
     found = describe(row.kind, labels, notes, who["name"], who["short"], who["type"])
-    inhibited = sorted(
-        {
-            f"{_names(session, str(i.get('entity', '')))['name']} "
-            f"({CATEGORY_WORDS.get(i.get('category', ''), i.get('category', ''))}, "
-            f"{i.get('window', '')})"
-            for i in notes.get("inhibited", [])
-            if isinstance(i, Mapping)
-        }
-    )
+    held: dict[str, tuple[set[str], set[int]]] = defaultdict(lambda: (set(), set()))
+    for other in notes.get("inhibited", []):
+        if isinstance(other, Mapping):
+            words, days = held[_names(session, str(other.get("entity", "")))["name"]]
+            category = str(other.get("category", ""))
+            words.add(CATEGORY_WORDS.get(category, category).replace("negative-review", "all"))
+            window = str(other.get("window", "")).rstrip("d")
+            days.update([int(window)] if window.isdigit() else [])
+    inhibited = [
+        f"{name} ({', '.join(sorted(words))} complaints over "
+        f"{', '.join(str(d) for d in sorted(days))} days)"
+        for name, (words, days) in sorted(held.items())
+    ]
     ids = [int(i) for i in notes.get("review_ids", []) if isinstance(i, int)]
     return {
         "kind": found.kind,
