@@ -39,6 +39,7 @@ __all__ = [
     "MAIL_ORDER",
     "PlannedMail",
     "alert_context",
+    "describe_alert",
     "enqueue_alert_mail",
     "plan_mails",
     "status_word",
@@ -82,8 +83,9 @@ def plan_mails(moves: Sequence[Move]) -> list[PlannedMail]:
 
 
 def status_word(event: str) -> str:
-    """An alert transition in plain words: New, Ongoing or Resolved."""
-    return {"fired": "New", "reminder": "Ongoing", "resolved": "Resolved"}.get(event, "New")
+    """An alert transition (or stored state) in plain words: New, Ongoing or Resolved."""
+    words = {"fired": "New", "reminder": "Ongoing", "firing": "Ongoing", "resolved": "Resolved"}
+    return words.get(event, "Not yet confirmed" if event == "pending" else "New")
 
 
 def _names(session: Session, entity: str) -> dict[str, str]:
@@ -166,9 +168,14 @@ def _reviews(
     return sorted(result, key=lambda r: order.get(r["id"], len(order)))
 
 
-def _describe(
-    session: Session, move: Transition, row: Alert, now: datetime, draft: Mapping[str, Any] | None
+def describe_alert(
+    session: Session,
+    row: Alert,
+    event: str,
+    now: datetime,
+    draft: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One alert as alert.html shows it (names, plain words, reviews); `event` sets the status."""
     notes: Mapping[str, Any] = row.annotations or {}
     labels: Mapping[str, Any] = row.labels or {}
     who = _names(session, str(labels.get("entity", "")))
@@ -189,9 +196,10 @@ def _describe(
     ids = [int(i) for i in notes.get("review_ids", []) if isinstance(i, int)]
     return {
         "kind": found.kind,
-        "status": status_word(move.event),
-        "state": "resolved" if move.event == "resolved" else "firing",
+        "status": status_word(event),
+        "state": "resolved" if event == "resolved" else "firing",
         "subject": found.subject,
+        "what": found.what,
         "title": found.title,
         "summary": found.summary,
         "entity": who,
@@ -246,7 +254,7 @@ def alert_context(
     deadline = float(settings["alerts.unanswered_days"])
     mails = []
     for mail in plan_mails(moves):
-        alerts = [_describe(session, m, r, now, draft) for m, r in mail.moves]
+        alerts = [describe_alert(session, r, m.event, now, draft) for m, r in mail.moves]
         context: dict[str, Any] = {
             "recipient": {"name": recipient.name, "email": recipient.email},
             "now": now,

@@ -11,13 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CATEGORY_WORDS", "Finding", "describe"]
+__all__ = ["CATEGORY_WORDS", "KIND_LABELS", "Finding", "describe"]
 
 CATEGORY_WORDS = {
     "bedside_manner": "bedside-manner",
     "service": "service",
     "clinical_skill": "clinical-skill",
     "all": "negative-review",
+}
+KIND_LABELS = {
+    "cluster": "Complaint cluster",
+    "harm": "Possible patient harm",
+    "legal": "Legal threat",
+    "rating_drop": "Rating drop",
+    "unanswered": "Awaiting a reply",
+    "crawl_health": "Source health",
 }
 KIND_ORDER = ("harm", "legal", "cluster", "rating_drop", "crawl_health", "unanswered")
 
@@ -31,6 +39,11 @@ class Finding:
     title: str
     summary: str
     numbers: dict[str, Any] | None = None
+
+    @property
+    def what(self) -> str:
+        """The finding without whom it is about: '5 service complaints in 30 days (...)'."""
+        return self.subject.partition(": ")[2] or self.subject
 
     @property
     def rank(self) -> int:

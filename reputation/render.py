@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from reputation import lexicon
 from reputation.crawlhealth import source_label
+from reputation.findings import KIND_LABELS
 
 __all__ = [
     "ENV",
@@ -258,7 +259,7 @@ ENV.filters.update(
     source_name=source_name,
     doctor=doctor,
 )
-ENV.globals.update(product=PRODUCT, risk_routed=RISK_ROUTED)
+ENV.globals.update(product=PRODUCT, risk_routed=RISK_ROUTED, kind_labels=KIND_LABELS)
 
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 

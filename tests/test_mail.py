@@ -290,3 +290,25 @@ def test_plan_keeps_each_safety_alert_alone_and_batches_unanswered() -> None:
         ["s1"],
         ["u1", "u2"],
     ]
+
+
+def test_alerts_list_and_show_speak_in_names_and_words(
+    db: Database, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    _world(db, tmp_path)
+    monkeypatch.setenv("REPMON_DATABASE_URL", db.url)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke
+    assert run(main, ["alerts", "evaluate", "--now", NOW.isoformat()]).exit_code == 0
+    listed = run(main, ["alerts", "list", "--state", "firing", "--now", NOW.isoformat()]).output
+    assert "Dr. Dev Abara 3" in listed and "physician:" not in listed
+    assert "possible patient harm" in listed and "Firing" not in listed and "firing" not in listed
+    with db.session() as s:
+        harm = s.scalars(select(Alert).where(Alert.kind == "immediate")).first()
+        assert harm is not None
+    shown = run(main, ["alerts", "show", str(harm.id), "--now", NOW.isoformat()]).output
+    assert "A review of Dr. Dev Abara 3 alleges patient harm" in shown
+    flat = " ".join(shown.split())
+    assert RISK_ROUTED in flat and ("nearly died" in flat or ALLEGES in flat) and "q = " not in flat
+    assert '"fingerprint"' in run(main, ["alerts", "show", str(harm.id), "--json"]).output
