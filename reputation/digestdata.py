@@ -27,6 +27,7 @@ from reputation.models import (
     Review,
 )
 from reputation.render import doctor
+from reputation.reviews import MENTION_SOURCES
 
 __all__ = ["CRAWL_LOOKBACK_DAYS", "UNANSWERED_LOOKBACK_DAYS", "load_digest_data", "load_window"]
 
@@ -245,7 +246,9 @@ def load_digest_data(
             ]
         else:
             continue
+        # Profile sources, and the social sources searched for everyone once they have run.
         mine = set().union(*(sources[p] for p in who)) if who else set()
+        mine |= {r.source for r in crawls if r.source in MENTION_SOURCES}
         out[kind, i] = DigestData(
             scope=kind,
             scope_id=i,

@@ -100,11 +100,11 @@ def describe(
         return _cluster(labels, notes, name, short, entity_type)
     if kind == "immediate":
         flag = str(labels.get("category", "harm"))
-        what = "alleges patient harm" if flag == "harm" else "threatens legal action"
+        what = "alleged patient harm" if flag == "harm" else "legal threat"
         return Finding(
             flag,
-            f"{short}: a review {what}",
-            f"A review of {name} {what}",
+            f"{short}: {what} in a review",
+            f"{what[0].upper()}{what[1:]} in a review of {name}",
             "Risk management decides what happens next. Do not reply publicly, and do not "
             "confirm anything about the reviewer.",
         )

@@ -218,7 +218,7 @@ def test_follow_ups_thread_per_recipient(db: Database, tmp_path: Path) -> None:
 
 def test_headers_mark_automatic_mail_a_list_and_safety_as_important() -> None:
     sender = "Reputation Monitor <alerts@hospital.example.org>"
-    subject = "Dr. Valdivia: a review alleges patient harm"
+    subject = "Dr. Valdivia: alleged patient harm in a review"
     out = Outgoing(1, "risk@example.org", "Risk", subject, "<abc@hospital.example.org>",
                    None, None, "text", "<p>html</p>", "safety")  # fmt: skip
     msg = build_message(out, sender, NOW)
@@ -308,7 +308,7 @@ def test_alerts_list_and_show_speak_in_names_and_words(
         harm = s.scalars(select(Alert).where(Alert.kind == "immediate")).first()
         assert harm is not None
     shown = run(main, ["alerts", "show", str(harm.id), "--now", NOW.isoformat()]).output
-    assert "A review of Dr. Dev Abara 3 alleges patient harm" in shown
+    assert "Alleged patient harm in a review of Dr. Dev Abara 3" in shown
     flat = " ".join(shown.split())
     assert RISK_ROUTED in flat and ("nearly died" in flat or ALLEGES in flat) and "q = " not in flat
     assert '"fingerprint"' in run(main, ["alerts", "show", str(harm.id), "--json"]).output
