@@ -115,7 +115,7 @@ def test_alerts_cli_list_show_backtest(db: Database, tmp_path: Path, monkeypatch
     monkeypatch.setenv("REPMON_DATABASE_URL", db.url)
     run = CliRunner().invoke
     out = run(main, ["alerts", "evaluate", "--now", NOW.isoformat()])
-    assert out.exit_code == 0 and "fired" in out.output, out.output
+    assert out.exit_code == 0 and "New " in out.output, out.output
     listed = run(main, ["alerts", "list", "--state", "firing", "--json"]).output.splitlines()
     assert listed
     assert run(main, ["alerts", "show", "1"]).exit_code == 0

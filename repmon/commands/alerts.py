@@ -33,14 +33,26 @@ def alerts() -> None:
 @pass_app
 def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
     """Run every detector at --now, advance the alert lifecycle and enqueue emails."""
-    report = evaluate(app.database(), app.settings, now, notify=not no_notify)
-    for move in report.transitions:
-        if move.event in ("fired", "resolved", "reminder"):
-            labels = move.state.labels
+    db = app.database()
+    report = evaluate(db, app.settings, now, notify=not no_notify)
+    moves = [m for m in report.transitions if m.event in ("fired", "resolved", "reminder")]
+    with db.session() as session:
+        rows = {
+            a.fingerprint: a
+            for a in session.scalars(
+                select(Alert).where(Alert.fingerprint.in_([m.fingerprint for m in moves]))
+            )
+        }
+        for move in moves:
+            row = rows.get(move.fingerprint)
+            if row is None:
+                continue
+            view = describe_alert(session, row, move.event, now)
             console.print(
-                f"{move.event:9} {labels.get('kind')} {labels.get('entity')} "
-                f"{labels.get('category')} {labels.get('window')}"
-                + ("  (silenced)" if move.silenced else "")
+                cell(
+                    f"{view['status']:9} {KIND_LABELS.get(view['kind'], view['kind']).lower()}: "
+                    f"{view['title']}" + ("  (silenced)" if move.silenced else "")
+                )
             )
     console.print(
         f"{report.firing} firing, {report.pending} pending; "
