@@ -214,7 +214,7 @@ def describe_alert(
 def _subject(mail: PlannedMail, alerts: list[dict[str, Any]]) -> str:
     """Under SUBJECT_MAX characters: the physician and the finding; no product name."""
     if mail.topic == "replies":
-        reviews = [r for a in alerts for r in a["reviews"]]
+        reviews = [r for a in alerts for r in a["reviews"] if not r["flags"]]  # not risk's
         people = {r["physician"] for r in reviews}
         oldest = max((r["age_days"] for r in reviews), default=0)
         n = len(reviews)

@@ -382,7 +382,8 @@ def _mentions(
                 source=m.source,
                 physician_name=names.get(m.physician_id, ""),
                 published_at=m.published_at,
-                text=" ".join(x for x in (m.title, m.text) if x),
+                # a post's title is often the start of its text
+                text=m.text if m.title.rstrip(".… ") in m.text else f"{m.title} {m.text}".strip(),
                 url=m.url,
                 confidence=m.confidence,
                 categories=tuple(n for n, on in zip(CATEGORIES, marks, strict=True) if on),
