@@ -126,15 +126,10 @@ def _reviews(
         flags = [f for f in SAFETY_FLAGS if c is not None and getattr(c, f)]
         positive = c.label == "positive" if c is not None else (review.rating or 0) >= 4
         categories = [] if c is None or positive else list(c.detail.get("categories", []))
-        evidence: list[dict[str, Any]]
-        if flags:  # the sentence that alleges harm, not a side complaint
-            evidence = [
-                {"text": text[a:b], "start": a, "end": b}
-                for f in flags
-                for a, b in flag_spans(text, f)
-            ]
-        else:
-            evidence = [e for cat in categories for e in cat.get("evidence", [])]
+        # A harm/legal review highlights the sentence that alleges it, not a side complaint.
+        evidence: list[dict[str, Any]] = [
+            {"text": text[a:b], "start": a, "end": b} for f in flags for a, b in flag_spans(text, f)
+        ] or [e for cat in categories for e in cat.get("evidence", [])]
         evidence = [e for e in evidence if 0 <= e["start"] < e["end"] <= len(text)]
         names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
         reply = None

@@ -16,6 +16,7 @@ from reputation.crawlhealth import (
     source_label,
 )
 from reputation.isoweek import IsoWeek, zone
+from reputation.render import flag_spans
 
 __all__ = [
     "RESPONSE_TARGET_PCT",
@@ -272,6 +273,13 @@ def _segments(text: str, evidence: Iterable[str]) -> tuple[tuple[str, bool], ...
     return tuple(p for p in parts if p[0])
 
 
+def _alleging(r: ReviewFact) -> tuple[str, ...]:
+    """The sentences alleging harm or a legal threat: what a risk review highlights."""
+    return tuple(
+        r.text[a:b] for f in sorted(RISK_FLAGS & set(r.flags)) for a, b in flag_spans(r.text, f)
+    )
+
+
 def _item(
     r: ReviewFact,
     tz: str,
@@ -292,7 +300,7 @@ def _item(
         stars=_stars(r.rating),
         chips=() if praise else tuple(CATEGORY_LABELS.get(c, c) for c in r.categories),
         flags=tuple(FLAG_LABELS[f] for f in r.flags if f in FLAG_LABELS),
-        segments=_segments(r.text, () if praise else r.evidence),
+        segments=_segments(r.text, (risk and _alleging(r)) or (() if praise else r.evidence)),
         url=r.url,
         negative=r.negative,
         age_days=age,

@@ -500,6 +500,8 @@ def test_harm_review_in_a_digest_is_routed_not_answered() -> None:
         assert "https://hg.example/r/7" not in part and "Approved reply for 7." not in part
         assert "https://hg.example/r/8" in part and "Approved reply for 8." in part
         assert "repmon reply suggest" not in part and "Possible harm" not in part
+    # The harm review highlights what alleges harm, not the side complaint.
+    assert d.unanswered[0].segments == (("I developed sepsis.", True), (" Rude staff.", False))
     # Only the plain review has a deadline: "N days overdue" counts from the 7-day target.
     assert [(u.id, u.age_days, u.overdue_days) for u in d.unanswered] == [(7, 27, 0), (8, 27, 20)]
     assert "20 days overdue" in mail.text and mail.text.count("days overdue") == 1  # type: ignore[attr-defined]
