@@ -312,3 +312,16 @@ def test_alerts_list_and_show_speak_in_names_and_words(
     flat = " ".join(shown.split())
     assert RISK_ROUTED in flat and ("nearly died" in flat or ALLEGES in flat) and "q = " not in flat
     assert '"fingerprint"' in run(main, ["alerts", "show", str(harm.id), "--json"]).output
+
+
+def test_evaluate_says_how_many_emails_it_enqueued(
+    db: Database, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    _world(db, tmp_path)
+    _subscribe(db, "mgr@example.org", "alerts")
+    monkeypatch.setenv("REPMON_DATABASE_URL", db.url)
+    monkeypatch.chdir(tmp_path)
+    out = CliRunner().invoke(main, ["alerts", "evaluate", "--now", NOW.isoformat()]).output
+    assert f"{len(_mails(db, 'mgr@example.org'))} email(s) to 1 recipient(s) enqueued" in out
+    again = CliRunner().invoke(main, ["alerts", "evaluate", "--now", NOW.isoformat()]).output
+    assert "0 email(s) to 0 recipient(s) enqueued" in again
