@@ -21,7 +21,15 @@ from reputation.alertrules import AlertState, Transition
 from reputation.classifying import classify_stored
 from reputation.db import Database
 from reputation.ingest import ingest_file
-from reputation.models import Alert, Classification, OutboxMessage, Recipient, Review, Subscription
+from reputation.models import (
+    Alert,
+    AlertThread,
+    Classification,
+    OutboxMessage,
+    Recipient,
+    Review,
+    Subscription,
+)
 from reputation.render import RISK_ROUTED, flag_spans, render_mail, safe_url, source_name
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
@@ -325,3 +333,43 @@ def test_evaluate_says_how_many_emails_it_enqueued(
     assert f"{len(_mails(db, 'mgr@example.org'))} email(s) to 1 recipient(s) enqueued" in out
     again = CliRunner().invoke(main, ["alerts", "evaluate", "--now", NOW.isoformat()]).output
     assert "0 email(s) to 0 recipient(s) enqueued" in again
+
+
+def test_migration_keeps_each_existing_thread_with_its_recipient(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from reputation.db import alembic_config
+
+    old = Database(db_url)
+    with old.engine.begin() as conn:
+        cfg = alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+    at = NOW.isoformat(" ")
+    with old.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO recipient (id, email, name, timezone) VALUES (7, 'a@x.org', '', '')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO alert (id, fingerprint, kind, labels, annotations, state, started_at,"
+                " last_seen_at, thread_message_id, consecutive) VALUES (3, 'f', 'cluster', '{}',"
+                " '{}', 'firing', :at, :at, '<m1@x.org>', 1)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO outbox_message (dedup_key, kind, recipient_id, to_addr, subject,"
+                " message_id, body_text, body_html, status, attempts, created_at,"
+                " next_attempt_at) VALUES ('k', 'alert', 7, 'a@x.org', 's', '<m1@x.org>', '',"
+                " '', 'sent', 1, :at, :at)"
+            ),
+            {"at": at},
+        )
+    assert old.upgrade()[1] == old.head_revision()
+    with old.session() as s:
+        (thread,) = s.scalars(select(AlertThread)).all()
+    assert (thread.alert_id, thread.recipient_id, thread.message_id) == (3, 7, "<m1@x.org>")
+    old.dispose()

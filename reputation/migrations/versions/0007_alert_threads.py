@@ -41,6 +41,13 @@ def upgrade() -> None:
             "alert_id", "recipient_id", name=op.f("uq_alert_thread_alert_id_recipient_id")
         ),
     )
+    # The old per-alert thread belonged to the recipient its first message went to.
+    op.execute(
+        "INSERT INTO alert_thread (alert_id, recipient_id, message_id) "
+        "SELECT a.id, o.recipient_id, a.thread_message_id FROM alert a "
+        "JOIN outbox_message o ON o.message_id = a.thread_message_id "
+        "WHERE o.recipient_id IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
