@@ -16,6 +16,7 @@ from alerts.evaluate import evaluate
 from alerts.notify import _reviews, enqueue_alert_mail, plan_mails
 from alerts.notify import alert_context as alert_context_of
 from alerts.relay import Outgoing, build_message
+from repmon.app import console as app_console
 from repmon.cli import main
 from reputation.alertrules import AlertState, Transition
 from reputation.classifying import classify_stored
@@ -305,7 +306,7 @@ def test_alerts_list_and_show_speak_in_names_and_words(
 ) -> None:  # type: ignore[no-untyped-def]
     _world(db, tmp_path)
     monkeypatch.setenv("REPMON_DATABASE_URL", db.url)
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(app_console, "width", 200)  # a table row per alert, not wrapped
     monkeypatch.chdir(tmp_path)
     run = CliRunner().invoke
     assert run(main, ["alerts", "evaluate", "--now", NOW.isoformat()]).exit_code == 0
