@@ -1,8 +1,17 @@
-"""Alert emails: the context a person needs to judge an alert, enqueued in the outbox."""
+"""Alert emails, triaged: each safety alert and each cluster on its own, one reply queue.
+
+An evaluation's notifiable transitions for one recipient become several emails
+(`plan_mails`, pure): each harm/legal review alone, the clusters of one physician or practice
+together, a rating drop alone, source problems together, and every unanswered negative review
+in one reply queue grouped by physician, oldest first. Follow-ups thread per (recipient, alert).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,143 +20,215 @@ from sqlalchemy.orm import Session
 
 from reputation.alertrules import Transition
 from reputation.classify import CLASSIFIER_VERSION
-from reputation.models import Alert, Classification, Physician, Practice, Recipient, Review
-from reputation.outbox import enqueue, sender_domain
-from reputation.render import render_mail
+from reputation.findings import CATEGORY_WORDS, describe
+from reputation.models import (
+    Alert,
+    AlertThread,
+    Classification,
+    Physician,
+    Practice,
+    Recipient,
+    Review,
+)
+from reputation.outbox import enqueue, sender_domain, unsubscribe_link
+from reputation.render import doctor, flag_spans, one_line, render_mail, source_name
+from reputation.reply import draft_reply, load_templates
 from reputation.settings import Settings
 
-__all__ = ["alert_context", "enqueue_alert_mail"]
+__all__ = [
+    "MAIL_ORDER",
+    "PlannedMail",
+    "alert_context",
+    "describe_alert",
+    "enqueue_alert_mail",
+    "plan_mails",
+    "status_word",
+]
 
-CATEGORY_WORDS = {
-    "bedside_manner": "bedside-manner",
-    "service": "service",
-    "clinical_skill": "clinical-skill",
-    "all": "negative-review",
-}
+SAFETY_FLAGS = ("harm", "legal")
 MAX_REVIEWS = 8
+SUBJECT_MAX = 70
+# Mail topics in the order they are enqueued: what needs a person first comes first.
+MAIL_ORDER = ("safety", "cluster", "rating_drop", "crawl_health", "replies")
+Move = tuple[Transition, Alert]
 
 
-def _entity(session: Session, entity: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class PlannedMail:
+    """One email of an evaluation: its topic and the alert transitions it carries."""
+
+    topic: str
+    moves: tuple[Move, ...]
+
+
+def _topic(kind: str) -> str:
+    return {"immediate": "safety", "unanswered": "replies"}.get(kind, kind)
+
+
+def plan_mails(moves: Sequence[Move]) -> list[PlannedMail]:
+    """Split one recipient's transitions into emails (pure); order kept within each email."""
+    groups: dict[tuple[str, str], list[Move]] = defaultdict(list)
+    for move, row in moves:
+        topic = _topic(row.kind)
+        if topic == "safety":
+            key = row.fingerprint  # each alleged harm or legal threat on its own
+        elif topic in ("cluster", "rating_drop"):
+            key = str(row.labels.get("entity", ""))
+        else:
+            key = ""  # one mail: every source problem, or the whole reply queue
+        groups[topic, key].append((move, row))
+    rank = {t: i for i, t in enumerate(MAIL_ORDER)}
+    ordered = sorted(groups.items(), key=lambda kv: rank.get(kv[0][0], len(rank)))
+    return [PlannedMail(topic, tuple(group)) for (topic, _), group in ordered]
+
+
+def status_word(event: str) -> str:
+    """An alert transition (or stored state) in plain words: New, Ongoing or Resolved."""
+    words = {"fired": "New", "reminder": "Ongoing", "firing": "Ongoing", "resolved": "Resolved"}
+    return words.get(event, "Not yet confirmed" if event == "pending" else "New")
+
+
+def _names(session: Session, entity: str) -> dict[str, str]:
     kind, _, ident = entity.partition(":")
-    name = ident
+    name, short = ident, ident
     if kind == "physician" and ident.isdigit():
         physician = session.get(Physician, int(ident))
         name = physician.name if physician else f"physician #{ident}"
+        short = doctor(name) if physician else name
     elif kind == "practice" and ident.isdigit():
         practice = session.get(Practice, int(ident))
-        name = practice.name if practice else f"practice #{ident}"
-    return {"type": kind, "name": name}
+        name = short = practice.name if practice else f"practice #{ident}"
+    elif kind == "source":
+        name = short = source_name(ident)
+    return {"type": kind, "name": name, "short": short}
 
 
-def _reviews(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+def _reviews(
+    session: Session, ids: list[int], now: datetime, draft: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Reviews as shown: evidence spans, harm/legal flags, no chips on praise, a draft reply."""
     if not ids:
         return []
     rows = session.execute(
-        select(Review, Classification)
+        select(Review, Classification, Physician, Practice)
         .outerjoin(
             Classification,
             (Classification.review_id == Review.id)
             & (Classification.classifier_version == CLASSIFIER_VERSION),
         )
-        .where(Review.id.in_(ids[:MAX_REVIEWS]))
-        .order_by(Review.published_at.desc())
+        .outerjoin(Physician, Physician.id == Review.physician_id)
+        .outerjoin(Practice, Practice.id == Physician.practice_id)
+        .where(Review.id.in_(ids))
     )
     result = []
-    for review, c in rows:
-        evidence = []
-        for category in c.detail.get("categories", []) if c else []:
-            evidence.extend(category.get("evidence", []))
+    for review, c, physician, practice in rows:
         text = review.text or review.title
+        flags = [f for f in SAFETY_FLAGS if c is not None and getattr(c, f)]
+        positive = c.label == "positive" if c is not None else (review.rating or 0) >= 4
+        categories = [] if c is None or positive else list(c.detail.get("categories", []))
+        # A harm/legal review highlights the sentence that alleges it, not a side complaint.
+        evidence: list[dict[str, Any]] = [
+            {"text": text[a:b], "start": a, "end": b} for f in flags for a, b in flag_spans(text, f)
+        ] or [e for cat in categories for e in cat.get("evidence", [])]
         evidence = [e for e in evidence if 0 <= e["start"] < e["end"] <= len(text)]
+        names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
+        reply = None
+        if draft is not None and not flags:
+            reply = draft_reply(
+                names,
+                physician.name if physician else "",
+                practice.name if practice else "",
+                str(draft["contact"]),
+                rating=review.rating,
+                templates=draft["templates"],
+            )
         result.append(
             {
                 "id": review.id,
                 "source": review.source,
                 "stars": review.rating,
                 "published_at": review.published_at,
+                "age_days": (now - review.published_at).days if review.published_at else 0,
                 "author": review.author,
                 "text": text,
                 "url": review.url,
-                "evidence": evidence,
+                "evidence": [] if positive else evidence,
+                "chips": [] if positive else [n.replace("_", " ") for n in names],
+                "flags": flags,
+                "physician": physician.name if physician else "",
+                "draft": reply,
             }
         )
-    return result
+    order = {rid: i for i, rid in enumerate(ids)}
+    return sorted(result, key=lambda r: order.get(r["id"], len(order)))
 
 
-def _describe(session: Session, move: Transition, row: Alert) -> dict[str, Any]:
-    notes = row.annotations
-    labels = row.labels
-    entity = _entity(session, labels.get("entity", ""))
-    who = entity["name"]
-    kind = row.kind
-    numbers = None
-    if kind == "cluster":
-        word = CATEGORY_WORDS.get(labels.get("category", "all"), labels.get("category", ""))
-        title = f"Cluster of {word} complaints: {who}"
-        numbers = {
-            "observed": notes["observed"],
-            "expected": notes["expected"],
-            "ratio": notes["ratio"],
-            "p": notes["p_value"],
-            "q": notes["q_value"],
-            "window_days": int(labels.get("window", "0d").rstrip("d") or 0),
-        }
-        summary = (
-            f"{notes['observed']} negative reviews from {notes['distinct_reviewers']} "
-            f"different reviewers in {numbers['window_days']} days, where about "
-            f"{notes['expected']:.1f} were expected from this {entity['type']}'s volume "
-            f"and the organisation's usual rate."
-        )
-    elif kind == "immediate":
-        kind = labels.get("category", "harm")
-        title = (
-            f"Alleged patient harm in a review of {who}"
-            if kind == "harm"
-            else f"Legal threat in a review of {who}"
-        )
-        summary = (
-            "A review alleges serious harm attributed to care. Route it to risk "
-            "management; do not reply publicly with any patient detail."
-            if kind == "harm"
-            else "A review mentions a lawsuit, malpractice or a complaint to a board."
-        )
-    elif kind == "rating_drop":
-        title = f"Rating drop: {who} ({notes['prior_mean']:.1f} → {notes['window_mean']:.1f})"
-        summary = (
-            f"The average of {notes['window_count']} recent reviews is "
-            f"{notes['drop']:.1f} stars below the {notes['prior_count']} before them."
-        )
-    elif kind == "unanswered":
-        title = f"Unanswered negative review of {who} ({notes['age_days']:.0f} days)"
-        summary = "Patients expect a reply within hours; this one has had none."
-    else:
-        title = f"Crawl problem: {who} {labels.get('category', '')}"
-        summary = (
-            f"Since {str(notes.get('since', ''))[:10]}: {notes.get('detail', '')}. "
-            "Until this is fixed, 'no new reviews' from this source means nothing."
-        )
-    if move.event == "resolved":
-        title = "Resolved: " + title
-    inhibited = sorted(
-        {
-            f"{_entity(session, i.get('entity', ''))['name']} "
-            f"({CATEGORY_WORDS.get(i.get('category', ''), i.get('category', ''))}, "
-            f"{i.get('window', '')})"
-            for i in notes.get("inhibited", [])
-        }
-    )
+def describe_alert(
+    session: Session,
+    row: Alert,
+    event: str,
+    now: datetime,
+    draft: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One alert as alert.html shows it (names, plain words, reviews); `event` sets the status."""
+    notes: Mapping[str, Any] = row.annotations or {}
+    labels: Mapping[str, Any] = row.labels or {}
+    who = _names(session, str(labels.get("entity", "")))
+    found = describe(row.kind, labels, notes, who["name"], who["short"], who["type"])
+    held: dict[str, tuple[set[str], set[int]]] = defaultdict(lambda: (set(), set()))
+    for other in notes.get("inhibited", []):
+        if isinstance(other, Mapping):
+            words, days = held[_names(session, str(other.get("entity", "")))["name"]]
+            category = str(other.get("category", ""))
+            words.add(CATEGORY_WORDS.get(category, category).replace("negative-review", "all"))
+            window = str(other.get("window", "")).rstrip("d")
+            days.update([int(window)] if window.isdigit() else [])
+    inhibited = [
+        f"{name} ({', '.join(sorted(words))} complaints over "
+        f"{', '.join(str(d) for d in sorted(days))} days)"
+        for name, (words, days) in sorted(held.items())
+    ]
+    ids = [int(i) for i in notes.get("review_ids", []) if isinstance(i, int)]
     return {
-        "kind": kind,
-        "state": "resolved" if move.event == "resolved" else "firing",
-        "title": title,
-        "summary": summary,
-        "entity": entity,
-        "numbers": numbers,
-        "categories": notes.get("category_split", {}),
-        "reviews": _reviews(session, list(notes.get("review_ids", []))),
+        "kind": found.kind,
+        "status": status_word(event),
+        "state": "resolved" if event == "resolved" else "firing",
+        "subject": found.subject,
+        "what": found.what,
+        "title": found.title,
+        "summary": found.summary,
+        "entity": who,
+        "numbers": found.numbers,
+        "categories": notes.get("category_split", {}) or {},
+        "reviews": _reviews(session, ids[:MAX_REVIEWS], now, draft),
         "inhibited": inhibited,
         "first_seen": row.started_at,
     }
+
+
+def _subject(mail: PlannedMail, alerts: list[dict[str, Any]]) -> str:
+    """Under SUBJECT_MAX characters: the physician and the finding; no product name."""
+    if mail.topic == "replies":
+        reviews = [r for a in alerts for r in a["reviews"] if not r["flags"]]  # not risk's
+        people = {r["physician"] for r in reviews}
+        oldest = max((r["age_days"] for r in reviews), default=0)
+        n = len(reviews)
+        who = doctor(next(iter(people))) + ": " if len(people) == 1 else ""
+        text = f"{who}{n} negative review{'s' if n != 1 else ''} awaiting a reply"
+        text += f" (oldest {oldest} days)" if oldest else ""
+    elif mail.topic == "crawl_health" and len(alerts) > 1:
+        text = "Crawling problems: " + ", ".join(a["entity"]["short"] for a in alerts)
+    else:
+        first = alerts[0]
+        text = first["subject"]
+        if first["status"] == "Resolved":
+            text = "Resolved: " + text
+        elif first["status"] == "Ongoing":
+            text = "Still open: " + text
+    text = one_line(text)
+    if len(text) > SUBJECT_MAX and text.endswith(")"):
+        text = text[: text.rfind(" (")]  # the "(usually none)" goes first
+    return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 1].rstrip() + "…"
 
 
 def alert_context(
@@ -157,16 +238,51 @@ def alert_context(
     now: datetime,
     settings: Settings,
 ) -> dict[str, Any]:
-    """The template context of one recipient's alert email (see templates/alert.html)."""
+    """Every email of one recipient's alerts: {"mails": [(PlannedMail, template context)]}."""
     recipient = session.get(Recipient, recipient_id)
     assert recipient is not None
-    return {
-        "recipient": {"name": recipient.name, "email": recipient.email},
-        "now": now,
-        "tz": recipient.timezone or str(settings["timezone"]),
-        "alerts": [_describe(session, move, row) for move, row in moves],
-        "sender": str(settings["mail.sender"]),
+    sender = str(settings["mail.sender"])
+    draft = {
+        "contact": str(settings["reply.contact"]),
+        "templates": load_templates(str(settings["reply.templates"]) or None),
     }
+    deadline = float(settings["alerts.unanswered_days"])
+    mails = []
+    for mail in plan_mails(moves):
+        alerts = [describe_alert(session, r, m.event, now, draft) for m, r in mail.moves]
+        context: dict[str, Any] = {
+            "recipient": {"name": recipient.name, "email": recipient.email},
+            "now": now,
+            "tz": recipient.timezone or str(settings["timezone"]),
+            "topic": mail.topic,
+            "subject": _subject(mail, alerts),
+            "alerts": alerts,
+            "sender": sender,
+            "deadline_days": int(deadline) if deadline.is_integer() else deadline,
+            "unsubscribe": unsubscribe_link(sender, "alerts"),
+        }
+        if mail.topic == "replies":
+            context["queue"] = _queue(alerts)
+        mails.append((mail, context))
+    return {"mails": mails, "sender": sender}
+
+
+def _queue(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reply queue: reviews still waiting, by physician, oldest first, each review once."""
+    seen: set[int] = set()
+    by_physician: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for a in alerts:
+        if a["state"] == "resolved":
+            continue
+        for r in a["reviews"]:
+            if r["id"] not in seen:
+                seen.add(r["id"])
+                by_physician[r["physician"] or a["entity"]["name"]].append(r)
+    groups: list[dict[str, Any]] = [
+        {"name": name, "short": doctor(name), "reviews": sorted(rs, key=lambda r: -r["age_days"])}
+        for name, rs in by_physician.items()
+    ]
+    return sorted(groups, key=lambda g: -int(g["reviews"][0]["age_days"]))
 
 
 def enqueue_alert_mail(
@@ -175,28 +291,49 @@ def enqueue_alert_mail(
     moves: list[tuple[Transition, Alert]],
     context: dict[str, Any],
     now: datetime,
-) -> bool:
-    """Enqueue one email for these alert transitions; threads follow-ups under the first."""
+) -> int:
+    """Enqueue the emails of `alert_context`; returns how many (0 when all were sent before).
+
+    Threads per recipient: a follow-up about an alert replies to the first email *this*
+    recipient got about it, never to one sent to somebody else.
+    """
     recipient = session.get(Recipient, recipient_id)
     assert recipient is not None
-    key_src = "|".join(sorted(f"{m.fingerprint}:{m.event}" for m, _ in moves))
-    digest = hashlib.sha256(key_src.encode()).hexdigest()[:24]
-    dedup_key = f"alert:{recipient_id}:{now.isoformat()}:{digest}"
-    roots = [row.thread_message_id for _, row in moves if row.thread_message_id]
-    message = enqueue(
-        session,
-        dedup_key=dedup_key,
-        kind="alert",
-        to_addr=recipient.email,
-        recipient_id=recipient_id,
-        rendered=render_mail("alert", context),
-        now=now,
-        thread_root=roots[0] if roots else None,
-        domain=sender_domain(str(context.get("sender", ""))),
-    )
-    if message is None:
-        return False
-    for _, row in moves:
-        if not row.thread_message_id:
-            row.thread_message_id = message.message_id
-    return True
+    domain = sender_domain(str(context.get("sender", "")))
+    sent = 0
+    for mail, mail_context in context["mails"]:
+        key_src = "|".join(sorted(f"{m.fingerprint}:{m.event}" for m, _ in mail.moves))
+        digest = hashlib.sha256(key_src.encode()).hexdigest()[:24]
+        alert_ids = [row.id for _, row in mail.moves]
+        threads = {
+            t.alert_id: t.message_id
+            for t in session.scalars(
+                select(AlertThread).where(
+                    AlertThread.recipient_id == recipient_id, AlertThread.alert_id.in_(alert_ids)
+                )
+            )
+        }
+        roots = [threads[i] for i in alert_ids if i in threads]
+        message = enqueue(
+            session,
+            dedup_key=f"alert:{recipient_id}:{now.isoformat()}:{mail.topic}:{digest}",
+            kind="safety" if mail.topic == "safety" else "alert",
+            to_addr=recipient.email,
+            recipient_id=recipient_id,
+            rendered=render_mail("queue" if mail.topic == "replies" else "alert", mail_context),
+            now=now,
+            thread_root=roots[0] if roots else None,
+            domain=domain,
+        )
+        if message is None:
+            continue
+        sent += 1
+        for alert_id in dict.fromkeys(alert_ids):
+            if alert_id not in threads:
+                session.add(
+                    AlertThread(
+                        alert_id=alert_id, recipient_id=recipient_id, message_id=message.message_id
+                    )
+                )
+    session.flush()
+    return sent

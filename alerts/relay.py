@@ -35,8 +35,10 @@ from reputation.outbox import (
     mark_retry,
     mark_sent,
     recover_stuck,
+    sender_domain,
+    unsubscribe_link,
 )
-from reputation.render import one_line
+from reputation.render import PRODUCT, one_line
 from reputation.settings import Settings
 
 __all__ = [
@@ -81,6 +83,7 @@ class Outgoing:
     references: str | None
     text: str
     html: str
+    kind: str = "alert"  # alert | safety | digest: decides List-Id and Importance
 
 
 class TransportDown(Exception):
@@ -114,6 +117,13 @@ def build_message(out: Outgoing, sender: str, date: datetime) -> EmailMessage:
         msg["In-Reply-To"] = one_line(out.in_reply_to)
     if out.references:
         msg["References"] = one_line(out.references)
+    # RFC 3834: no vacation auto-replies to us; RFC 2919/2369: a list people can leave.
+    topic = "digest" if out.kind == "digest" else "alerts"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["List-Id"] = f"{PRODUCT} {topic} <{topic}.{sender_domain(sender)}>"
+    msg["List-Unsubscribe"] = f"<{unsubscribe_link(sender, topic)}>"
+    if out.kind == "safety":
+        msg["Importance"] = "high"
     msg.set_content(out.text)
     msg.add_alternative(out.html, subtype="html")
     return msg
@@ -242,7 +252,7 @@ def _claim(db: Database, now: datetime, limit: int) -> list[Outgoing]:
 def _outgoing(m: OutboxMessage, name: str) -> Outgoing:
     return Outgoing(
         m.id, m.to_addr, name, m.subject, m.message_id, m.in_reply_to, m.references,
-        m.body_text, m.body_html,
+        m.body_text, m.body_html, m.kind,
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ SOURCE_LABELS = {
     "zocdoc": "Zocdoc",
     "reddit": "Reddit",
     "x": "X",
+    "schemaorg": "schema.org pages",
 }
 
 

@@ -11,10 +11,23 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from reputation.crawlhealth import CrawlFact
-from reputation.digest import TREND_WEEKS, AlertFact, DigestData, ReviewFact
+from reputation.digest import TREND_WEEKS, AlertFact, DigestData, MentionFact, ReviewFact
+from reputation.findings import describe
 from reputation.isoweek import IsoWeek
 from reputation.lexicon import CATEGORIES
-from reputation.models import Alert, Classification, CrawlRun, Physician, Practice, Profile, Review
+from reputation.mentions import MIN_CONFIDENCE
+from reputation.models import (
+    Alert,
+    Classification,
+    CrawlRun,
+    Mention,
+    Physician,
+    Practice,
+    Profile,
+    Review,
+)
+from reputation.render import doctor
+from reputation.reviews import MENTION_SOURCES
 
 __all__ = ["CRAWL_LOOKBACK_DAYS", "UNANSWERED_LOOKBACK_DAYS", "load_digest_data", "load_window"]
 
@@ -26,9 +39,9 @@ _IN_LIMIT = 500  # above this many physicians, load everything and filter in Pyt
 
 
 def load_window(weeks: Iterable[IsoWeek]) -> tuple[datetime, datetime]:
-    """UTC bounds that hold the 12-week trend of each week in any timezone (±14 h, so a day)."""
+    """UTC bounds that hold each week's 12-week trend and the 12 weeks before it (±1 day)."""
     weeks = list(weeks)
-    first = min(weeks).shift(1 - TREND_WEEKS).monday()
+    first = min(weeks).shift(1 - 2 * TREND_WEEKS).monday()  # the trend and its prior period
     last = max(weeks).shift(1).monday()
     return (
         datetime.combine(first, time(0), tzinfo=UTC) - timedelta(days=1),
@@ -59,6 +72,7 @@ def _review_stmt(version: str, physician_ids: Sequence[int] | None) -> Any:
             Review.response_at,
             Review.response_text,
             c.negative,
+            c.label,
             c.bedside_manner,
             c.service,
             c.clinical_skill,
@@ -79,7 +93,9 @@ def _review_stmt(version: str, physician_ids: Sequence[int] | None) -> Any:
     return stmt
 
 
-def _fact(row: Any, names: dict[int, str]) -> tuple[int, ReviewFact]:
+def _fact(
+    row: Any, names: dict[int, str], practice_of: dict[int, str] | None = None
+) -> tuple[int, ReviewFact]:
     negative = (
         bool(row.negative)
         if row.negative is not None
@@ -99,6 +115,8 @@ def _fact(row: Any, names: dict[int, str]) -> tuple[int, ReviewFact]:
         categories=tuple(n for n in CATEGORIES if getattr(row, n)),
         flags=tuple(n for n in _FLAGS if getattr(row, n)),
         evidence=_evidence(row.detail),
+        positive=row.label == "positive" if row.label is not None else (row.rating or 0) >= 4,
+        practice_name=(practice_of or {}).get(row.physician_id, ""),
     )
 
 
@@ -106,8 +124,11 @@ def _org_mix(
     session: Session, version: str, start: datetime, end: datetime
 ) -> tuple[tuple[tuple[str, int], ...], int]:
     c = Classification
-    sums = [
-        func.coalesce(func.sum(case((getattr(c, n).is_(True), 1), else_=0)), 0) for n in CATEGORIES
+    sums = [  # complaints: negative reviews naming the category
+        func.coalesce(
+            func.sum(case((and_(getattr(c, n).is_(True), c.negative.is_(True)), 1), else_=0)), 0
+        )
+        for n in CATEGORIES
     ]
     row = session.execute(
         select(func.count(Review.id), *sums)
@@ -161,6 +182,9 @@ def load_digest_data(
         select(Physician.id, Physician.name, Physician.specialty, Physician.practice_id)
     ).all()
     names = {p.id: p.name for p in people}
+    practice_of = {
+        p.id: practices[p.practice_id].name for p in people if p.practice_id in practices
+    }
     members: dict[int, list[int]] = defaultdict(list)
     for p in people:
         if p.practice_id is not None:
@@ -174,7 +198,7 @@ def load_digest_data(
     reviews: dict[int, list[ReviewFact]] = defaultdict(list)
     stmt = _review_stmt(version, ids).where(Review.published_at >= start, Review.published_at < end)
     for row in session.execute(stmt.execution_options(yield_per=2000)):
-        pid, fact = _fact(row, names)
+        pid, fact = _fact(row, names, practice_of)
         if pid in wanted:
             reviews[pid].append(fact)
     unanswered: dict[int, list[ReviewFact]] = defaultdict(list)
@@ -188,30 +212,17 @@ def load_digest_data(
         or_(c.negative.is_(True), and_(c.id.is_(None), Review.rating <= 2)),
     )
     for row in session.execute(stmt):
-        pid, fact = _fact(row, names)
+        pid, fact = _fact(row, names, practice_of)
         if pid in wanted:
             unanswered[pid].append(fact)
 
-    alerts_of: dict[Scope, list[AlertFact]] = defaultdict(list)
-    for a in session.scalars(select(Alert).where(Alert.state == "firing")):
-        alert = AlertFact(
-            a.kind,
-            str(
-                a.annotations.get("title")
-                or a.annotations.get("summary")
-                or a.kind.replace("_", " ")
-            ),
-            a.fired_at or a.started_at,
-            names.get(a.physician_id or 0, ""),
-        )
-        if a.physician_id is not None:
-            alerts_of["physician", a.physician_id].append(alert)
-        if a.practice_id is not None:
-            alerts_of["practice", a.practice_id].append(alert)
+    alerts_of = _alerts(session, names, practices)
     sources: dict[int, set[str]] = defaultdict(set)
     for pid, source in session.execute(select(Profile.physician_id, Profile.source)):
         sources[pid].add(source)
     crawls = _crawls(session, now)
+    ratings = _site_ratings(session, ids)
+    mentions = _mentions(session, version, ids, start, end, names)
     trend_bounds = max(weeks).shift(1 - TREND_WEEKS).bounds(org_tz)[0], max(weeks).bounds(org_tz)[1]
     org_mix, org_total = _org_mix(session, version, *trend_bounds)
     by_id = {p.id: p for p in people}
@@ -235,7 +246,9 @@ def load_digest_data(
             ]
         else:
             continue
+        # Profile sources, and the social sources searched for everyone once they have run.
         mine = set().union(*(sources[p] for p in who)) if who else set()
+        mine |= {r.source for r in crawls if r.source in MENTION_SOURCES}
         out[kind, i] = DigestData(
             scope=kind,
             scope_id=i,
@@ -248,5 +261,133 @@ def load_digest_data(
             sources=tuple(sorted(mine)),
             org_mix=org_mix,
             org_reviews=org_total,
+            site_ratings=_pool(ratings, who),
+            mentions=tuple(m for p in who for m in mentions.get(p, [])),
+        )
+    return out
+
+
+def _alerts(
+    session: Session, names: dict[int, str], practices: dict[int, Practice]
+) -> dict[Scope, list[AlertFact]]:
+    """Firing alerts in plain sentences, by the physician and the practice they concern."""
+    out: dict[Scope, list[AlertFact]] = defaultdict(list)
+    rows = list(session.scalars(select(Alert).where(Alert.state == "firing")))
+    newest: dict[int, str] = {}
+    ids = {int(i) for a in rows for i in a.annotations.get("review_ids", []) if isinstance(i, int)}
+    if ids:
+        for rid, url in session.execute(select(Review.id, Review.url).where(Review.id.in_(ids))):
+            newest[rid] = url or ""
+    # One finding per kind and physician or practice: its most significant alert stands for
+    # the others (a cluster seen in several windows and categories is one piece of news).
+    best: dict[tuple[str, str], list[Alert]] = defaultdict(list)
+    for a in rows:
+        if a.kind != "unanswered":  # those are listed as reviews awaiting a response
+            best[a.kind, str(a.labels.get("entity", a.id))].append(a)
+    for group in best.values():
+        group.sort(key=lambda a: _significance(a.annotations))
+        a, related = group[0], len(group) - 1
+        if a.physician_id is not None:
+            name = names.get(a.physician_id, "")
+            short = doctor(name)
+        elif a.practice_id is not None and a.practice_id in practices:
+            name = short = practices[a.practice_id].name
+        else:
+            continue
+        found = describe(a.kind, a.labels, a.annotations, name, short,
+                         "physician" if a.physician_id is not None else "practice")  # fmt: skip
+        more = f" (and {related} related finding{'s' if related != 1 else ''})" if related else ""
+        review_ids = [i for i in a.annotations.get("review_ids", []) if isinstance(i, int)]
+        fact = AlertFact(
+            found.kind,
+            found.title + more,
+            min(x.fired_at or x.started_at for x in group),
+            names.get(a.physician_id or 0, ""),
+            url=next((newest[i] for i in reversed(review_ids) if newest.get(i)), ""),
+            rank=found.rank,
+        )
+        if a.physician_id is not None:
+            out["physician", a.physician_id].append(fact)
+        if a.practice_id is not None:
+            out["practice", a.practice_id].append(fact)
+    return out
+
+
+def _significance(notes: dict[str, Any]) -> float:
+    q = notes.get("q_value")
+    return float(q) if isinstance(q, int | float) else 1.0
+
+
+def _site_ratings(
+    session: Session, ids: Sequence[int] | None
+) -> dict[int, list[tuple[str, float, int]]]:
+    """Per physician and source: the sum of stars and how many rated reviews, all time."""
+    stmt = (
+        select(
+            Review.physician_id, Review.source, func.sum(Review.rating), func.count(Review.rating)
+        )
+        .where(Review.deleted_at.is_(None), Review.rating.is_not(None))
+        .group_by(Review.physician_id, Review.source)
+    )
+    if ids is not None:
+        stmt = stmt.where(Review.physician_id.in_(ids))
+    out: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
+    for pid, source, total, count in session.execute(stmt):
+        if pid is not None and count:
+            out[pid].append((source, float(total or 0.0), int(count)))
+    return out
+
+
+def _pool(
+    ratings: dict[int, list[tuple[str, float, int]]], who: Iterable[int]
+) -> tuple[tuple[str, float, int], ...]:
+    """Each source's mean rating over the scope's physicians."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for pid in who:
+        for source, total, count in ratings.get(pid, []):
+            sums[source][0] += total
+            sums[source][1] += count
+    return tuple((s, t / n, int(n)) for s, (t, n) in sorted(sums.items()) if n)
+
+
+def _mentions(
+    session: Session,
+    version: str,
+    ids: Sequence[int] | None,
+    start: datetime,
+    end: datetime,
+    names: dict[int, str],
+) -> dict[int, list[MentionFact]]:
+    """Social posts matched to a physician with enough confidence, published in the window."""
+    c = Classification
+    stmt = (
+        select(Mention, c.negative, *(getattr(c, n) for n in CATEGORIES))
+        .outerjoin(c, and_(c.mention_id == Mention.id, c.classifier_version == version))
+        .where(
+            Mention.physician_id.is_not(None),
+            Mention.confidence >= MIN_CONFIDENCE,
+            Mention.published_at >= start,
+            Mention.published_at < end,
+        )
+    )
+    if ids is not None:
+        stmt = stmt.where(Mention.physician_id.in_(ids))
+    out: dict[int, list[MentionFact]] = defaultdict(list)
+    for m, negative, *marks in session.execute(stmt):
+        if m.physician_id is None or m.published_at is None:
+            continue
+        out[m.physician_id].append(
+            MentionFact(
+                id=m.id,
+                source=m.source,
+                physician_name=names.get(m.physician_id, ""),
+                published_at=m.published_at,
+                # a post's title is often the start of its text
+                text=m.text if m.title.rstrip(".… ") in m.text else f"{m.title} {m.text}".strip(),
+                url=m.url,
+                confidence=m.confidence,
+                categories=tuple(n for n, on in zip(CATEGORIES, marks, strict=True) if on),
+                negative=bool(negative),
+            )
         )
     return out

@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reputation.digest import Digest, build_digest
+from reputation.digest import Digest, ReviewFact, build_digest
 from reputation.digestdata import load_digest_data
 from reputation.isoweek import IsoWeek, zone
 from reputation.models import OutboxMessage, Physician, Practice, Recipient, Subscription
-from reputation.outbox import enqueue, sender_domain
+from reputation.outbox import enqueue, sender_domain, unsubscribe_link
 from reputation.render import RenderedMail, render_mail
+from reputation.reply import draft_reply, load_templates
 
 __all__ = [
     "DigestCounts",
@@ -41,6 +42,8 @@ class DigestOptions:
     deadline_days: int = 7
     sender: str = "repmon@localhost"
     classifier_version: str = ""
+    reply_contact: str = "our Patient Relations office"
+    reply_templates: str = ""  # a TOML file of approved replies; "" = the shipped ones
 
     @classmethod
     def from_settings(cls, settings: Any, classifier_version: str) -> DigestOptions:
@@ -51,6 +54,8 @@ class DigestOptions:
             deadline_days=int(settings["digest.response_deadline_days"]),
             sender=str(settings["mail.sender"]),
             classifier_version=classifier_version,
+            reply_contact=str(settings["reply.contact"]),
+            reply_templates=str(settings["reply.templates"]),
         )
 
 
@@ -140,6 +145,14 @@ def build_digests(
         options.classifier_version,
         options.timezone,
     )
+    templates = load_templates(options.reply_templates or None)
+
+    def drafts(r: ReviewFact) -> str | None:
+        return draft_reply(
+            r.categories + r.flags, r.physician_name, r.practice_name, options.reply_contact,
+            rating=r.rating, templates=templates,
+        )  # fmt: skip
+
     built: dict[tuple[str, int, IsoWeek, str], Digest] = {}
     for job in jobs:
         facts = data.get((job.scope, job.scope_id))
@@ -148,17 +161,16 @@ def build_digests(
         key = (job.scope, job.scope_id, job.week, job.tz)
         if key not in built:
             built[key] = build_digest(
-                facts, job.week, job.tz, now, options.min_reviews, options.deadline_days
+                facts, job.week, job.tz, now, options.min_reviews, options.deadline_days, drafts
             )
         yield job, built[key]
 
 
-def render_digest(job: DigestJob, digest: Digest, now: datetime) -> RenderedMail:
+def render_digest(job: DigestJob, digest: Digest, now: datetime, sender: str = "") -> RenderedMail:
     """The digest email (subject, text, HTML) for one recipient."""
     recipient = {"name": job.recipient_name, "email": job.to_addr}
-    return render_mail(
-        "digest", {"digest": digest, "recipient": recipient, "now": now, "tz": job.tz}
-    )
+    context = {"digest": digest, "recipient": recipient, "now": now, "tz": job.tz}
+    return render_mail("digest", {**context, "unsubscribe": unsubscribe_link(sender, TOPIC)})
 
 
 def enqueue_digests(
@@ -194,7 +206,7 @@ def enqueue_digests(
             kind="digest",
             to_addr=job.to_addr,
             recipient_id=job.recipient_id,
-            rendered=render_digest(job, digest, now),
+            rendered=render_digest(job, digest, now, options.sender),
             now=now,
             domain=domain,
         )

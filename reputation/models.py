@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Alert",
+    "AlertThread",
     "Base",
     "Classification",
     "CrawlRun",
@@ -274,6 +275,17 @@ class Alert(Base):
     last_notified_at: Mapped[datetime | None]
     thread_message_id: Mapped[str | None] = mapped_column(String(300))
     consecutive: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class AlertThread(Base):
+    """The first email one recipient got about one alert: their follow-ups reply to it."""
+
+    __tablename__ = "alert_thread"
+    __table_args__ = (UniqueConstraint("alert_id", "recipient_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipient.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(300))
 
 
 class Silence(Base):

@@ -37,6 +37,7 @@ __all__ = [
     "new_message_id",
     "recover_stuck",
     "sender_domain",
+    "unsubscribe_link",
 ]
 
 DEFAULT_DOMAIN = "repmon.local"
@@ -62,6 +63,13 @@ def sender_domain(sender: str) -> str:
     domain = domain.strip().lower() if at and local else ""
     ok = domain and all(c.isalnum() or c in ".-" for c in domain)
     return domain if ok else DEFAULT_DOMAIN
+
+
+def unsubscribe_link(sender: str, topic: str) -> str:
+    """The mailto: of List-Unsubscribe and of the footer: to the sender, naming the list."""
+    addr = parseaddr(" ".join(str(sender).split()))[1]
+    addr = addr if addr.count("@") == 1 and all(c not in addr for c in "?&<>") else ""
+    return f"mailto:{addr or 'repmon@' + DEFAULT_DOMAIN}?subject=unsubscribe%20{topic}"
 
 
 def new_message_id(domain: str = DEFAULT_DOMAIN) -> str:

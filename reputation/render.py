@@ -23,13 +23,19 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_con
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
+from reputation import lexicon
+from reputation.crawlhealth import source_label
+from reputation.findings import KIND_LABELS
 from templates import FOLDER
 
 __all__ = [
     "ENV",
     "PRODUCT",
+    "RISK_ROUTED",
     "TEMPLATES",
     "RenderedMail",
+    "doctor",
+    "flag_spans",
     "format_when",
     "highlight",
     "one_line",
@@ -42,6 +48,8 @@ __all__ = [
 TEMPLATES = FOLDER
 PRODUCT = "Reputation Monitor"
 TEXT_MARK = ("»", "«")
+# The one thing every email says about a review alleging harm or a legal threat.
+RISK_ROUTED = "Routed to risk management — do not reply publicly"
 
 # C0/C1 controls except tab and newline, and the bidi overrides that can disguise a link.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -161,28 +169,61 @@ def _highlight_all_filter(ctx: EvalContext, text: str, evidence: Iterable[Any]) 
 
 
 def safe_url(value: object) -> str:
-    """An http(s) URL for an href, or '' for anything else (javascript:, data:, junk)."""
+    """An http(s) URL for an href, or '' for anything else (javascript:, data:, junk).
+
+    A link whose fragment is itself a whole URL ("page#http://host/page#review-1", as some
+    sites' schema.org ids come out) is repaired to that inner URL.
+    """
     url = one_line(value)
-    if re.match(r"(?i)https?://[^\s\"'<>]+$", url):
+    _, hash_, fragment = url.partition("#")
+    if hash_ and re.match(r"(?i)https?://", fragment):
+        url = fragment
+    if re.match(r"(?i)https?://[^\s\"'<>#]+(?:#[^\s\"'<>#]*)?$", url):
         return url
     return ""
 
 
-SOURCE_NAMES = {
-    "google": "Google",
-    "healthgrades": "Healthgrades",
-    "ratemds": "RateMDs",
-    "reddit": "Reddit",
-    "vitals": "Vitals",
-    "x": "X",
-    "yelp": "Yelp",
-    "zocdoc": "Zocdoc",
-}
-
-
 def source_name(source: str) -> str:
-    """How a source is named to people: 'ratemds' -> 'RateMDs'; unknown ones as given."""
-    return SOURCE_NAMES.get(str(source).lower(), str(source))
+    """A source as people name it: 'ratemds' -> 'RateMDs', 'schemaorg' -> 'schema.org pages'."""
+    return source_label(str(source).lower())
+
+
+_TITLES = re.compile(r"^(?:dr|doctor|prof|professor)\.?\s+", re.IGNORECASE)
+_DEGREES = re.compile(r"(?:,?\s+(?:md|do|phd|mbbs|np|pa-c|dds|dmd|facs|facp|jr|sr)\.?)+$", re.I)
+
+
+def doctor(name: str) -> str:
+    """How a physician is addressed: 'Hannah K. Nakamura, MD' -> 'Dr. Nakamura'."""
+    bare = _DEGREES.sub("", _TITLES.sub("", one_line(name))).strip(" ,")
+    words = [w for w in bare.split() if any(c.isalpha() for c in w)]
+    return f"Dr. {words[-1]}" if words else ""
+
+
+_FLAG_CUES = {
+    "harm": [
+        re.compile(rf"\b(?:{p})\b", re.IGNORECASE)
+        for p in (*lexicon.HARM_SEVERE, *lexicon.HARM_OUTCOME)
+    ],
+    "legal": [re.compile(rf"\b(?:{p})\b", re.IGNORECASE) for p in lexicon.LEGAL],
+}
+# A sentence ends at . ! ? (not the dot of "Dr." or "Mrs.") or at a line break.
+_SENTENCE_END = re.compile(
+    r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)(?<!\bvs)(?<!\b[A-Z])"
+    r"[.!?]+[\"'”’)]*(?:\s+|$)|\n+"
+)
+
+
+def flag_spans(text: str, flag: str) -> list[tuple[int, int]]:
+    """The sentences of `text` that carry a harm or legal cue (what alleges it), as spans."""
+    cues = _FLAG_CUES.get(flag, [])
+    spans, start = [], 0
+    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+        sentence = text[start:end]
+        if sentence.strip() and any(c.search(sentence) for c in cues):
+            stripped = len(sentence) - len(sentence.rstrip())
+            spans.append((start, end - stripped))
+        start = end
+    return spans
 
 
 def _number(value: float, digits: int = 1) -> str:
@@ -216,8 +257,9 @@ ENV.filters.update(
     one_line=one_line,
     safe_url=safe_url,
     source_name=source_name,
+    doctor=doctor,
 )
-ENV.globals["product"] = PRODUCT
+ENV.globals.update(product=PRODUCT, risk_routed=RISK_ROUTED, kind_labels=KIND_LABELS)
 
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reputation.errors import ConfigError
+from reputation.render import doctor
 from templates import FOLDER
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ReplyTemplate",
     "check_reply",
     "choose_template",
+    "draft_reply",
     "load_templates",
     "suggest_reply",
 ]
@@ -281,8 +283,30 @@ def suggest_reply(
     key = choose_template(categories, rating)
     template = chosen.get(key) or chosen["general"]
     values = {
-        "physician": physician_name or "our physicians",
+        "physician": doctor(physician_name) or "our physicians",
         "practice": practice_name or "our practice",
         "contact": contact,
     }
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group()), template.text)
+
+
+def draft_reply(
+    categories: Iterable[str],
+    physician_name: str,
+    practice_name: str,
+    contact: str,
+    *,
+    rating: float | None = None,
+    templates: Mapping[str, ReplyTemplate] | None = None,
+) -> str | None:
+    """The approved reply an email offers next to the Respond link, or None when none may be.
+
+    None for harm or legal reviews (routed to risk management; nobody replies publicly) and
+    for a draft that fails `check_reply` (an organisation's own template could).
+    """
+    names = list(categories)
+    if {"harm", "legal"} & set(names):
+        return None
+    text = suggest_reply("", names, physician_name, practice_name, contact, rating=rating,
+                         templates=templates)  # fmt: skip
+    return None if check_reply(text, [physician_name, practice_name, contact]) else text

@@ -110,3 +110,12 @@ def test_reply_suggest_passes_the_check(workdir: Path) -> None:
     assert "check: passed" in result.output and "<script>" not in result.output
     missing = CliRunner().invoke(main, ["reply", "suggest", "9999"])
     assert missing.exit_code == 2 and "no review with id 9999" in missing.output
+    data = json.loads(run("reply", "suggest", "1", "--json").output)
+    assert data["review_id"] == 1 and data["check"] == [] and data["reply"]
+    assert data["template"] in (
+        "bedside_manner",
+        "service",
+        "clinical_skill",
+        "general",
+        "positive",
+    )

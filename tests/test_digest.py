@@ -17,6 +17,7 @@ from reputation.models import (
     Alert,
     Classification,
     CrawlRun,
+    Mention,
     OutboxMessage,
     Physician,
     Practice,
@@ -25,7 +26,8 @@ from reputation.models import (
     Review,
     Subscription,
 )
-from reputation.render import render_mail
+from reputation.render import RISK_ROUTED, render_mail
+from reputation.reply import check_reply
 
 LA = "America/Los_Angeles"
 MON = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday after 2026-W47, 07:00 in Los Angeles
@@ -188,19 +190,39 @@ def test_digest_content_for_a_known_week() -> None:
     assert [r.id for r in d.new_reviews] == [1, 2]
     first = d.new_reviews[0]
     assert first.stars == "★☆☆☆☆" and first.chips == ("Bedside manner",)
-    assert first.flags == ("Legal threat",) and first.source == "RateMDs"
+    assert first.flags == () and first.risk and first.source == "RateMDs"
     assert ("The doctor was dismissive and rude to me.", True) in first.segments
     assert d.week_mean is None  # two reviews this week: below the minimum of three
     assert [p.count for p in d.trend] == [3] * 11 + [2]
     assert [p.mean for p in d.trend][:3] == [4.0, 2.0, 4.0] and d.trend[-1].mean is None
     assert d.trend[-1].current and not d.trend[0].current
     assert d.trend_count == 35 and d.trend_mean == pytest.approx(3.1, abs=0.05)
-    assert [(m.label, m.pct, m.org_pct) for m in d.mix] == [
-        ("Bedside manner", 3, 10),
-        ("Service", 94, 30),
-        ("Clinical skill", 0, 5),
+    # Complaints are negative reviews naming the theme, with the count beside the share.
+    assert [(m.label, m.count, m.total, m.pct, m.org_pct) for m in d.mix] == [
+        ("Bedside manner", 1, 35, 3, 10),
+        ("Service", 15, 35, 43, 30),
+        ("Clinical skill", 0, 35, 0, 5),
     ]
-    assert [(u.id, u.age_days, u.overdue) for u in d.unanswered] == [(50, 37, True), (1, 6, False)]
+    # Days overdue count from the deadline; the legal review has no deadline (risk handles it).
+    assert [(u.id, u.age_days, u.overdue, u.overdue_days, u.risk) for u in d.unanswered] == [
+        (50, 37, True, 30, False),
+        (1, 6, False, 0, True),
+    ]
+    assert (d.response.negatives, d.response.negatives_answered, d.response.negative_pct) == (
+        16,
+        3,
+        19,
+    )
+    assert d.findings == (
+        "Cluster of bedside-manner complaints.",
+        "1 negative review waited past the 7-day response target (the oldest by 30 days).",
+        "Crawling: Yelp: blocked since Tuesday (2 challenge page(s) (bot protection)).",
+    )
+    assert next((t.label, t.value, t.change) for t in d.tiles) == (
+        "New reviews",
+        "2",
+        "▼ 1 vs last week",
+    )
     assert (d.response.responded, d.response.total, d.response.rate_pct) == (10, 35, 29)
     assert d.response.median == "8 h"
     assert [c.text for c in d.crawls] == [
@@ -231,7 +253,13 @@ def test_rendering_escapes_hostile_review_text() -> None:
     d = build_digest(known_week(), IsoWeek(2026, 47), "UTC", MON, 3)
     mail = render_mail(
         "digest",
-        {"digest": d, "recipient": {"name": "Pat", "email": "p@x.org"}, "now": MON, "tz": "UTC"},
+        {
+            "digest": d,
+            "recipient": {"name": "Pat", "email": "p@x.org"},
+            "now": MON,
+            "tz": "UTC",
+            "unsubscribe": "mailto:r@x.org?subject=unsubscribe%20digest",
+        },
     )
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
     assert '<a href="javascript' not in mail.html and "&lt;a href=" in mail.html
@@ -239,7 +267,7 @@ def test_rendering_escapes_hostile_review_text() -> None:
     assert "<mark" in mail.html and "The doctor was dismissive and rude to me.</mark>" in mail.html
     assert "»The doctor was dismissive and rude to me.«" in mail.text
     assert "Yelp: blocked since Tuesday" in mail.text and "Yelp: blocked since Tuesday" in mail.html
-    assert mail.subject.startswith("[Reputation Monitor] Dr. Ana Abara, week 47: 2 new reviews")
+    assert mail.subject.startswith("Dr. Ana Abara, week 47: 2 new reviews")
     assert "\n" not in mail.subject
 
 
@@ -301,9 +329,14 @@ def seed(session: Session) -> dict[str, int]:
         Alert(
             fingerprint="f1",
             kind="cluster",
-            labels={},
+            labels={
+                "kind": "cluster",
+                "entity": f"physician:{docs[0].id}",
+                "category": "service",
+                "window": "30d",
+            },
             state="firing",
-            annotations={"title": "Cluster of service complaints"},
+            annotations={"observed": 4, "expected": 0.4, "q_value": 0.01, "review_ids": [1]},
             physician_id=docs[0].id,
             practice_id=p1.id,
             started_at=MON,
@@ -376,12 +409,14 @@ def test_digests_from_the_database(db: Database) -> None:
     doc = built["physician", ids["doc0"]]
     assert [r.id for r in doc.new_reviews] and doc.new_reviews[0].chips == ("Service",)
     assert ("Waited long.", True) in doc.new_reviews[0].segments
-    assert doc.alerts[0].summary == "Cluster of service complaints"
+    assert doc.alerts[0].summary == "4 service complaints in 30 days for Dr. Doc 0 (usually none)"
+    assert doc.alerts[0].url == "" and doc.findings[0] == doc.alerts[0].summary + "."
+    assert [(s.source, s.count) for s in doc.site_ratings] == [("RateMDs", 20)]
     assert doc.crawls[0].text == "RateMDs: ok, last crawl 1 h ago"
     roll = built["practice", ids["p1"]]
     assert roll.trend_count == 2 * doc.trend_count and roll.alerts == doc.alerts
     assert {r.physician_name for r in roll.new_reviews} == {"Dr. Doc 0", "Dr. Doc 1"}
-    assert roll.mix[1].pct == 100 and roll.mix[1].org_pct == 100
+    assert (roll.mix[1].count, roll.mix[1].pct, roll.mix[1].org_pct) == (16, 40, 40)
     assert all(u.overdue == (u.age_days > 7) for u in roll.unanswered) and roll.unanswered
 
 
@@ -419,7 +454,122 @@ def test_long_lists_are_capped_negatives_first_and_counted() -> None:
     assert d.unanswered_total == 4 and d.overdue_total == 0
     mail = render_mail(
         "digest",
-        {"digest": d, "recipient": {"name": "", "email": "x@y.org"}, "now": MON, "tz": "UTC"},
+        {
+            "digest": d,
+            "recipient": {"name": "", "email": "x@y.org"},
+            "now": MON,
+            "tz": "UTC",
+            "unsubscribe": "mailto:r@x.org?subject=unsubscribe%20digest",
+        },
     )
     assert "15 more this week" in mail.html and "and 15 more" in mail.text
     assert "40 new reviews" in mail.subject
+
+
+# --- acting on it: harm, praise, replies, social media (issue 16) ---------------------------
+
+
+def _render(d: object) -> object:
+    return render_mail(
+        "digest",
+        {"digest": d, "recipient": {"name": "Pat", "email": "p@x.org"}, "now": MON, "tz": "UTC",
+         "unsubscribe": "mailto:r@x.org?subject=unsubscribe%20digest"},
+    )  # fmt: skip
+
+
+def test_harm_review_in_a_digest_is_routed_not_answered() -> None:
+    start = IsoWeek(2026, 47).bounds("UTC")[0]
+    harm = fact(
+        7,
+        start - timedelta(days=20),
+        1.0,
+        text="I developed sepsis. Rude staff.",
+        flags=("harm",),
+        categories=("bedside_manner",),
+        url="https://hg.example/r/7",
+    )
+    plain = fact(8, start - timedelta(days=20), 1.0, text="Rude staff.", categories=("service",),
+                 url="https://hg.example/r/8")  # fmt: skip
+    d = build_digest(
+        data([harm, plain], unanswered=(harm, plain)), IsoWeek(2026, 47), "UTC", MON, 3,
+        drafts=lambda r: f"Approved reply for {r.id}.",
+    )  # fmt: skip
+    mail = _render(d)
+    for part in (mail.text, mail.html):  # type: ignore[attr-defined]
+        assert part.count(RISK_ROUTED) == 1
+        assert "https://hg.example/r/7" not in part and "Approved reply for 7." not in part
+        assert "https://hg.example/r/8" in part and "Approved reply for 8." in part
+        assert "repmon reply suggest" not in part and "Possible harm" not in part
+    # The harm review highlights what alleges harm, not the side complaint.
+    assert d.unanswered[0].segments == (("I developed sepsis.", True), (" Rude staff.", False))
+    # Only the plain review has a deadline: "N days overdue" counts from the 7-day target.
+    assert [(u.id, u.age_days, u.overdue_days) for u in d.unanswered] == [(7, 27, 0), (8, 27, 20)]
+    assert "20 days overdue" in mail.text and mail.text.count("days overdue") == 1  # type: ignore[attr-defined]
+
+
+def test_praise_has_no_complaint_chips_or_highlighting() -> None:
+    start = IsoWeek(2026, 47).bounds("UTC")[0]
+    praise = fact(3, start + timedelta(days=1), 5.0, text="Never rushed, so kind.", positive=True,
+                  categories=("bedside_manner",), evidence=("Never rushed, so kind.",))  # fmt: skip
+    d = build_digest(data([praise]), IsoWeek(2026, 47), "UTC", MON, 3)
+    item = d.new_reviews[0]
+    assert item.chips == () and item.segments == (("Never rushed, so kind.", False),)
+    assert next((m.label, m.count, m.praised) for m in d.mix) == ("Bedside manner", 0, 1)
+    mail = _render(d)
+    assert "<mark" not in mail.html and "»" not in mail.text  # type: ignore[attr-defined]
+
+
+def test_social_media_mentions_from_the_database(db: Database) -> None:
+    with db.transaction() as session:
+        ids = seed(session)
+        posted = utc(2026, 11, 18, 12)
+        for i, (confidence, who) in enumerate([(0.9, ids["doc0"]), (0.3, ids["doc0"])]):
+            m = Mention(
+                source="reddit", external_id=f"m{i}", physician_id=who, confidence=confidence,
+                title="Dr. Doc 0", text="Anyone seen Dr. Doc 0? Long waits.",
+                url=f"https://reddit.example/m{i}", published_at=posted, first_seen_at=posted,
+                content_hash=f"m{i}",
+            )  # fmt: skip
+            session.add(m)
+            session.flush()
+            session.add(
+                Classification(
+                    mention_id=m.id,
+                    classifier_version="test-1",
+                    content_hash="h",
+                    created_at=posted,
+                    compound=-0.4,
+                    label="negative",
+                    negative=True,
+                    service=True,
+                )
+            )
+    with db.session() as session:
+        jobs = plan_digests(session, IsoWeek(2026, 47), MON, "UTC")
+        built = {(j.scope, j.scope_id): d for j, d in build_digests(session, jobs, MON, OPTIONS)}
+    doc = built["practice", ids["p1"]]
+    assert [(m.source, m.confidence_pct, m.categories) for m in doc.mentions] == [
+        ("Reddit", 90, ("Service",))
+    ]  # the 0.3 match is below the matching threshold and stays out
+    mail = _render(doc)
+    for part in (mail.text, mail.html):  # type: ignore[attr-defined]
+        assert "Mentioned on social media" in part.replace(
+            "MENTIONED ON SOCIAL MEDIA", "Mentioned on social media"
+        )
+        assert "https://reddit.example/m0" in part and "match confidence 90%" in part
+        assert "https://reddit.example/m1" not in part
+    assert "1 social media post mentioned this week." in doc.findings
+
+
+def test_digest_replies_are_drafted_and_phi_checked(db: Database) -> None:
+    with db.transaction() as session:
+        ids = seed(session)
+    with db.session() as session:
+        jobs = plan_digests(session, IsoWeek(2026, 47), MON, "UTC")
+        built = {(j.scope, j.scope_id): d for j, d in build_digests(session, jobs, MON, OPTIONS)}
+    waiting = built["physician", ids["doc0"]].unanswered
+    assert waiting and all(u.draft for u in waiting)
+    assert all(
+        not check_reply(u.draft or "", ["Dr. Doc 0", "Riverside Cardiology"]) for u in waiting
+    )
+    assert "Wait times, scheduling" in (waiting[0].draft or "")  # the service template

@@ -580,5 +580,5 @@ def test_a_source_that_starts_refusing_is_blocked_and_raises_a_crawl_health_aler
         (mail,) = s.scalars(select(OutboxMessage)).all()
     assert alert.state == "firing"
     assert alert.labels["entity"] == f"source:{SOURCE}" and alert.labels["category"] == "blocked"
-    assert SOURCE in mail.subject and "blocked" in mail.subject and SOURCE in mail.body_text
+    assert "RateMDs" in mail.subject and "blocked" in mail.subject and "RateMDs" in mail.body_text
     assert mail.to_addr == "lead@example.org" and mail.status == "pending"

@@ -153,7 +153,8 @@ def test_alert_mail_is_harmless_and_injects_no_header(hostile: Database, workdir
     assert run("recipients", "add", "risk@example.org", "--topic", "safety").exit_code == 0
     assert run("alerts", "evaluate", "--now", NOW.isoformat()).exit_code == 0
     with hostile.session() as s:
-        (mail,) = s.scalars(select(OutboxMessage)).all()
+        mails = s.scalars(select(OutboxMessage)).all()  # each harm/legal review on its own
+    (mail,) = [m for m in mails if "Eve Bcc" in m.body_html]
     assert "harm" in (mail.subject + mail.body_text).lower()
     assert "\n" not in mail.subject and "\r" not in mail.subject
     _check_html(mail.body_html)
@@ -163,9 +164,10 @@ def test_alert_mail_is_harmless_and_injects_no_header(hostile: Database, workdir
     assert SCRIPT in mail.body_text  # plain text shows the words literally, as written
 
     flushed = run("outbox", "flush", "--now", NOW.isoformat())
-    assert "1 sent" in flushed.output, flushed.output
-    (eml,) = (workdir / "repmon-data" / "maildir" / "new").iterdir()
-    msg = email.message_from_bytes(eml.read_bytes(), policy=default)
+    assert f"{len(mails)} sent" in flushed.output, flushed.output
+    emls = [p.read_bytes() for p in (workdir / "repmon-data" / "maildir" / "new").iterdir()]
+    (raw,) = [b for b in emls if mail.message_id.encode() in b]
+    msg = email.message_from_bytes(raw, policy=default)
     assert isinstance(msg, EmailMessage)
     assert msg["Bcc"] is None and msg["X-Injected"] is None
     assert [a.addr_spec for a in msg["To"].addresses] == ["risk@example.org"]

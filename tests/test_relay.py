@@ -316,7 +316,7 @@ def test_hostile_names_cannot_add_recipients_or_headers(
         person_id = person.id
     msg = add(
         db, "hostile", recipient_id=person_id, text=HOSTILE_TEXT,
-        title="Dr. X\r\nBcc: all@evil.example\r\n\r\n<script>",
+        subject="Dr. X\r\nBcc: all@evil.example\r\n\r\n<script>",
     )  # fmt: skip
     assert run(db, smtp_settings(tmp_path, server.port)).sent == 1
     got = server.sink.messages[0]
@@ -324,7 +324,7 @@ def test_hostile_names_cannot_add_recipients_or_headers(
     assert got["Bcc"] is None and len(got.get_all("To")) == 1
     assert len(got["To"].addresses) == 1 and got["To"].addresses[0].addr_spec == msg.to_addr
     subject = str(got["Subject"]).strip()
-    assert "\n" not in subject and subject.startswith("[Reputation Monitor] Dr. X")
+    assert "\n" not in subject and subject.startswith("Dr. X Bcc: all@evil.example")
     html = got.get_body(("html",)).get_content()
     assert "<script" not in html and "&lt;script&gt;" in html
 

@@ -29,13 +29,19 @@ def alert_context(**overrides: Any) -> dict[str, Any]:
         "text": "Dr. Abara was rude and dismissive. The front desk was fine.",
         "url": "https://www.healthgrades.com/review/17",
         "evidence": [{"text": "Dr. Abara was rude and dismissive.", "start": 0, "end": 34}],
+        "age_days": 3,
+        "chips": ["bedside manner"],
+        "flags": [],
+        "physician": "Ana Abara",
+        "draft": None,
     }
     alert = {
         "kind": "cluster",
+        "status": "New",
         "state": "firing",
-        "title": "Cluster of bedside-manner complaints: Dr. Ana Abara",
+        "title": "5 bedside-manner complaints in 30 days for Ana Abara (usually about 1)",
         "summary": "Negative reviews about bedside manner are well above this physician's usual.",
-        "entity": {"type": "physician", "name": "Dr. Ana Abara"},
+        "entity": {"type": "physician", "name": "Ana Abara", "short": "Dr. Abara"},
         "numbers": {
             "observed": 5,
             "expected": 0.8,
@@ -54,6 +60,10 @@ def alert_context(**overrides: Any) -> dict[str, Any]:
         "recipient": {"name": "Morgan Lee", "email": "morgan@example.org"},
         "now": NOW,
         "tz": "America/New_York",
+        "topic": "cluster",
+        "subject": "Dr. Abara: 5 bedside-manner complaints in 30 days (usually about 1)",
+        "deadline_days": 7,
+        "unsubscribe": "mailto:alerts@hospital.example.org?subject=unsubscribe%20alerts",
         "alerts": [alert],
     }
     for key, value in overrides.items():
@@ -68,13 +78,13 @@ def alert_context(**overrides: Any) -> dict[str, Any]:
 
 def test_alert_mail_says_what_happened_in_plain_words() -> None:
     mail = render_mail("alert", alert_context())
-    assert mail.subject == (
-        "[Reputation Monitor] Cluster of bedside-manner complaints: Dr. Ana Abara"
-    )
+    assert mail.subject == "Dr. Abara: 5 bedside-manner complaints in 30 days (usually about 1)"
     for part in (re.sub(r"\s+", " ", mail.text), re.sub(r"\s+", " ", mail.html)):
         assert "5 negative reviews in 30 days where about 0.8 were expected (6.3×)" in part
-        assert "p = 0.0004" in part and "the 120 physicians and practices tested, q = 0.01" in part
-        assert "bedside manner" in part
+        assert "p = 0.0004" in part and "tested (false discovery rate), q = 0.01" in part
+        assert "bedside manner" in part and "New" in part
+        assert "Firing" not in part and "FIRING" not in part
+        assert "physician:" not in part
         assert "Mon 23 Nov 2026 04:00 EST" in part  # NOW in the recipient's timezone
     assert "»Dr. Abara was rude and dismissive.«" in mail.text
     assert "<mark" in mail.html and "Dr. Abara was rude and dismissive.</mark>" in mail.html
@@ -90,20 +100,19 @@ def test_html_has_css_inlined_and_a_product_layout() -> None:
     assert "Reputation Monitor" in html and "You receive this email because" in html
 
 
-def test_several_alerts_group_into_one_mail() -> None:
+def test_the_numbers_sit_in_a_footnote_per_alert() -> None:
     context = alert_context()
-    second = dict(context["alerts"][0], title="Possible patient harm: Dr. Bo Chen", kind="harm")
-    second["numbers"] = None
+    second = dict(context["alerts"][0], title="3 service complaints in 30 days for Ana Abara")
     context["alerts"].append(second)
     mail = render_mail("alert", context)
-    assert mail.subject.endswith("(+1 more)")
-    assert "2 alerts for you" in mail.html and "Possible patient harm: Dr. Bo Chen" in mail.text
+    assert "[1]" in mail.text and "[2]" in mail.text
+    assert mail.text.index("[2] 5 negative reviews") > mail.text.index("3 service complaints")
+    assert 'href="#note-2"' in mail.html and 'id="note-2"' in mail.html
 
 
 def test_resolved_alerts_say_so() -> None:
-    mail = render_mail("alert", alert_context(state="resolved"))
-    assert mail.subject.startswith("[Reputation Monitor] Resolved: ")
-    assert "RESOLVED" in mail.text and "Resolved" in mail.html
+    mail = render_mail("alert", alert_context(state="resolved", status="Resolved"))
+    assert "Resolved · Complaint cluster" in mail.text and "Resolved</span>" in mail.html
 
 
 def test_hostile_review_text_arrives_harmless() -> None:
@@ -125,13 +134,12 @@ def test_hostile_review_text_arrives_harmless() -> None:
 
 def test_header_injection_in_names_stays_on_one_line() -> None:
     context = alert_context(
-        title="Cluster: Dr. Evil\r\nBcc: everyone@example.org\r\n\r\n<b>body</b>",
+        subject="Cluster: Dr. Evil\r\nBcc: everyone@example.org\r\n\r\n<b>body</b>",
         recipient={"name": "Eve\nX-Injected: yes", "email": "eve@example.org"},
     )
     mail = render_mail("alert", context)
     assert "\n" not in mail.subject and "\r" not in mail.subject
-    assert mail.subject.startswith("[Reputation Monitor] Cluster: Dr. Evil Bcc: everyone@")
-    assert "Hello Eve X-Injected: yes," in mail.text
+    assert "for Eve X-Injected: yes" in mail.text
 
 
 def test_highlight_escapes_first_then_marks() -> None:

@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from alerts.evaluate import Thresholds, evaluate, load_history
-from repmon.app import App, cell, console, now_option, pass_app
+from alerts.notify import describe_alert
+from repmon.app import App, cell, console, now_option, pass_app, terminal_safe
 from reputation.backtest import DetectorSet, backtest, per_month
 from reputation.errors import NotFound, RepmonError
-from reputation.models import Alert, Silence
+from reputation.findings import KIND_LABELS
+from reputation.models import Alert, OutboxMessage, Silence
+from reputation.render import render_mail
 
 __all__ = ["alerts"]
 
@@ -30,18 +33,38 @@ def alerts() -> None:
 @pass_app
 def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
     """Run every detector at --now, advance the alert lifecycle and enqueue emails."""
-    report = evaluate(app.database(), app.settings, now, notify=not no_notify)
-    for move in report.transitions:
-        if move.event in ("fired", "resolved", "reminder"):
-            labels = move.state.labels
-            console.print(
-                f"{move.event:9} {labels.get('kind')} {labels.get('entity')} "
-                f"{labels.get('category')} {labels.get('window')}"
-                + ("  (silenced)" if move.silenced else "")
+    db = app.database()
+    with db.session() as session:
+        last = session.scalar(select(func.max(OutboxMessage.id))) or 0
+    report = evaluate(db, app.settings, now, notify=not no_notify)
+    moves = [m for m in report.transitions if m.event in ("fired", "resolved", "reminder")]
+    with db.session() as session:
+        rows = {
+            a.fingerprint: a
+            for a in session.scalars(
+                select(Alert).where(Alert.fingerprint.in_([m.fingerprint for m in moves]))
             )
+        }
+        for move in moves:
+            row = rows.get(move.fingerprint)
+            if row is None:
+                continue
+            view = describe_alert(session, row, move.event, now)
+            console.print(
+                cell(
+                    f"{view['status']:9} {KIND_LABELS.get(view['kind'], view['kind']).lower()}: "
+                    f"{view['title']}" + ("  (silenced)" if move.silenced else "")
+                )
+            )
+        mails = session.scalar(
+            select(func.count()).where(
+                OutboxMessage.id > last, OutboxMessage.kind.in_(("alert", "safety"))
+            )
+        )
     console.print(
         f"{report.firing} firing, {report.pending} pending; "
-        f"{report.emails} email(s) enqueued (send them with `repmon outbox flush`)"
+        f"{mails} email(s) to {report.emails} recipient(s) enqueued "
+        "(send them with `repmon outbox flush`)"
     )
 
 
@@ -63,49 +86,61 @@ def _alert_dict(a: Alert) -> dict[str, object]:
 @alerts.command("list")
 @click.option("--state", type=click.Choice(["pending", "firing", "resolved"]))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@now_option
 @pass_app
-def alerts_list(app: App, state: str | None, as_json: bool) -> None:
-    """List alerts, newest first."""
+def alerts_list(app: App, state: str | None, as_json: bool, now: datetime) -> None:
+    """List alerts, newest first: status, what, who and the finding in words."""
     with app.database().session() as session:
         stmt = select(Alert).order_by(Alert.started_at.desc(), Alert.id.desc())
         if state:
             stmt = stmt.where(Alert.state == state)
         rows = session.scalars(stmt).all()
+        if not as_json:
+            views = [describe_alert(session, a, a.state, now) for a in rows]
     if as_json:
         for a in rows:
             click.echo(json.dumps(_alert_dict(a)))
         return
-    table = Table("id", "state", "kind", "entity", "category", "window", "since", "numbers")
-    for a in rows:
-        n = a.annotations
-        numbers = (
-            f"{n['observed']} vs {n['expected']:.1f} expected, q={n['q_value']:.3g}"
-            if a.kind == "cluster"
-            else ""
-        )
+    table = Table("id", "status", "what", "who", "finding", "since")
+    for a, view in zip(rows, views, strict=True):
         table.add_row(
             str(a.id),
-            a.state,
-            a.kind,
-            cell(a.labels.get("entity", "")),
-            a.labels.get("category", ""),
-            a.labels.get("window", ""),
+            view["status"],
+            KIND_LABELS.get(view["kind"], view["kind"]).lower(),
+            cell(view["entity"]["name"]),
+            cell(view["what"]),
             a.started_at.strftime("%Y-%m-%d"),
-            numbers,
         )
     console.print(table)
 
 
 @alerts.command("show")
 @click.argument("alert_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="All its labels and numbers as JSON.")
+@now_option
 @pass_app
-def alerts_show(app: App, alert_id: int) -> None:
-    """Show one alert with all its numbers and review ids."""
+def alerts_show(app: App, alert_id: int, as_json: bool, now: datetime) -> None:
+    """Show one alert as its email reads: who, the finding, the numbers, the reviews."""
     with app.database().session() as session:
         alert = session.get(Alert, alert_id)
         if alert is None:
             raise NotFound(f"no alert {alert_id} (see `repmon alerts list`)")
-        click.echo(json.dumps(_alert_dict(alert), indent=2))
+        if as_json:
+            click.echo(json.dumps(_alert_dict(alert), indent=2))
+            return
+        view = describe_alert(session, alert, alert.state, now)
+    context = {
+        "recipient": {"name": "", "email": "you"},
+        "now": now,
+        "tz": str(app.settings["timezone"]),
+        "topic": view["kind"],
+        "subject": f"Alert {alert_id} ({view['status']}): {view['title']}",
+        "deadline_days": app.settings["alerts.unanswered_days"],
+        "unsubscribe": "",
+        "alerts": [view],
+    }
+    text = render_mail("alert", context).text
+    click.echo(terminal_safe(text.split("\n--\n")[0]))
 
 
 def _duration(text: str) -> timedelta:

@@ -110,7 +110,7 @@ def digest(
                 )
             out.mkdir(parents=True, exist_ok=True)
             for job, built in build_digests(session, jobs, now, options):
-                mail = render_digest(job, built, now)
+                mail = render_digest(job, built, now, options.sender)
                 who = job.recipient_id if job.recipient_id is not None else "preview"
                 stem = out / f"digest-{job.week}-{job.scope}-{job.scope_id}-{who}"
                 stem.with_suffix(".html").write_text(mail.html, encoding="utf-8")

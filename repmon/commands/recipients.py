@@ -131,3 +131,31 @@ def recipients_remove(app: App, email: str) -> None:
             session.delete(s)
         session.delete(recipient)
     console.print(f"removed {email}")
+
+
+@recipients.command("unsubscribe")
+@click.argument("email")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    type=click.Choice(("alerts", "digest")),
+    help="The list to leave (the List-Unsubscribe subject names it); default: every list.",
+)
+@pass_app
+def recipients_unsubscribe(app: App, email: str, topics: tuple[str, ...]) -> None:
+    """Honour an unsubscribe request: drop EMAIL's subscriptions to alerts and/or digests."""
+    lists = {"alerts": set(TOPICS) - {"digest"}, "digest": {"digest"}}
+    drop = set().union(*(lists[t] for t in topics or lists))
+    with app.database().transaction() as session:
+        recipient = session.scalar(select(Recipient).where(Recipient.email == email))
+        if recipient is None:
+            raise RepmonError(f"no recipient {email} (see `repmon recipients list`)")
+        gone = [s for s in recipient.subscriptions if s.topic in drop]
+        for s in gone:
+            session.delete(s)
+        left = len(recipient.subscriptions) - len(gone)
+    console.print(
+        f"{email}: {len(gone)} subscription(s) removed"
+        + (f", {left} left" if left else "; receives nothing now")
+    )

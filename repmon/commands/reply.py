@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from repmon.app import App, console, pass_app
+from repmon.app import App, console, json_line, pass_app
 from reputation.errors import NotFound
 from reputation.models import Classification, Physician, Practice, Review
 from reputation.reply import Finding, check_reply, choose_template, load_templates, suggest_reply
@@ -37,8 +37,9 @@ def reply() -> None:
 @reply.command("suggest")
 @click.argument("review_id", type=int)
 @click.option("--contact", help="How to get in touch offline (default: setting reply.contact).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (reply, check).")
 @pass_app
-def reply_suggest(app: App, review_id: int, contact: str | None) -> None:
+def reply_suggest(app: App, review_id: int, contact: str | None, as_json: bool) -> None:
     """Print the approved reply for review REVIEW_ID, checked for PHI."""
     from reputation.classify import CLASSIFIER_VERSION
 
@@ -76,12 +77,29 @@ def reply_suggest(app: App, review_id: int, contact: str | None) -> None:
             templates=templates,
         )
     key = choose_template(categories, review.rating)
+    findings = check_reply(text, [*names, who])
+    if as_json:
+        record = {
+            "review_id": review_id,
+            "source": review.source,
+            "categories": categories,
+            "template": key,
+            "reply": text,
+            "routed_to_risk": key == "safety",
+            "check": [
+                {"start": f.start, "end": f.end, "words": f.words, "why": f.why, "kind": f.kind}
+                for f in findings
+            ],
+        }
+        click.echo(json_line(record))
+        if findings:
+            raise click.exceptions.Exit(1)
+        return
     console.print(
         f"[bold]review {review_id}[/] · {escape(review.source)} · "
         f"{escape(', '.join(categories) or 'no category')} · template: {key}"
     )
     click.echo(text)
-    findings = check_reply(text, [*names, who])
     if findings:
         _print_findings(text, findings)
         raise click.exceptions.Exit(1)
