@@ -496,11 +496,17 @@ HARM_OUTCOME: tuple[str, ...] = (
     r"permanent(?:ly)?",
 )
 LEGAL: tuple[str, ...] = (
-    r"law ?suits?", r"\bsu(?:e|ed|ing)\b", r"malpractice", r"attorneys?", r"lawyers?",
+    r"law ?suits?", r"su(?:ed|ing)", r"malpractice", r"attorneys?", r"lawyers?",
+    # "sue" as a verb, never the name ("Sue at the front desk")
+    r"sue (?:him|her|them|this|that|the|for|you|dr|my|his|their)",
+    r"(?:will|would|should|going to|gonna|could|can|threatened to|want to|plan to) sue",
     r"legal action", r"(?:medical|state|licensing|dental) board", r"college of physicians",
     r"board of (?:medicine|health)",
+    # a complaint to the practice itself is service, not legal
     r"(?:file|filed|filing|lodged?) (?:a |an )?(?:formal |official )?(?:complaint|grievance"
-    r"|report)",
+    r"|report)(?! (?:to|with) (?:the |their |her |his )?(?:front desk|office|receptionist"
+    r"|manager|office manager|staff|practice|clinic|patient (?:relations|advocate)"
+    r"|customer service))",
     r"report(?:ed|ing)? (?:him|her|them|this (?:doctor|office|practice)) to", r"attorney general",
     r"negligence claim", r"small claims", r"took (?:him|her|them) to court",
 )
