@@ -549,27 +549,39 @@ def _negativity(score: float) -> float:
 
 
 def _model_scores(
-    review: _Review,
+    review: _Review, limits: Mapping[str, Thresholds]
 ) -> tuple[list[dict[str, float]], dict[str, tuple[float, int]]]:
-    """P(topic) of each sentence, and topic -> (best P(topic) x negativity, that sentence)."""
+    """P(topic) of each sentence, and topic -> (best P(topic) x negativity, that sentence).
+
+    Only what ``limits`` can use is scored: a sentence whose negativity is below every "alone"
+    threshold cannot decide alone (P <= 1), and with no "confirm" above 0 nothing confirms.
+    """
     best: dict[str, tuple[float, int]] = {}
     topics = category_model()
+    floor = min(limit.alone for limit in limits.values())
+    confirming = any(limit.confirm > 0 for limit in limits.values())
     per_sentence: list[dict[str, float]] = []
     for i, sentence in enumerate(review.sentences):
+        score = review.scores[i]
+        negativity = _negativity(score)
+        if not confirming and negativity < floor:
+            per_sentence.append({})
+            continue
         probabilities = topics.probabilities(tokens(sentence))
         per_sentence.append(probabilities)
-        score = review.scores[i]
         if review.positive and score >= _PRAISE:
             continue  # in a positive review only a sentence that is not praise complains
-        negativity = _negativity(score)
         for topic, p in probabilities.items():
             if p * negativity > best.get(topic, (0.0, 0))[0]:
                 best[topic] = (p * negativity, i)
     return per_sentence, best
 
 
-def signals(text: str, rating: float | None) -> Signals:
-    """Everything the rules and the model find in one review, before thresholds (pure)."""
+def signals(
+    text: str, rating: float | None, limits: Mapping[str, Thresholds] = THRESHOLDS
+) -> Signals:
+    """Everything the rules and the model find in one review, before thresholds (pure); the
+    model scores only what ``limits`` can use (the tuning script passes ones that use all)."""
     review = _Review(text)
     sentences = review.sentences
     weights, shift = sentence_weights(sentences), verdict_shift(review.verdicts)
@@ -604,7 +616,7 @@ def signals(text: str, rating: float | None) -> Signals:
         negative_review = label == "negative"
     positive = label == "positive" and not negative_review
     flags = _rule_flags(review, categories, positive, praise_only)
-    topics, best = _model_scores(review)
+    topics, best = _model_scores(review, limits)
     return Signals(
         review=review,
         rule_categories=categories,
@@ -621,10 +633,8 @@ def _topic_of(found: Signals, category: Category) -> float:
     """The model's P(topic) of the category in its best evidence sentence (the rule says it is
     a complaint; the model says whether the sentence is about that topic at all)."""
     review = found.review
-    return max(
-        (found.topics[review.sentence_of(e.start)][category.name] for e in category.evidence),
-        default=0.0,
-    )
+    sentences = {review.sentence_of(e.start) for e in category.evidence}
+    return max((found.topics[i].get(category.name, 0.0) for i in sentences), default=0.0)
 
 
 def decide(found: Signals, thresholds: Mapping[str, Thresholds] = THRESHOLDS) -> Classification:
@@ -651,7 +661,8 @@ def decide(found: Signals, thresholds: Mapping[str, Thresholds] = THRESHOLDS) ->
     flag_sentences = dict(found.rule_flags)
     harm, harm_at = found.model.get("harm", (0.0, 0))
     limit = thresholds["harm"]
-    if "harm" in flag_sentences and found.topics[flag_sentences["harm"]]["harm"] < limit.confirm:
+    at = flag_sentences.get("harm")
+    if at is not None and found.topics[at].get("harm", 0.0) < limit.confirm:
         del flag_sentences["harm"]
     elif "harm" not in flag_sentences and harm >= limit.alone and not found.praise_only:
         flag_sentences["harm"] = harm_at

@@ -16,6 +16,7 @@ from reputation.classify import THRESHOLDS, Thresholds, classify, decide, signal
 from reputation.textmodel import tokens
 
 ROOT = Path(__file__).resolve().parents[1]
+EVERYTHING = {name: Thresholds(alone=0.0, confirm=0.01) for name in THRESHOLDS}
 NHS = ROOT.parent / "shared/corpus/nhs_fft_v6_mit.csv.gz"
 
 
@@ -54,7 +55,7 @@ def test_own_examples_are_well_formed_and_labelled_with_our_topics() -> None:
 def test_the_model_alone_makes_a_category_above_its_threshold() -> None:
     # no cue of the lexicon names this; the model reads manner words in a negative sentence
     text = "Dr. Hale was grumpy and horrible to us."
-    found = signals(text, 1.0)
+    found = signals(text, 1.0, EVERYTHING)
     assert found.rule_categories == ()
     score, sentence = found.model["bedside_manner"]
     assert 0.4 < score < THRESHOLDS["bedside_manner"].alone and sentence == 0
@@ -66,11 +67,18 @@ def test_the_model_alone_makes_a_category_above_its_threshold() -> None:
 
 
 def test_a_rule_hit_stands_only_where_the_model_confirms_its_topic() -> None:
-    found = signals("Great doctor but the wait is always 2 hours.", 5.0)
+    found = signals("Great doctor but the wait is always 2 hours.", 5.0, EVERYTHING)
     assert decide(found).category_names() == ("service",)
     topic = found.topics[0]["service"]
     assert decide(found, {**THRESHOLDS, "service": Thresholds(1.01, topic)}).categories
     assert not decide(found, {**THRESHOLDS, "service": Thresholds(1.01, topic + 0.01)}).categories
+
+
+def test_only_what_the_thresholds_can_use_is_scored() -> None:
+    text = "The visit was fine. The receptionist was rude."
+    assert signals(text, 2.0, EVERYTHING).topics[0]
+    rules_only = {name: Thresholds(alone=1.01, confirm=0.0) for name in THRESHOLDS}
+    assert signals(text, 2.0, rules_only).topics == [{}, {}]
 
 
 def test_a_manner_sentence_about_staff_is_service() -> None:
