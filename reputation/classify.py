@@ -503,16 +503,16 @@ def _categories(review: _Review, negative_review: bool) -> tuple[Category, ...]:
     return tuple(found)
 
 
-def _flag_hits(review: _Review, cues: _CueSet, clear_praise: bool) -> list[int]:
-    """Sentences holding a cue that is not negated and not in praise (in clear praise: only
-    sentences that are themselves negative)."""
+def _flag_hits(review: _Review, cues: _CueSet, in_praise: bool, clear_praise: bool) -> list[int]:
+    """Sentences holding a cue that is not negated; not in a praising sentence unless
+    ``in_praise``; in clear praise only in sentences that are themselves negative."""
     found: list[int] = []
     for m in review.find(cues):
         if review.negated_before(m.start()):
             continue
         sentence = review.sentence_of(m.start())
         score = review.scores[sentence] if review.scores else 0.0
-        if score >= _PRAISE or (clear_praise and score > NEGATIVE_AT):
+        if (score >= _PRAISE and not in_praise) or (clear_praise and score > NEGATIVE_AT):
             continue
         found.append(sentence)
     return found
@@ -524,13 +524,14 @@ def _rule_flags(
     """Flag -> the sentence that shows it, by the rules."""
     flags: dict[str, int] = {}
     clinical = any(c.name == "clinical_skill" for c in categories)
-    severe = _flag_hits(review, _HARM_SEVERE, clear_praise)
-    outcome = _flag_hits(review, _HARM_OUTCOME, clear_praise)
+    # a negative review's harm may sit in a thankful sentence ("a new doctor undid the damage")
+    severe = _flag_hits(review, _HARM_SEVERE, not positive, clear_praise)
+    outcome = _flag_hits(review, _HARM_OUTCOME, not positive, clear_praise)
     if severe:
         flags["harm"] = severe[0]  # strong evidence: counts in any review, shown
     elif outcome and not positive and (clinical or review.negative):
         flags["harm"] = outcome[0]
-    legal = _flag_hits(review, _LEGAL, clear_praise)
+    legal = _flag_hits(review, _LEGAL, False, clear_praise)
     if legal:
         flags["legal"] = legal[0]
     if _PHI.search(review.text) and _PHI_HEALTH.search(review.text):
