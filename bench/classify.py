@@ -1,7 +1,8 @@
 """Throughput of classify() next to plain VADER polarity_scores on the same texts, one core.
 
 Usage: .venv/bin/python bench/classify.py [--n 5000] [--corpus PATH]
-Target (issue 4): the classifier keeps at least 1/4 of VADER's reviews/s.
+Target (issues 4, 12): the classifier keeps at least 1/4 of VADER's reviews/s, model included;
+the shipped models load in under a second.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from reputation.catmodel import MODEL_PATH, CategoryModel
 from reputation.classify import classify
+from reputation.textmodel import MODEL_PATH as TEXT_MODEL_PATH
+from reputation.textmodel import TextModel
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/reviews.jsonl.gz"
 
@@ -50,6 +54,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
     rows = load(args.corpus, args.n)
+    start = time.perf_counter()
+    CategoryModel.from_json(MODEL_PATH.read_text(encoding="utf-8"))
+    TextModel.from_json(TEXT_MODEL_PATH.read_text(encoding="utf-8"))
+    load_seconds = time.perf_counter() - start
     vader = SentimentIntensityAnalyzer()
     classify(rows[0][0], rows[0][1])  # warm up: compile patterns, build the analyzer
 
@@ -68,6 +76,7 @@ def main() -> None:
     print(f"VADER polarity_scores: {vader_rate:10.0f} reviews/s")
     print(f"classify():            {classify_rate:10.0f} reviews/s")
     print(f"ratio classify/VADER:  {classify_rate / vader_rate:10.2f}  (target >= 0.25)")
+    print(f"model load:            {load_seconds:10.2f} s  (target < 1)")
 
 
 if __name__ == "__main__":

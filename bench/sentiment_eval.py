@@ -21,19 +21,15 @@ import argparse
 import gzip
 import json
 import time
-import zlib
 from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from reputation.classify import classify
-from reputation.evaluation import Scores, scores
+from reputation.evaluation import HALVES, Scores, in_half, scores
 from reputation.sentiment import NEGATIVE_AT
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/reviews.jsonl.gz"
-
-
-HALVES = {"tune": 0, "held-out": 1}
 
 
 def load(
@@ -47,7 +43,7 @@ def load(
             rating = row.get("rating")
             if not str(row["id"]).startswith(prefix) or rating is None or 2 < rating < 4:
                 continue
-            if half is not None and zlib.crc32(str(row["id"]).encode()) % 2 != HALVES[half]:
+            if not in_half(str(row["id"]), half):
                 continue
             rows.append((row["text"], rating <= 2))
             if limit is not None and len(rows) >= limit:

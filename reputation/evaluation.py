@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from reputation.classify import Classification
 
 __all__ = [
     "CODE_FOR",
+    "HALVES",
     "LABELS",
     "Example",
     "Gold",
@@ -21,6 +23,7 @@ __all__ = [
     "Report",
     "Scores",
     "evaluate",
+    "in_half",
     "load_examples",
     "load_gold",
     "prediction_from",
@@ -30,6 +33,18 @@ __all__ = [
 # Codebook letters for the classifier's category names.
 CODE_FOR = {"bedside_manner": "B", "service": "S", "clinical_skill": "C"}
 LABELS = ("B", "S", "C", "U", "P")
+# Two halves of any id set, by the CRC-32 of the id: thresholds and weights are chosen on "tune",
+# and only "held-out" figures are quoted (it was never read to choose anything).
+HALVES = {"tune": 0, "held-out": 1}
+
+
+def in_half(review_id: str, half: str | None) -> bool:
+    """Whether ``review_id`` falls in ``half`` ("tune" or "held-out"; None: every id)."""
+    if half is None:
+        return True
+    if half not in HALVES:
+        raise ValueError(f"half must be one of {', '.join(HALVES)}, not {half!r}")
+    return zlib.crc32(review_id.encode()) % 2 == HALVES[half]
 
 
 @dataclass(frozen=True)
@@ -163,9 +178,9 @@ def load_gold(labels_path: Path) -> list[Gold]:
     return golds
 
 
-def load_examples(labels_path: Path, corpus_path: Path) -> list[Example]:
+def load_examples(labels_path: Path, corpus_path: Path, half: str | None = None) -> list[Example]:
     """Join labels to texts and ratings, streaming the corpus and keeping only labelled ids."""
-    golds = {g.id: g for g in load_gold(labels_path)}
+    golds = {g.id: g for g in load_gold(labels_path) if in_half(g.id, half)}
     found: dict[str, Example] = {}
     opener = gzip.open if corpus_path.suffix == ".gz" else open
     with opener(corpus_path, "rt", encoding="utf-8") as handle:

@@ -46,7 +46,12 @@ class TextModel:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def complaint_probability(self, text: str) -> float:
-        z = self.bias + sum(self.weights.get(token, 0.0) for token in tokens(text))
+        """The probability of the positive class (here: a complaint) for ``text``."""
+        return self.probability(tokens(text))
+
+    def probability(self, features: set[str]) -> float:
+        """The probability of the positive class for a text's ``tokens``."""
+        z = self.bias + sum(self.weights.get(token, 0.0) for token in features)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def differences(self, other: TextModel, tolerance: float = 0.002) -> list[str]:
@@ -63,20 +68,31 @@ class TextModel:
                 found.append(token)
         return found
 
-    def to_json(self) -> str:
+    def to_body(self) -> dict[str, Any]:
+        """The model as JSON-ready values (weights rounded to 4 places)."""
         weights = {k: round(v, 4) for k, v in sorted(self.weights.items())}
-        body = {"meta": dict(self.meta), "bias": round(self.bias, 4), "weights": weights}
-        return json.dumps(body, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
+        return {"meta": dict(self.meta), "bias": round(self.bias, 4), "weights": weights}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_body(), ensure_ascii=False, indent=0, sort_keys=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str, source: str = "model") -> TextModel:
+    def from_body(cls, body: Any, source: str = "model") -> TextModel:
+        """A model from ``to_body`` values; a wrong shape raises ValueError naming ``source``."""
         try:
-            body = json.loads(text)
             bias = float(body["bias"])
             weights = {str(k): float(v) for k, v in body["weights"].items()}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{source} is not a text model: {exc}") from exc
         return cls(bias, weights, body.get("meta", {}))
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "model") -> TextModel:
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"{source} is not a text model: {exc}") from exc
+        return cls.from_body(body, source)
 
 
 @lru_cache(maxsize=1)

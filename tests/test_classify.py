@@ -173,12 +173,57 @@ def test_curly_apostrophes_and_capitals() -> None:
 def test_output_contract() -> None:
     result = classify("The receptionist was rude.", 2.0)
     data = result.to_dict()
-    assert set(data) == {"sentiment", "categories", "flags", "classifier_version"}
+    assert set(data) == {"sentiment", "categories", "flags", "flag_evidence", "classifier_version"}
     assert set(data["sentiment"]) == {"compound", "label"}
     assert set(data["categories"][0]) == {"name", "confidence", "evidence"}
     assert set(data["categories"][0]["evidence"][0]) == {"text", "start", "end"}
     assert data["classifier_version"] == CLASSIFIER_VERSION
     json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("Sue at the front desk was lovely and Dr. Lee is great.", 5.0),
+        ("Ask for Sue, she sorted out my referral in a day.", 4.0),
+        ("I filed a complaint to the front desk about the wait.", 2.0),
+        ("Thanks to Dr. Park I never needed a lawyer after the accident.", 5.0),
+    ],
+)
+def test_legal_does_not_fire_on_a_name_a_desk_complaint_or_praise(
+    text: str, rating: float
+) -> None:
+    assert "legal" not in classify(text, rating).flags
+
+
+def test_legal_and_harm_show_their_evidence_sentence() -> None:
+    text = "The visit was short. He nicked my bladder and I nearly died. I will sue him."
+    result = classify(text, 1.0)
+    shown = dict(result.flag_evidence)
+    assert set(shown) == {"harm", "legal"} == set(result.flags)
+    assert shown["harm"].text == "He nicked my bladder and I nearly died."
+    legal = shown["legal"]
+    assert legal.text == text[legal.start : legal.end] == "I will sue him."
+    assert result.to_dict()["flag_evidence"]["legal"]["text"] == "I will sue him."
+
+
+def test_strong_harm_counts_in_a_positive_review_but_praise_alone_does_not() -> None:
+    kind = "Dr. Cho was wonderful and caring. The staff are lovely and helpful."
+    assert classify(kind, 5.0).flags == ()
+    text = "Dr. Cho was kind, but the surgery perforated my bowel."
+    assert "harm" in classify(text, 4.0).flags
+
+
+@pytest.mark.parametrize("rating", [3.0, 5.0])
+def test_clearly_positive_text_is_no_complaint_whatever_the_rating(rating: float) -> None:
+    text = "Five stars from our whole family! Dr. Kim is wonderful with the kids."
+    result = classify(text, rating)
+    assert result.sentiment.label == "positive"
+    assert result.categories == () and not result.unspecified
+
+
+def test_praise_keeps_a_complaint_that_a_fixed_phrase_names() -> None:
+    assert names(classify("Great doctor but the wait is always 2 hours.", 5.0)) == {"service"}
 
 
 def test_result_is_frozen_and_pure() -> None:

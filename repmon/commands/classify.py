@@ -11,7 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from reputation.classify import CLASSIFIER_VERSION, classify
-from reputation.evaluation import LABELS, Report, evaluate, load_examples, prediction_from
+from reputation.evaluation import (
+    HALVES,
+    LABELS,
+    Report,
+    evaluate,
+    load_examples,
+    prediction_from,
+)
 
 __all__ = ["classify_cmd", "eval_cmd"]
 
@@ -79,13 +86,19 @@ def _default_corpus(labels: Path) -> Path:
     help="Corpus JSONL(.gz) with the texts (default: ../corpus/reviews.jsonl.gz beside labels).",
 )
 @click.option("--worst", type=int, default=15, show_default=True, help="Mistakes to list.")
-def eval_cmd(labels: Path, corpus: Path | None, worst: int) -> None:
+@click.option(
+    "--half",
+    type=click.Choice(sorted(HALVES)),
+    default=None,
+    help="Score one half of the labels (CRC-32 of the id): tune on 'tune', quote 'held-out'.",
+)
+def eval_cmd(labels: Path, corpus: Path | None, worst: int, half: str | None) -> None:
     """Score the classifier against hand labels: P/R/F1, confusion, harm, worst mistakes."""
     corpus = corpus or _default_corpus(labels)
     if not corpus.exists():
         raise click.ClickException(f"corpus {corpus} not found: pass --corpus PATH")
     try:
-        examples = load_examples(labels, corpus)
+        examples = load_examples(labels, corpus, half)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if not examples:
@@ -93,11 +106,14 @@ def eval_cmd(labels: Path, corpus: Path | None, worst: int) -> None:
     texts = {e.gold.id: e.text for e in examples}
     predictions = [prediction_from(e.gold.id, classify(e.text, e.rating)) for e in examples]
     report = evaluate([e.gold for e in examples], predictions, worst=worst)
-    _print_report(Console(highlight=False), report, texts)
+    _print_report(Console(highlight=False), report, texts, half)
 
 
-def _print_report(console: Console, report: Report, texts: dict[str, str]) -> None:
-    console.print(f"classifier {CLASSIFIER_VERSION} on {report.n} labelled reviews")
+def _print_report(
+    console: Console, report: Report, texts: dict[str, str], half: str | None = None
+) -> None:
+    part = f" ({half} half)" if half else ""
+    console.print(f"classifier {CLASSIFIER_VERSION} on {report.n} labelled reviews{part}")
     table = Table(title="Per label")
     for column in ("label", "precision", "recall", "F1", "tp", "fp", "fn"):
         table.add_column(column, justify="left" if column == "label" else "right")

@@ -1,0 +1,126 @@
+"""Trained topic models of the complaint categories and of alleged harm, scored per sentence.
+
+Rules find complaints in the words someone wrote down; these models find the topic of a
+sentence from words no rule names. One logistic model per topic (``TOPICS``) over the words and
+word pairs of ``textmodel.tokens``, trained by ``scripts/train_category_model.py`` on:
+
+* the 7,908 NHS Friends-and-Family-Test comments with their 49 human category labels (MIT
+  licence, © 2021 NHS England), mapped to our categories by ``NHS_TOPICS`` below;
+* the sentences the project wrote itself, ``data/examples/*.jsonl`` (US physician-review
+  phrasing the NHS set lacks: billing, front desk, misdiagnosed, surgery gone wrong).
+
+Never the scraped corpus or the labelled dev reviews. A category's topic is not yet a complaint:
+``classify`` multiplies it by how negative the sentence is, and combines it with the rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reputation.lexicon import CATEGORIES
+from reputation.textmodel import TextModel
+
+__all__ = [
+    "EXAMPLES_DIR",
+    "MODEL_PATH",
+    "NHS_HARM_IF_VERY_NEGATIVE",
+    "NHS_TOPICS",
+    "TOPICS",
+    "CategoryModel",
+    "category_model",
+]
+
+MODEL_PATH = Path(__file__).with_name("data") / "category_model.json"
+EXAMPLES_DIR = Path(__file__).with_name("data") / "examples"
+TOPICS = (*CATEGORIES, "harm")
+
+# NHS category -> ours. Lossy where the two codebooks cut differently:
+# * "Staff manner" and "Staff listening" cover nurses and porters as well as clinicians; ours
+#   files a nurse's rudeness under service. The model learns manner words; who did it is the
+#   rules' actor logic (classify.py), so this loss is repaired there.
+# * "Impact of treatment/care" is outcome talk of any kind (good or bad) -> clinical_skill; it
+#   is also the nearest the NHS set has to harm, taken as harm only when the comment is very
+#   negative (sentiment 5), alongside "Feeling safe" and "Safeguarding concerns?".
+# * The NHS set has no billing, insurance or price talk (free at the point of use): the
+#   project's own examples supply it. Categories of ours with no NHS counterpart are left out.
+NHS_TOPICS: dict[str, tuple[str, ...]] = {
+    "bedside_manner": (
+        "Staff manner & personal attributes",
+        "Staff listening, understanding & involving patients",
+        "Information directly from staff during care",
+        "Unspecified communication",
+    ),
+    "service": (
+        "Organisation & efficiency",
+        "Funding & use of financial resources",
+        "Number & deployment of staff",
+        "Staff responsiveness",
+        "Staff continuity",
+        "Contacting services",
+        "Appointment arrangements",
+        "Appointment method",
+        "Timeliness of care",
+        "Referals & continuity of care",
+        "Discharge",
+        "Admission",
+        "Patient records",
+        "Being kept informed, clarity & consistency of information",
+        "Information provision & guidance",
+        "Cleanliness, tidiness & infection control",
+        "Provision of medical equipment",
+        "Service location",
+        "Transport to/ from services",
+        "Parking",
+        "Environment & Facilities",
+        "Food & drink provision & facilities",
+    ),
+    "clinical_skill": (
+        "Competence & training",
+        "Diagnosis & triage",
+        "Pain management",
+        "Impact of treatment/ care",
+        "Supplying & understanding medication",
+        "Care plans",
+    ),
+    "harm": ("Feeling safe", "Safeguarding concerns?"),
+}
+NHS_HARM_IF_VERY_NEGATIVE = "Impact of treatment/ care"
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    """One logistic model per topic; ``probabilities`` scores a sentence's tokens."""
+
+    topics: Mapping[str, TextModel]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, features: set[str]) -> dict[str, float]:
+        """P(topic) of one sentence for every topic, from its ``textmodel.tokens``."""
+        return {name: model.probability(features) for name, model in self.topics.items()}
+
+    def to_json(self) -> str:
+        body = {
+            "meta": dict(self.meta),
+            "topics": {name: model.to_body() for name, model in self.topics.items()},
+        }
+        return json.dumps(body, ensure_ascii=False, indent=0) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "model") -> CategoryModel:
+        try:
+            body = json.loads(text)
+            topics = {name: TextModel.from_body(body["topics"][name], source) for name in TOPICS}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{source} is not a category model: {exc}") from exc
+        return cls(topics, body.get("meta", {}))
+
+
+@lru_cache(maxsize=1)
+def category_model() -> CategoryModel:
+    """The shipped model, read once."""
+    return CategoryModel.from_json(MODEL_PATH.read_text(encoding="utf-8"), str(MODEL_PATH))

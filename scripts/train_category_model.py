@@ -1,0 +1,172 @@
+"""Train the shipped category/harm topic models (reputation/catmodel.py).
+
+Usage: .venv/bin/python scripts/train_category_model.py [--input CSV.GZ] [--output JSON]
+                                                         [--l2 3.0] [--cv] [--check]
+
+Data: the NHS Friends-and-Family-Test comments of ../shared/corpus/nhs_fft_v6_mit.csv.gz (MIT
+licence, © 2021 NHS England) with their human category labels mapped by catmodel.NHS_TOPICS,
+and the project's own written examples (reputation/data/examples/*.jsonl, counted
+``OWN_WEIGHT`` times: they are the only US-style phrasing). Comments with no usable label
+("Labelling not possible", empty) are left out. Training is deterministic. --cv prints 5-fold
+cross-validated AUC per topic for several L2 strengths (how ``--l2`` was chosen); --check
+compares a fresh training with the shipped file and exits 1 if a weight differs by > 0.002.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from reputation.catmodel import (
+    EXAMPLES_DIR,
+    MODEL_PATH,
+    NHS_HARM_IF_VERY_NEGATIVE,
+    NHS_TOPICS,
+    TOPICS,
+    CategoryModel,
+)
+from reputation.textmodel import TextModel, tokens, train
+
+DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/corpus/nhs_fft_v6_mit.csv.gz"
+TEXT_COLUMN, SENTIMENT_COLUMN = "FFT answer", "Comment sentiment"
+UNUSABLE = "Labelling not possible"
+OWN_WEIGHT = 3
+L2, MIN_DF = 3.0, 2
+
+Example = tuple[str, frozenset[str]]
+
+
+def read_nhs(path: Path) -> list[Example]:
+    """(text, our topics) of every NHS comment that people could label."""
+    found: list[Example] = []
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        wanted = {c for columns in NHS_TOPICS.values() for c in columns} | {TEXT_COLUMN, UNUSABLE}
+        missing = wanted - set(reader.fieldnames or ())
+        if missing:
+            raise SystemExit(f"{path}: no column {', '.join(sorted(missing))}")
+        for row in reader:
+            text = (row[TEXT_COLUMN] or "").strip()
+            if not text or (row[UNUSABLE] or "").strip() == "1" or not row[SENTIMENT_COLUMN]:
+                continue
+            labelled = {c for c, v in row.items() if c and (v or "").strip() == "1"}
+            topics = {t for t, columns in NHS_TOPICS.items() if labelled & set(columns)}
+            if NHS_HARM_IF_VERY_NEGATIVE in labelled and row[SENTIMENT_COLUMN].strip() == "5":
+                topics.add("harm")
+            found.append((text, frozenset(topics)))
+    return found
+
+
+def read_own(folder: Path) -> list[Example]:
+    """(text, topics) of the project's own examples; a bad line names its file and number."""
+    found: list[Example] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                row = json.loads(line)
+                labels = frozenset(row["labels"])
+                text = str(row["text"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SystemExit(f"{path}:{number}: bad example ({exc})") from exc
+            if not labels <= set(TOPICS):
+                raise SystemExit(f"{path}:{number}: unknown label {sorted(labels - set(TOPICS))}")
+            found.append((text, labels))
+    return found
+
+
+def fit(examples: list[Example], l2: float) -> dict[str, TextModel]:
+    texts = [text for text, _ in examples]
+    return {
+        topic: train(texts, [topic in labels for _, labels in examples], l2=l2, min_df=MIN_DF)
+        for topic in TOPICS
+    }
+
+
+def training_set(nhs_path: Path) -> tuple[list[Example], list[Example]]:
+    return read_nhs(nhs_path), read_own(EXAMPLES_DIR)
+
+
+def build(nhs_path: Path, l2: float) -> CategoryModel:
+    nhs, own = training_set(nhs_path)
+    topics = fit(nhs + own * OWN_WEIGHT, l2)
+    meta = {
+        "source": "NHS England pxtextmining FFT comments v6, MIT licence, (c) 2021 NHS England; "
+        "the project's own examples (reputation/data/examples)",
+        "file": nhs_path.name,
+        "sha256": hashlib.sha256(nhs_path.read_bytes()).hexdigest(),
+        "nhs_comments": len(nhs),
+        "own_examples": len(own),
+        "own_weight": OWN_WEIGHT,
+        "l2": l2,
+        "min_df": MIN_DF,
+        "positives": {t: sum(t in labels for _, labels in nhs + own) for t in TOPICS},
+    }
+    return CategoryModel(topics, meta)
+
+
+def auc(scores: list[float], truth: list[bool]) -> float:
+    """Area under the ROC curve (rank statistic)."""
+    ranked = sorted(zip(scores, truth, strict=True))
+    positives = sum(truth)
+    negatives = len(truth) - positives
+    rank_sum = sum(rank for rank, (_, positive) in enumerate(ranked, 1) if positive)
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def cross_validate(nhs_path: Path, strengths: list[float], folds: int = 5) -> None:
+    """Print 5-fold AUC per topic (folds by position; own examples always in training)."""
+    nhs, own = training_set(nhs_path)
+    for l2 in strengths:
+        scores: dict[str, list[float]] = {t: [] for t in TOPICS}
+        truth: dict[str, list[bool]] = {t: [] for t in TOPICS}
+        for fold in range(folds):
+            held = [e for i, e in enumerate(nhs) if i % folds == fold]
+            kept = [e for i, e in enumerate(nhs) if i % folds != fold]
+            models = fit(kept + own * OWN_WEIGHT, l2)
+            for text, labels in held:
+                features = tokens(text)
+                for topic in TOPICS:
+                    scores[topic].append(models[topic].probability(features))
+                    truth[topic].append(topic in labels)
+        figures = ", ".join(f"{t} {auc(scores[t], truth[t]):.3f}" for t in TOPICS)
+        print(f"l2 {l2}: AUC {figures}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input", type=Path, default=DEFAULT_INPUT)
+    parser.add_argument("--output", type=Path, default=MODEL_PATH)
+    parser.add_argument("--l2", type=float, default=L2)
+    parser.add_argument("--cv", action="store_true")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    if not args.input.is_file():
+        raise SystemExit(f"{args.input}: no such file (the NHS comments of ../shared/corpus/)")
+    if args.cv:
+        cross_validate(args.input, [0.3, 1.0, 3.0, 10.0])
+        return 0
+    fresh = build(args.input, args.l2)
+    if args.check:
+        text = args.output.read_text(encoding="utf-8")
+        shipped = CategoryModel.from_json(text, str(args.output))
+        differ = [
+            f"{topic}:{token}"
+            for topic in TOPICS
+            for token in fresh.topics[topic].differences(shipped.topics[topic])
+        ]
+        print(f"{args.output}: {len(differ)} weights differ from a fresh training {differ[:10]}")
+        return 1 if differ else 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(fresh.to_json(), encoding="utf-8")
+    sizes = ", ".join(f"{t} {len(m.weights)}" for t, m in fresh.topics.items())
+    print(f"{args.output}: weights {sizes}; positives {fresh.meta['positives']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Choose classify.THRESHOLDS on the tuning half of the dev labels (never the held-out half).
+
+Usage: .venv/bin/python scripts/train_thresholds.py [--labels ../shared/labels/dev.jsonl]
+                                                    [--corpus ../shared/corpus/reviews.jsonl.gz]
+
+Reads the labelled reviews whose id falls in the "tune" half (evaluation.in_half), computes the
+rules' and the model's signals once, and for each category in turn (then harm) picks the pair
+(alone, confirm) of the grid with the best F1 (harm: F2, recall counting double), ties going to
+the lower "confirm" and then the higher "alone" (fewer model-only decisions). Prints the choice
+and the tuning half's figures; copy the choice into reputation/classify.py by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from reputation.classify import THRESHOLDS, Signals, Thresholds, decide, signals
+from reputation.evaluation import (
+    CODE_FOR,
+    Example,
+    Report,
+    evaluate,
+    load_examples,
+    prediction_from,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+ALONE = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: the model alone never decides
+CONFIRM = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+
+
+def report(examples: list[Example], found: list[Signals], limits: dict[str, Thresholds]) -> Report:
+    pairs = zip(examples, found, strict=True)
+    predictions = [prediction_from(e.gold.id, decide(s, limits)) for e, s in pairs]
+    return evaluate([e.gold for e in examples], predictions)
+
+
+def objective(result: Report, name: str) -> float:
+    if name == "harm":
+        p, r = result.harm.precision, result.harm.recall
+        return 5 * p * r / (4 * p + r) if p + r else 0.0
+    return result.per_label[CODE_FOR[name]].f1
+
+
+def summary(result: Report) -> str:
+    parts = [f"{label} F1 {result.per_label[label].f1:.3f}" for label in CODE_FOR.values()]
+    harm = f"harm P {result.harm.precision:.3f} R {result.harm.recall:.3f}"
+    return ", ".join([*parts, harm])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path, default=SHARED / "labels/dev.jsonl")
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus/reviews.jsonl.gz")
+    args = parser.parse_args()
+    examples = load_examples(args.labels, args.corpus, "tune")
+    everything = {name: Thresholds(alone=0.0, confirm=0.01) for name in THRESHOLDS}
+    found = [signals(e.text, e.rating, everything) for e in examples]
+    shipped = summary(report(examples, found, THRESHOLDS))
+    print(f"{len(examples)} tuning-half reviews; shipped: {shipped}")
+    limits = {name: Thresholds(alone=1.01, confirm=0.0) for name in THRESHOLDS}
+    print(f"rules alone: {summary(report(examples, found, limits))}")
+    for name in (*CODE_FOR, "harm"):
+        best = max(
+            (objective(report(examples, found, {**limits, name: t}), name), -t.confirm, t.alone)
+            for t in (Thresholds(a, c) for a in ALONE for c in CONFIRM)
+        )
+        limits[name] = Thresholds(alone=best[2], confirm=-best[1])
+        print(f"{name}: {limits[name]} (objective {best[0]:.3f})")
+    print(f"chosen: {summary(report(examples, found, limits))}")
+
+
+if __name__ == "__main__":
+    main()
