@@ -222,3 +222,33 @@ def test_a_restart_keeps_the_crawl_rota(workdir: Path) -> None:
         out, _ = second.communicate(timeout=60)
         db.dispose()
     assert second.returncode == 0, out
+
+
+@pytest.mark.slow
+def test_a_daemon_that_lost_its_lease_stops_and_settles_its_crawls(workdir: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
+    (workdir / "roster.csv").write_text(roster_csv(1), encoding="utf-8")
+    assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
+    db = Database(os.environ["REPMON_DATABASE_URL"])
+    daemon = _slow_daemon(workdir, env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            with db.session() as s:
+                if s.scalars(select(CrawlRun).where(CrawlRun.status == "running")).first():
+                    break
+        with db.transaction() as s:  # another daemon took the lease (say ours had lapsed)
+            s.get_one(DaemonLease, "daemon").holder = "pid 1 on elsewhere"
+        out, _ = daemon.communicate(timeout=60)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.communicate()
+    assert "lost the daemon lease to another process: stopping" in out
+    with db.session() as s:
+        lease = s.get_one(DaemonLease, "daemon")
+        runs = s.scalars(select(CrawlRun)).all()
+    db.dispose()
+    assert lease.holder == "pid 1 on elsewhere"  # not released by the one that lost it
+    assert runs and all(r.status == "failed" and INTERRUPTED in r.errors for r in runs)
