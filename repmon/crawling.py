@@ -171,6 +171,8 @@ class LocalEngine:
             **os.environ,
             "SCRAPY_SETTINGS_MODULE": "spiders.settings",
             "REPMON_DATABASE_URL": settings.database_url,
+            # The crawl runs in the project folder: it must read the same settings file.
+            **({"REPMON_CONFIG": str(settings.config_file)} if settings.config_file else {}),
         }
         self.running: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
 

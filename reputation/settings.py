@@ -236,10 +236,17 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 class Settings:
     """Effective settings: a read-only mapping of name to value, with the origin of each."""
 
-    def __init__(self, values: dict[str, Any], origins: dict[str, str], base_dir: Path) -> None:
+    def __init__(
+        self,
+        values: dict[str, Any],
+        origins: dict[str, str],
+        base_dir: Path,
+        config_file: Path | None = None,
+    ) -> None:
         self._values = values
         self._origins = origins
         self.base_dir = base_dir
+        self.config_file = config_file  # the TOML file read, if any (crawl processes read it too)
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._values:
@@ -258,7 +265,7 @@ class Settings:
             name = key.replace("__", ".")
             merged[name] = _convert(_BY_NAME[name], value, "override")
             origins[name] = "override"
-        return Settings(merged, origins, self.base_dir)
+        return Settings(merged, origins, self.base_dir, self.config_file)
 
     @property
     def data_dir(self) -> Path:
@@ -331,5 +338,5 @@ def load_settings(config: Path | None, environ: Mapping[str, str], cwd: Path) ->
             except OSError as exc:
                 raise ConfigError(f"{file_var}: cannot read {environ[file_var]}: {exc}") from None
             origins[s.name] = file_var
-    base = path.parent if path.exists() else cwd
-    return Settings(values, origins, base)
+    found = path.resolve() if path.exists() else None
+    return Settings(values, origins, found.parent if found else cwd, found)

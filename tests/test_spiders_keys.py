@@ -194,3 +194,25 @@ def test_crawling_every_source_fails_only_the_one_without_its_key(
     ]
     others = {s: r.status for s, r in runs.items() if s != "x"}
     assert "reddit" in others and set(others.values()) == {"ok"}, others
+
+
+@pytest.mark.slow
+def test_a_crawl_reads_the_settings_file_of_the_folder_repmon_runs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agents: list[str] = []
+
+    def site(request: Request) -> Reply:
+        agents.append(request.headers.get("User-Agent", ""))
+        return Reply(200, b"<html><body>no reviews</body></html>")
+
+    monkeypatch.delenv("REPMON_CONFIG", raising=False)
+    monkeypatch.delenv("REPMON_CRAWL_CONTACT", raising=False)
+    monkeypatch.delenv("REPMON_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "repmon.toml").write_text('[crawl]\ncontact = "ops@hospital.test"\n')
+    with serve_app(site, "127.0.0.1", 0) as base:
+        CliRunner().invoke(
+            main, ["crawl", "ratemds", "--url", f"{base}/p/1", "-s", "RETRY_TIMES=0"]
+        )
+    assert agents and all("ops@hospital.test" in agent for agent in agents), agents
