@@ -32,6 +32,9 @@ and rmd15 parts of the corpus by their star ratings. The verdict phrases added i
 from mistakes on one half of the RateMDs part (bench/sentiment_eval.py --half tune), where the
 text-only threshold and the weight of the NHS-trained model (reputation/textmodel.py) were
 also chosen; the other half is only scored. No text of the corpus or labels is copied.
+Since model-1 every cue must match at least 5 of the 51,627 corpus reviews, or be a general
+phrase listed with a reason in ``RARE_BUT_GENERAL`` (tests/test_lexicon.py): a cue that only
+one review uses was fitted to that review.
 """
 
 from __future__ import annotations
