@@ -115,21 +115,28 @@ def test_halves_split_ids_by_crc32_and_name_a_bad_half() -> None:
         in_half("r:1", "train")
 
 
-def test_eval_command_scores_one_half(tmp_path: Path) -> None:
+def write_dev(tmp_path: Path, second_id: str) -> Path:
+    """A labels file in labels/ and its corpus in corpus/ (as in ../shared): two reviews."""
     (tmp_path / "labels").mkdir()
     (tmp_path / "corpus").mkdir()
     labels = tmp_path / "labels" / "dev.jsonl"
     labels.write_text(
-        '{"id": "r:1", "labels": ["B"], "harm": 0}\n{"id": "r:4", "labels": ["S"], "harm": 0}\n',
+        '{"id": "r:1", "labels": ["B"], "harm": 0}\n'
+        f'{{"id": "{second_id}", "labels": ["S"], "harm": 0}}\n',
         encoding="utf-8",
     )
     write_corpus(
         tmp_path / "corpus" / "reviews.jsonl.gz",
         [
             {"id": "r:1", "rating": 1, "text": "The doctor was condescending."},
-            {"id": "r:4", "rating": 1, "text": "I waited three hours."},
+            {"id": second_id, "rating": 1, "text": "I waited three hours."},
         ],
     )
+    return labels
+
+
+def test_eval_command_scores_one_half(tmp_path: Path) -> None:
+    labels = write_dev(tmp_path, "r:4")  # r:1 is in the held-out half, r:4 in the tuning half
     for half, n in (("tune", 1), ("held-out", 1), (None, 2)):
         args = ["--labels", str(labels), *(["--half", half] if half else [])]
         result = CliRunner().invoke(eval_cmd, args)
@@ -146,20 +153,7 @@ def test_load_gold_names_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_eval_command_prints_report(tmp_path: Path) -> None:
-    (tmp_path / "labels").mkdir()
-    (tmp_path / "corpus").mkdir()
-    labels = tmp_path / "labels" / "dev.jsonl"
-    labels.write_text(
-        '{"id": "r:1", "labels": ["B"], "harm": 0}\n{"id": "r:2", "labels": ["S"], "harm": 0}\n',
-        encoding="utf-8",
-    )
-    write_corpus(
-        tmp_path / "corpus" / "reviews.jsonl.gz",
-        [
-            {"id": "r:1", "rating": 1, "text": "The doctor was condescending."},
-            {"id": "r:2", "rating": 1, "text": "I waited three hours."},
-        ],
-    )
+    labels = write_dev(tmp_path, "r:2")
     result = CliRunner().invoke(eval_cmd, ["--labels", str(labels)])
     assert result.exit_code == 0, result.output
     assert "Per label" in result.output and "harm" in result.output
