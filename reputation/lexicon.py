@@ -647,7 +647,7 @@ PRAISE_IDIOMS = (
     r"|\b(?:could|can)(?:n[o'’]?t|['’]t| not|not) (?:\w+ )?(?:rec+om+end|thank|praise)"
     r" (?:\w+\.? ){0,3}enough\b"
     r"|\b(?:won['’]?t|will not|never) find (?:a |an )?(?:better|more)\b"
-    r"|\bnothing (?:less|short) than\b"
+    r"|\bnothing (?:less|short) than\b|\bnever (?:felt|been|looked) better\b"
     r"|\b(?:could|would)(?:n[o'’]?t|['’]t| not) have (?:\w+ ){0,4}without"
     r" (?:him|her|them|dr|his|their)\b"
     r"|\bnever (?:felt|feel) (?:rushed|hurried|dismissed|ignored)\b|\bbar none\b"
