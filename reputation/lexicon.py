@@ -32,6 +32,9 @@ and rmd15 parts of the corpus by their star ratings. The verdict phrases added i
 from mistakes on one half of the RateMDs part (bench/sentiment_eval.py --half tune), where the
 text-only threshold and the weight of the NHS-trained model (reputation/textmodel.py) were
 also chosen; the other half is only scored. No text of the corpus or labels is copied.
+Since model-1 every cue must match at least 5 of the 51,627 corpus reviews, or be a general
+phrase listed with a reason in ``RARE_BUT_GENERAL`` (tests/test_lexicon.py): a cue that only
+one review uses was fitted to that review.
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ COMPETENCE_CUES: tuple[str, ...] = (
     r"(?:made|makes|making) (?:a |many |several |so many )?(?:\w+ )?(?:mistakes?|errors?)",
     r"mistakes?", r"errors?", r"out-?dated", r"old[- ]fashion(?:ed)?",
     r"(?:doesn't|does not|didn't|did not|don't) (?:really |even |seem to )?understand (?:my|the"
-    r"|pain|what|how)",
+    r"|what|how)",
     r"(?:didn't|did not|doesn't|does not|don't|do not) (?:seem to |really "
     r"|even )?know (?:what (?:he|she|they)(?: was| were| is| are|'s|'re) doing|anything|much"
     r"|the first thing)",
@@ -398,14 +401,14 @@ FIXED_CUES: dict[str, tuple[str, ...]] = {
         r"|us)) (?:that )?(?:nothing was wrong|there was nothing wrong|(?:everything"
         r"|it) was (?:fine|ok|okay|normal)|i was fine|(?:he|she) was fine)",
         r"jump(?:s|ed|ing)? to (?:\w+ ){0,4}conclusions?",
-        r"quick to (?:diagnose|determine|dismiss|judge|prescribe)",
+        r"quick to (?:diagnose|dismiss|judge|prescribe)",
         r"(?:didn't|did not|doesn't|does not|won't|wouldn't|never) (?:even )?(?:review|read"
         r"|look at|look over|go over|take) (?:my|your|the|her|his|a) (?:\w+ )?(?:history|chart"
         r"|records|file|results|notes|scans?|x-?rays?|mri|report)",
         r"sales pitch", r"upsell\w*",
         r"(?:got|getting) no ?where",
         r"order(?:ed|s)? (?:more|unnecessary|lots of|a lot of|a bunch of) (?:\w+ )?(?:tests"
-        r"|images|scans|labs|x-?rays)",
+        r"|scans|labs|x-?rays)",
         r"(?:no|not any|not) better", r"(?:did|do|does) (?:more )?harm",
         r"(?:gave|given|prescribed) (?:me |her |him )?(?:the )?wrong",
     ),
@@ -486,8 +489,8 @@ HARM_OUTCOME: tuple[str, ...] = (
     r"re-?do(?:ne)?", r"fix (?:what|the damage|his mistake|her mistake)",
     r"(?:adverse|allergic|bad|severe|terrible) reactions?", r"side[- ]effects?", r"withdrawals?",
     r"left (?:inside|in) (?:me|my|her|his)", r"bleeding|bled",
-    r"\btore\b|tear(?:ing)? (?:badly|horribly|to the)", r"droop\w*",
-    r"still in (?:\w+ )?(?:pain|painful|bad condition)",
+    r"\btore\b|tear(?:ing)? (?:badly|horribly)", r"droop\w*",
+    r"still in (?:\w+ )?(?:pain|bad condition)",
     r"(?:ended up|rushed|went|admitted|back|weeks|days|stay) (?:in|to|at) (?:the )?(?:er"
     r"|emergency|hospital|icu)",
     r"emergency room", r"hospitali[sz]\w*", r"\bicu\b",
@@ -644,7 +647,7 @@ PRAISE_IDIOMS = (
     r"|\b(?:could|can)(?:n[o'’]?t|['’]t| not|not) (?:\w+ )?(?:rec+om+end|thank|praise)"
     r" (?:\w+\.? ){0,3}enough\b"
     r"|\b(?:won['’]?t|will not|never) find (?:a |an )?(?:better|more)\b"
-    r"|\bnothing (?:less|short) than\b"
+    r"|\bnothing (?:less|short) than\b|\bnever (?:felt|been|looked) better\b"
     r"|\b(?:could|would)(?:n[o'’]?t|['’]t| not) have (?:\w+ ){0,4}without"
     r" (?:him|her|them|dr|his|their)\b"
     r"|\bnever (?:felt|feel) (?:rushed|hurried|dismissed|ignored)\b|\bbar none\b"

@@ -214,9 +214,15 @@ def test_strong_harm_counts_in_a_positive_review_but_praise_alone_does_not() -> 
     assert "harm" in classify(text, 4.0).flags
 
 
-@pytest.mark.parametrize("rating", [3.0, 5.0])
-def test_clearly_positive_text_is_no_complaint_whatever_the_rating(rating: float) -> None:
-    text = "Five stars from our whole family! Dr. Kim is wonderful with the kids."
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("Five stars from our whole family! Dr. Kim is wonderful with the kids.", 3.0),
+        ("Great experience. The nurses were kind and the billing was simple and clear.", 3.0),
+        ("Dr. Ruiz is wonderful. She explained the surgery and I have never felt better.", 5.0),
+    ],
+)
+def test_clearly_positive_text_is_no_complaint(text: str, rating: float) -> None:
     result = classify(text, rating)
     assert result.sentiment.label == "positive"
     assert result.categories == () and not result.unspecified

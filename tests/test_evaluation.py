@@ -1,4 +1,4 @@
-"""Evaluation against hand labels, the `repmon eval` command, and the issue-4 targets on dev."""
+"""Evaluation against hand labels, the `repmon eval` command and its halves, figures on dev."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from reputation.evaluation import (
     Prediction,
     Report,
     evaluate,
+    in_half,
     load_examples,
     load_gold,
     prediction_from,
@@ -105,6 +106,45 @@ def test_load_examples_joins_labels_to_texts(tmp_path: Path) -> None:
     assert examples[0].rating == 1.5 and "billing" in examples[0].text
 
 
+def test_halves_split_ids_by_crc32_and_name_a_bad_half() -> None:
+    # zlib.crc32 of "r:4" is even (tune), of "r:1" odd (held-out)
+    assert in_half("r:4", "tune") and not in_half("r:4", "held-out")
+    assert in_half("r:1", "held-out") and not in_half("r:1", "tune")
+    assert in_half("r:1", None) and in_half("r:4", None)
+    with pytest.raises(ValueError, match="half must be one of tune, held-out"):
+        in_half("r:1", "train")
+
+
+def write_dev(tmp_path: Path, second_id: str) -> Path:
+    """A labels file in labels/ and its corpus in corpus/ (as in ../shared): two reviews."""
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "corpus").mkdir()
+    labels = tmp_path / "labels" / "dev.jsonl"
+    labels.write_text(
+        '{"id": "r:1", "labels": ["B"], "harm": 0}\n'
+        f'{{"id": "{second_id}", "labels": ["S"], "harm": 0}}\n',
+        encoding="utf-8",
+    )
+    write_corpus(
+        tmp_path / "corpus" / "reviews.jsonl.gz",
+        [
+            {"id": "r:1", "rating": 1, "text": "The doctor was condescending."},
+            {"id": second_id, "rating": 1, "text": "I waited three hours."},
+        ],
+    )
+    return labels
+
+
+def test_eval_command_scores_one_half(tmp_path: Path) -> None:
+    labels = write_dev(tmp_path, "r:4")  # r:1 is in the held-out half, r:4 in the tuning half
+    for half, n in (("tune", 1), ("held-out", 1), (None, 2)):
+        args = ["--labels", str(labels), *(["--half", half] if half else [])]
+        result = CliRunner().invoke(eval_cmd, args)
+        assert result.exit_code == 0, result.output
+        assert f"on {n} labelled reviews" in result.output
+        assert (f"({half} half)" in result.output) == (half is not None)
+
+
 def test_load_gold_names_the_bad_line(tmp_path: Path) -> None:
     labels = tmp_path / "labels.jsonl"
     labels.write_text('{"id": "a", "labels": ["B"], "harm": 0}\n{"id": "b"}\n', encoding="utf-8")
@@ -113,20 +153,7 @@ def test_load_gold_names_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_eval_command_prints_report(tmp_path: Path) -> None:
-    (tmp_path / "labels").mkdir()
-    (tmp_path / "corpus").mkdir()
-    labels = tmp_path / "labels" / "dev.jsonl"
-    labels.write_text(
-        '{"id": "r:1", "labels": ["B"], "harm": 0}\n{"id": "r:2", "labels": ["S"], "harm": 0}\n',
-        encoding="utf-8",
-    )
-    write_corpus(
-        tmp_path / "corpus" / "reviews.jsonl.gz",
-        [
-            {"id": "r:1", "rating": 1, "text": "The doctor was condescending."},
-            {"id": "r:2", "rating": 1, "text": "I waited three hours."},
-        ],
-    )
+    labels = write_dev(tmp_path, "r:2")
     result = CliRunner().invoke(eval_cmd, ["--labels", str(labels)])
     assert result.exit_code == 0, result.output
     assert "Per label" in result.output and "harm" in result.output
@@ -140,36 +167,33 @@ def test_eval_command_missing_corpus(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not found" in result.output
 
 
-# Figures reached on dev when this test was last tightened; a change that drops below fails.
-DEV_FLOORS = {"B": 0.85, "S": 0.88, "C": 0.81}
-HARM_RECALL_FLOOR, HARM_PRECISION_FLOOR = 0.90, 0.75
-# The issue-4 targets (all reached on dev; a held-out set will tell how well they generalise).
-DEV_TARGETS = {"B": 0.85, "S": 0.90, "C": 0.80}
+# Figures of model-1 on the two halves of dev (classifier rules and thresholds were chosen on
+# the tuning half; the held-out half is only scored); a change that drops below fails. The
+# issue-12 targets (B 0.85, S 0.90, C 0.80, harm R 0.90 at P 0.60 on the held-out half) are
+# not all met: see README "The classifier".
+FLOORS = {
+    "tune": ({"B": 0.83, "S": 0.90, "C": 0.78}, 0.70, 0.78),
+    "held-out": ({"B": 0.86, "S": 0.87, "C": 0.76}, 0.95, 0.85),
+}
 
 
-def dev_report() -> Report:
+def dev_report(half: str) -> Report:
     labels = shared_path("labels", "dev.jsonl")
     corpus = shared_path("corpus", "reviews.jsonl.gz")
-    examples = load_examples(labels, corpus)
+    examples = load_examples(labels, corpus, half)
     predictions = [prediction_from(e.gold.id, classify(e.text, e.rating)) for e in examples]
     return evaluate([e.gold for e in examples], predictions)
 
 
 @pytest.mark.slow
-def test_dev_set_does_not_regress() -> None:
-    report = dev_report()
-    for label, floor in DEV_FLOORS.items():
+@pytest.mark.parametrize("half", sorted(FLOORS))
+def test_dev_halves_do_not_regress(half: str) -> None:
+    report = dev_report(half)
+    f1_floors, harm_recall, harm_precision = FLOORS[half]
+    for label, floor in f1_floors.items():
         assert report.per_label[label].f1 >= floor, label
-    assert report.harm.recall >= HARM_RECALL_FLOOR
-    assert report.harm.precision >= HARM_PRECISION_FLOOR
-
-
-@pytest.mark.slow
-def test_dev_set_meets_issue_targets() -> None:
-    report = dev_report()
-    for label, target in DEV_TARGETS.items():
-        assert report.per_label[label].f1 >= target, label
-    assert report.harm.recall >= 0.90 and report.harm.precision >= 0.60
+    assert report.harm.recall >= harm_recall
+    assert report.harm.precision >= harm_precision
 
 
 @pytest.mark.slow
