@@ -147,12 +147,34 @@ class Columns:
     def replaced(self, drop: I64, new: Columns) -> Columns:
         """These columns without the reviews `drop`, plus `new`."""
         keep = ~np.isin(self.ids, drop)
-        return Columns(
-            *(
-                np.concatenate([getattr(self, f)[keep], getattr(new, f)])
-                for f in ("ids", "physicians", "practices", "days", "authors", "ratings", "packed")
+        return Columns.concat([self.select(keep), new])
+
+    def select(self, rows: NDArray[np.bool_]) -> Columns:
+        """The rows where `rows` is true."""
+        return Columns(*(getattr(self, f)[rows] for f in _FIELDS))
+
+    @staticmethod
+    def concat(parts: Sequence[Columns]) -> Columns:
+        """One set of columns from several (none: empty)."""
+        if not parts:
+            return Columns(
+                *(
+                    np.zeros(0, dtype=t)
+                    for t in (
+                        np.int64,
+                        np.int64,
+                        np.int64,
+                        np.float64,
+                        object,
+                        np.float64,
+                        np.int64,
+                    )
+                )
             )
-        )
+        return Columns(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+
+_FIELDS = ("ids", "physicians", "practices", "days", "authors", "ratings", "packed")
 
 
 def _classified() -> Any:
@@ -451,20 +473,26 @@ class HistoryCache:
             self.loaded_at = now
             self.changed = int(self.columns.ids.size)
         elif marks != old:
-            touched = or_(
-                Review.id > old.review,
-                Review.id.in_(
+            # Each part through its own index; one OR across them would read every review.
+            touched = {
+                *session.scalars(select(Review.id).where(Review.id > old.review)),
+                *session.scalars(
                     select(ReviewRevision.review_id).where(ReviewRevision.id > old.revision)
                 ),
-                Review.id.in_(_reclassified(old)),
-            )
-            ids = [touched]
+                *session.scalars(_reclassified(old)),
+            }
             if marks.deleted != old.deleted:
-                ids.append(Review.deleted_at.is_not(None))
-            drop = np.asarray(
-                session.scalars(select(Review.id).where(or_(*ids))).all(), dtype=np.int64
+                touched.update(
+                    session.scalars(select(Review.id).where(Review.deleted_at.is_not(None)))
+                )
+            ids = sorted(i for i in touched if i is not None)
+            new = Columns.concat(
+                [
+                    Columns.read(session, [Review.id.in_(ids[i : i + 500])])
+                    for i in range(0, len(ids), 500)
+                ]
             )
-            new = Columns.read(session, [touched])
+            drop = np.asarray(ids, dtype=np.int64)
             self.columns, self.index = self.columns.replaced(drop, new), None
             self.changed = int(drop.size)
         else:

@@ -237,13 +237,10 @@ class EventIndex:
             raise ValueError("EventIndex.from_columns: one author per event")
         posts = np.zeros(n, dtype=bool) if social is None else np.asarray(social, dtype=bool)
         by_time = np.argsort(times, kind="stable")
-        practice_of = {
-            int(p): int(q)
-            for p, q in zip(
-                physician_ids[by_time].tolist(), practice_ids[by_time].tolist(), strict=True
-            )
-            if q >= 0
-        }
+        # Each physician's practice as of their latest review (the first seen, newest first).
+        newest = by_time[::-1][practice_ids[by_time[::-1]] >= 0]
+        members, at = np.unique(physician_ids[newest], return_index=True)
+        practice_of = dict(zip(members.tolist(), practice_ids[newest][at].tolist(), strict=True))
         pids, p_ent = np.unique(physician_ids, return_inverse=True)
         has = practice_ids >= 0
         qids, q_ent = np.unique(practice_ids[has], return_inverse=True)

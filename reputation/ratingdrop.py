@@ -153,8 +153,9 @@ def _p_values(n_w: F64, m_w: F64, v_w: F64, n_p: F64, m_p: F64, v_p: F64) -> F64
     """One-sided Welch t-test p-values of the window mean being below the prior mean
     (Welch-Satterthwaite degrees of freedom: a handful of reviews is not a normal sample)."""
     a, b = v_w / np.maximum(n_w, 1.0), v_p / np.maximum(n_p, 1.0)
-    df = (a + b) ** 2 / (a**2 / np.maximum(n_w - 1, 1.0) + b**2 / np.maximum(n_p - 1, 1.0))
-    return np.asarray(stats.t.sf((m_p - m_w) / np.sqrt(a + b), df), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # physicians without reviews: untested
+        df = (a + b) ** 2 / (a**2 / np.maximum(n_w - 1, 1.0) + b**2 / np.maximum(n_p - 1, 1.0))
+        return np.asarray(stats.t.sf((m_p - m_w) / np.sqrt(a + b), df), dtype=np.float64)
 
 
 def _one_per_reviewer(ratings: F64, authors: NDArray[np.object_]) -> F64:
