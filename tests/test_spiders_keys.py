@@ -25,6 +25,7 @@ from spiders.config import preflight, repmon_settings
 from spiders.sandbox import DEFAULT_ANCHOR, build_world, scrapy_settings, serve
 from spiders.sandbox.http import Reply, Request, serve_app
 from tests.crawling import ROOT, _env, scrapy_crawl
+from tests.factories import npi
 
 KEY = "k3y-REACHES-the-request-5f2a"
 WORLD = build_world()
@@ -145,6 +146,12 @@ def test_repmon_crawl_without_a_key_fails_at_once_saying_what_to_set(
         if name.startswith("REPMON_") or name in ("GOOGLE_API_KEY", "X_BEARER_TOKEN"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["crawl", source])  # no roster yet: the key is the news
+    assert result.exit_code != 0
+    assert f"is not set: set {variable} or" in result.output
+    roster = f"npi,name,google\n{npi(1)},Dana Example,ChIJexampleplace\n"
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    assert CliRunner().invoke(main, ["roster", "import", "roster.csv"]).exit_code == 0
     result = CliRunner().invoke(main, ["crawl", source])
     assert result.exit_code != 0
     assert f"is not set: set {variable} or" in result.output
