@@ -31,7 +31,13 @@ def test_ctrl_c_stops_the_crawl_processes_and_settles_every_run(
     with db.transaction() as s:
         apply_roster(s, parse_roster(roster_csv(2)))  # ratemds and google profiles
     settings = load_settings(
-        None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp_path)}, tmp_path
+        None,
+        {
+            "REPMON_DATABASE_URL": db.url,
+            "REPMON_DATA_DIR": str(tmp_path),
+            "REPMON_GOOGLE_API_KEY": "test-key",  # sleeping crawls ask no API
+        },
+        tmp_path,
     )
     engines: list[SleepingEngine] = []
 

@@ -123,6 +123,7 @@ def test_mail_and_lease_go_on_while_crawls_run_for_minutes(workdir: Path) -> Non
     """Every source's crawl takes ten minutes: the outbox still drains every 2 s, the 4 s
     lease is still held 20 s on, a second daemon is refused throughout, SIGTERM settles them."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
+    env |= {"REPMON_GOOGLE_API_KEY": "test-key", "REPMON_X_BEARER_TOKEN": "test-token"}
     (workdir / "roster.csv").write_text(roster_csv(2), encoding="utf-8")
     assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
     db = Database(os.environ["REPMON_DATABASE_URL"])
