@@ -87,7 +87,8 @@ class EvaluationReport:
     firing: int = 0
     pending: int = 0
     transitions: list[Transition] = field(default_factory=list)
-    emails: int = 0
+    emails: int = 0  # emails enqueued
+    recipients: int = 0  # recipients they went to
 
 
 def history_horizon(t: Thresholds) -> timedelta:
@@ -248,6 +249,7 @@ def evaluate(
             for recipient_id, moves in sorted(by_recipient.items()):
                 moves.sort(key=_importance)
                 context = alert_context(session, recipient_id, moves, now, settings)
-                if enqueue_alert_mail(session, recipient_id, moves, context, now):
-                    report.emails += 1
+                sent = enqueue_alert_mail(session, recipient_id, moves, context, now)
+                report.emails += sent
+                report.recipients += sent > 0
     return report

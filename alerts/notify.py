@@ -25,6 +25,7 @@ from reputation.models import (
     Alert,
     AlertThread,
     Classification,
+    Mention,
     Physician,
     Practice,
     Recipient,
@@ -62,7 +63,8 @@ class PlannedMail:
 
 
 def _topic(kind: str) -> str:
-    return {"immediate": "safety", "unanswered": "replies"}.get(kind, kind)
+    topics = {"immediate": "safety", "flag_backlog": "safety", "unanswered": "replies"}
+    return topics.get(kind, kind)
 
 
 def plan_mails(moves: Sequence[Move]) -> list[PlannedMail]:
@@ -163,6 +165,52 @@ def _reviews(
     return sorted(result, key=lambda r: order.get(r["id"], len(order)))
 
 
+def _posts(session: Session, ids: list[int], now: datetime) -> list[dict[str, Any]]:
+    """Social posts (mentions) counted as evidence, shaped like reviews and marked `social`."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Mention, Classification, Physician)
+        .outerjoin(
+            Classification,
+            (Classification.mention_id == Mention.id)
+            & (Classification.classifier_version == CLASSIFIER_VERSION),
+        )
+        .outerjoin(Physician, Physician.id == Mention.physician_id)
+        .where(Mention.id.in_(ids))
+        .order_by(Mention.published_at)
+    )
+    posts = []
+    for post, c, physician in rows:
+        text = post.text or post.title
+        flags = [f for f in SAFETY_FLAGS if c is not None and getattr(c, f)]
+        names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
+        posts.append(
+            {
+                "id": post.id,
+                "social": True,
+                "source": post.source,
+                "stars": None,
+                "published_at": post.published_at,
+                "age_days": (now - post.published_at).days if post.published_at else 0,
+                "author": post.author,
+                "text": text,
+                "url": post.url,
+                "evidence": [
+                    {"text": text[a:b], "start": a, "end": b}
+                    for f in flags
+                    for a, b in flag_spans(text, f)
+                ],
+                "chips": [n.replace("_", " ") for n in names],
+                "flags": flags,
+                "physician": physician.name if physician else "",
+                "confidence": post.confidence,
+                "draft": None,  # a social post is not answered from a reply queue
+            }
+        )
+    return posts
+
+
 def describe_alert(
     session: Session,
     row: Alert,
@@ -189,6 +237,7 @@ def describe_alert(
         for name, (words, days) in sorted(held.items())
     ]
     ids = [int(i) for i in notes.get("review_ids", []) if isinstance(i, int)]
+    posts = [int(i) for i in notes.get("mention_ids", []) if isinstance(i, int)]
     return {
         "kind": found.kind,
         "status": status_word(event),
@@ -200,7 +249,8 @@ def describe_alert(
         "entity": who,
         "numbers": found.numbers,
         "categories": notes.get("category_split", {}) or {},
-        "reviews": _reviews(session, ids[:MAX_REVIEWS], now, draft),
+        "reviews": _reviews(session, ids[:MAX_REVIEWS], now, draft)
+        + _posts(session, posts[:MAX_REVIEWS], now),
         "inhibited": inhibited,
         "first_seen": row.started_at,
     }

@@ -23,11 +23,14 @@ KIND_LABELS = {
     "cluster": "Complaint cluster",
     "harm": "Possible patient harm",
     "legal": "Legal threat",
+    "flag_backlog": "Older reviews alleging harm or legal action",
     "rating_drop": "Rating drop",
     "unanswered": "Awaiting a reply",
     "crawl_health": "Source health",
 }
-KIND_ORDER = ("harm", "legal", "cluster", "rating_drop", "crawl_health", "unanswered")
+KIND_ORDER = (
+    "harm", "legal", "flag_backlog", "cluster", "rating_drop", "crawl_health", "unanswered"
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,18 @@ def describe(
             f"{what[0].upper()}{what[1:]} in a review of {name}",
             "Risk management decides what happens next. Do not reply publicly, and do not "
             "confirm anything about the reviewer.",
+        )
+    if kind == "flag_backlog":
+        # Old news found by a first crawl or a history import: one summary, not one page each.
+        summary = str(notes.get("summary") or f"{notes.get('count', '?')} older reviews")
+        oldest, newest = str(notes.get("oldest", ""))[:10], str(notes.get("newest", ""))[:10]
+        return Finding(
+            kind,
+            f"{summary} (published before monitoring)",
+            f"{summary}, published before we started watching",
+            f"Published between {oldest} and {newest}, before the first crawl of their profile "
+            "or brought in by an import: none is new, so none was paged. Risk management may "
+            "still want to read them. Do not reply publicly.",
         )
     if kind == "rating_drop":
         before, after = _number(notes.get("prior_mean")), _number(notes.get("window_mean"))

@@ -109,7 +109,7 @@ def test_cluster_and_harm_alert_and_one_email_per_recipient(
         assert sorted({m.to_addr for m in mails}) == ["mgr@example.org", "risk@example.org"]
         risk = next(m for m in mails if m.to_addr == "risk@example.org")
         assert "harm" in risk.subject.lower() or "harm" in risk.body_text.lower()
-    assert report.emails == 2
+    assert report.emails == len(mails) and report.recipients == 2  # counts agree with the outbox
     # The same evaluation again changes nothing and sends nothing twice.
     again = evaluate(db, settings, NOW)
     assert again.emails == 0
@@ -274,4 +274,10 @@ def test_an_old_harm_review_from_an_import_reaches_safety_as_one_summary(
         pages = [a for a in firing if a.kind == "immediate"]
         assert [a.labels["category"] for a in pages] == ["harm"]  # the recent one, harm1
         risk = [m for m in s.scalars(select(OutboxMessage)) if m.to_addr == "risk@example.org"]
-        assert len(risk) == 1  # one email: the new page and the summary together
+        # two emails, each on its own: the new review's page, and one summary of the old ones
+        subjects = sorted(m.subject for m in risk)
+        assert len(risk) == 2 and subjects[0].startswith("3 older reviews allege harm"), subjects
+        summary_mail = next(m for m in risk if m.subject.startswith("3 older"))
+        assert "before we started watching" in summary_mail.body_text
+        assert "Routed to risk management" in summary_mail.body_text
+        assert "Crawl" not in summary_mail.subject

@@ -11,12 +11,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from alerts.evaluate import evaluate
+from alerts.notify import describe_alert
 from repmon.cli import main
 from reputation.classifying import classify_stored
 from reputation.db import Database
 from reputation.ingest import ingest_file
 from reputation.mentions import candidates, store_mention
 from reputation.models import Alert, Mention, Physician
+from reputation.render import render_mail
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
 from tests.factories import npi, roster_csv, write_jsonl
@@ -136,6 +138,22 @@ def test_social_posts_in_alerting(roster: Database, tmp_path: Path) -> None:
     assert set(lead.annotations["mention_ids"]) == {ids[f"neg{k}"] for k in range(5)}
     notes = lead.annotations  # every negative by its own author: reviews and posts add up
     assert notes["observed"] == len(notes["mention_ids"]) + len(notes["review_ids"])
+    # The email shows which evidence came from social posts, and routes the harm post to risk.
+    with db.session() as s:
+        page = describe_alert(s, s.get_one(Alert, pages[0].id), "fired", NOW)
+        cluster = describe_alert(s, s.get_one(Alert, lead.id), "fired", NOW)
+        context = {
+            "recipient": {"name": "", "email": "risk@example.org"}, "now": NOW, "tz": "UTC",
+            "topic": "safety", "subject": page["subject"], "alerts": [page],
+            "sender": "repmon@example.org", "deadline_days": 7, "unsubscribe": "mailto:x",
+        }  # fmt: skip
+        mail = render_mail("alert", context)
+    (post,) = page["reviews"]
+    assert post["social"] and post["flags"] == ["harm"] and post["draft"] is None
+    assert "social post" in mail.text and "Routed to risk management" in mail.text
+    assert "social post" in mail.html and "Routed to risk management" in mail.html
+    social = [r for r in cluster["reviews"] if r.get("social")]
+    assert {r["id"] for r in social} == {ids[f"neg{k}"] for k in range(5)}
 
 
 def _history(db: Database, folder: Path) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from alerts.evaluate import Thresholds, evaluate, load_history
 from alerts.notify import describe_alert
@@ -16,7 +16,7 @@ from repmon.app import App, cell, console, now_option, pass_app, terminal_safe
 from reputation.backtest import DetectorSet, backtest, per_month
 from reputation.errors import NotFound, RepmonError
 from reputation.findings import KIND_LABELS
-from reputation.models import Alert, OutboxMessage, Silence
+from reputation.models import Alert, Silence
 from reputation.render import render_mail
 
 __all__ = ["alerts"]
@@ -34,8 +34,6 @@ def alerts() -> None:
 def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
     """Run every detector at --now, advance the alert lifecycle and enqueue emails."""
     db = app.database()
-    with db.session() as session:
-        last = session.scalar(select(func.max(OutboxMessage.id))) or 0
     report = evaluate(db, app.settings, now, notify=not no_notify)
     moves = [m for m in report.transitions if m.event in ("fired", "resolved", "reminder")]
     with db.session() as session:
@@ -56,14 +54,9 @@ def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
                     f"{view['title']}" + ("  (silenced)" if move.silenced else "")
                 )
             )
-        mails = session.scalar(
-            select(func.count()).where(
-                OutboxMessage.id > last, OutboxMessage.kind.in_(("alert", "safety"))
-            )
-        )
     console.print(
         f"{report.firing} firing, {report.pending} pending; "
-        f"{mails} email(s) to {report.emails} recipient(s) enqueued "
+        f"{report.emails} email(s) to {report.recipients} recipient(s) enqueued "
         "(send them with `repmon outbox flush`)"
     )
 
