@@ -9,8 +9,11 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from alerts.notify import describe_alert
 from repmon.app import App, console, pass_app
+from reputation.db import Database
 from reputation.errors import RepmonError
+from reputation.findings import KIND_LABELS
 from reputation.models import Alert
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, serve
 
@@ -52,23 +55,20 @@ def demo(app: App, out: Path | None, seed: int) -> None:
     console.print(
         "• firing alerts: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none")
     )
-    # One line per entity: its most significant cluster, and how many related findings
-    # (other windows and categories) the email groups under it.
+    # One line per entity in plain words: its most significant finding, and how many related
+    # findings (other windows and categories) the email groups under it.
     best: dict[str, list[Alert]] = {}
     for a in report.alerts:
         if a.state == "firing" and a.kind in ("cluster", "immediate"):
             best.setdefault(f"{a.kind} {a.labels['entity']}", []).append(a)
-    for key, group in best.items():
-        group.sort(key=lambda a: float(a.annotations.get("q_value", 0.0)))
-        a, n = group[0], group[0].annotations
-        numbers = (
-            f"{a.labels['category']} {a.labels['window']}: {n['observed']} negatives vs "
-            f"{n['expected']:.2f} expected, q={n['q_value']:.2g}"
-            if a.kind == "cluster"
-            else f"{a.labels['category']} ({a.labels['window']})"
-        )
-        more = f" (+{len(group) - 1} related)" if len(group) > 1 else ""
-        console.print(f"    {key} — {numbers}{more}")
+    with Database(f"sqlite:///{folder / DATABASE}").session() as session:
+        for group in best.values():
+            group.sort(key=lambda a: float(a.annotations.get("q_value", 0.0)))
+            row = session.get_one(Alert, group[0].id)
+            view = describe_alert(session, row, "fired", DEFAULT_ANCHOR)
+            label = KIND_LABELS.get(view["kind"], view["kind"])
+            more = f" (+{len(group) - 1} related)" if len(group) > 1 else ""
+            console.print(f"    {label}: {view['title']}{more}")
     console.print(
         f"\n[bold]{len(report.mails)} emails[/] delivered to "
         f"{folder / 'maildir'}; open them in a browser:"
