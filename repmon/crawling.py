@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -233,15 +233,10 @@ class LocalEngine:
         return ended
 
 
-def engine_name(settings: Settings, name: str | None) -> str:
-    """The engine named, else Scrapyd when scrapyd.urls is set, else local processes."""
-    return name or ("scrapyd" if nodes(settings) else "local")
-
-
 def make_engine(settings: Settings, name: str | None, jobs: int) -> Engine:
-    """The engine of `engine_name`."""
+    """The engine named, else Scrapyd when scrapyd.urls is set, else local processes."""
     found = nodes(settings)
-    name = engine_name(settings, name)
+    name = name or ("scrapyd" if found else "local")
     if name == "local":
         return LocalEngine(settings, jobs)
     if not found:
@@ -271,24 +266,17 @@ def run_crawls(
     if timeout is None:
         timeout = float(settings["crawl.max_hours"]) * 3600
     settle_dead_runs(db, settings, now)
+    sources = sources_to_crawl(db, request)
+    if not sources:
+        return []
+    crawler = make_engine(settings, engine, jobs)  # a node that is down fails before any run
     # A source lacking its API key is recorded failed at once, saying which setting to set
     # (crawl health shows it); named sources then stop before anything starts, the others
     # crawl. (Scrapyd servers read keys from their own environment: not checked here.)
-    local = engine_name(settings, engine) == "local"
+    local = isinstance(crawler, LocalEngine)
     overrides = dict(request.settings)
     url = request.url or ""
-
-    def lacking(names: Iterable[str]) -> dict[str, str]:
-        return {s: p for s in names if local and (p := preflight(s, settings, overrides, url))}
-
-    sources = sources_to_crawl(db, request)
-    if not sources:
-        unusable = lacking(request.sources)  # the missing key is the news, not the roster
-        if unusable:
-            raise ConfigError("; ".join(unusable.values()))
-        return []
-    crawler = make_engine(settings, engine, jobs)  # a node that is down fails before any run
-    missing = lacking(sources)
+    missing = {s: p for s in sources if local and (p := preflight(s, settings, overrides, url))}
     refuse = bool(missing and request.sources)
     if refuse:
         sources = list(missing)

@@ -23,6 +23,10 @@ from tests.factories import roster_csv
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The sleeping crawls ask no API, but a source without its key fails before it starts.
+API_KEYS = {"REPMON_GOOGLE_API_KEY": "test-key", "REPMON_X_BEARER_TOKEN": "test-token"}
+
+
 def test_lease_refuses_a_second_holder_until_it_lapses(db: Database) -> None:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     ttl = timedelta(seconds=90)
@@ -123,7 +127,7 @@ def test_mail_and_lease_go_on_while_crawls_run_for_minutes(workdir: Path) -> Non
     """Every source's crawl takes ten minutes: the outbox still drains every 2 s, the 4 s
     lease is still held 20 s on, a second daemon is refused throughout, SIGTERM settles them."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
-    env |= {"REPMON_GOOGLE_API_KEY": "test-key", "REPMON_X_BEARER_TOKEN": "test-token"}
+    env |= API_KEYS
     (workdir / "roster.csv").write_text(roster_csv(2), encoding="utf-8")
     assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
     db = Database(os.environ["REPMON_DATABASE_URL"])
@@ -228,6 +232,7 @@ def test_a_restart_keeps_the_crawl_rota(workdir: Path) -> None:
 @pytest.mark.slow
 def test_a_daemon_that_lost_its_lease_stops_and_settles_its_crawls(workdir: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
+    env |= API_KEYS
     (workdir / "roster.csv").write_text(roster_csv(1), encoding="utf-8")
     assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
     db = Database(os.environ["REPMON_DATABASE_URL"])
