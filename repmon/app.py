@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import functools
+import itertools
 import json
 import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +31,7 @@ __all__ = [
     "cell",
     "console",
     "err_console",
+    "export_rows",
     "json_line",
     "now_option",
     "parse_now",
@@ -81,6 +85,32 @@ def json_line(record: object) -> str:
     """
     text = json.dumps(record, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def export_rows(
+    rows: Iterable[dict[str, Any]], fmt: str | None, fields: Sequence[str], limit: int | None
+) -> bool:
+    """Print `rows` as JSON lines (`fmt` "json") or CSV ("csv"); False for any other format.
+
+    List fields (categories, flags) become `;`-joined CSV cells. A file gets the text as
+    stored; a terminal gets it without control sequences.
+    """
+    if fmt not in ("json", "csv"):
+        return False
+    rows = itertools.islice(rows, limit)
+    if fmt == "json":
+        for row in rows:
+            click.echo(json_line(row))
+        return True
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(fields))
+    writer.writeheader()
+    on_terminal = sys.stdout.isatty()
+    for row in rows:
+        row = {k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()}
+        if on_terminal:
+            row = {k: terminal_safe(v) if isinstance(v, str) else v for k, v in row.items()}
+        writer.writerow(row)
+    return True
 
 
 class App:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,9 @@ from repmon.app import (
     cell,
     console,
     err_console,
-    json_line,
+    export_rows,
     now_option,
     pass_app,
-    terminal_safe,
 )
 from reputation.errors import RepmonError
 from reputation.ingest import ingest_file
@@ -236,25 +233,7 @@ def reviews(
     db = app.database()
     with db.session() as session:
         rows = iter_reviews(session, flt, CLASSIFIER_VERSION)
-        if fmt == "json":
-            for n, row in enumerate(rows):
-                if limit is not None and n >= limit:
-                    break
-                click.echo(json_line(row))
-            return
-        if fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
-            writer.writeheader()
-            # A file gets the text as stored; a terminal gets it without control sequences.
-            on_terminal = sys.stdout.isatty()
-            for n, row in enumerate(rows):
-                if limit is not None and n >= limit:
-                    break
-                row["categories"] = ";".join(row["categories"])
-                row["flags"] = ";".join(row["flags"])
-                if on_terminal:
-                    row = {k: terminal_safe(v) if isinstance(v, str) else v for k, v in row.items()}
-                writer.writerow(row)
+        if export_rows(rows, fmt, EXPORT_FIELDS, limit):
             return
         table = Table("id", "published", "source", "physician", "stars", "categories", "text")
         shown = 0

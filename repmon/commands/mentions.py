@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from datetime import datetime
 
 import click
 from rich.table import Table
 
-from repmon.app import App, cell, console, json_line, now_option, pass_app, terminal_safe
+from repmon.app import App, cell, console, export_rows, now_option, pass_app
 from reputation.errors import RepmonError
 from reputation.mentions import MentionFilter, assign_mention, iter_mentions
 
@@ -64,24 +62,7 @@ def mentions(
     flt = MentionFilter(physician_npi=npi, unmatched=unmatched, negative=negative)
     with app.database().session() as session:
         rows = iter_mentions(session, flt, CLASSIFIER_VERSION)
-        if fmt == "json":
-            for n, row in enumerate(rows):
-                if limit is not None and n >= limit:
-                    break
-                click.echo(json_line(row))
-            return
-        if fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
-            writer.writeheader()
-            on_terminal = sys.stdout.isatty()
-            for n, row in enumerate(rows):
-                if limit is not None and n >= limit:
-                    break
-                row["categories"] = ";".join(row["categories"])
-                row["flags"] = ";".join(row["flags"])
-                if on_terminal:
-                    row = {k: terminal_safe(v) if isinstance(v, str) else v for k, v in row.items()}
-                writer.writerow(row)
+        if export_rows(rows, fmt, EXPORT_FIELDS, limit):
             return
         table = Table("id", "published", "source", "physician", "match", "categories", "post")
         for n, row in enumerate(rows):
