@@ -311,6 +311,8 @@ def check(result: ParseResult, rows: Any = None) -> None:
         assert mention.external_id
     for number in (result.aggregate_count, result.next_page):
         assert number is None or abs(number) < 2**63
+    rating = result.aggregate_rating
+    assert rating is None or (math.isfinite(rating) and 0 < rating <= 5)
     if isinstance(rows, list):
         skipped = sum("skipped" in p for p in result.problems)
         assert result.found + skipped == len(rows), (rows, result.problems)
