@@ -173,7 +173,8 @@ class StorePipeline(KnownIds):
         if page.page == 1 and page.status == "ok":
             profile.first_ok = True
             profile.expected = page.aggregate_count or 0
-            profile.rating = page.aggregate_rating
+            rating = page.aggregate_rating  # parsers bound it; an item built elsewhere may not
+            profile.rating = rating if rating is not None and 0 < rating <= 5 else None
         if page.aggregate_count:
             self.expected = max(self.expected, page.aggregate_count)
         profile.partial = profile.partial or page.partial
