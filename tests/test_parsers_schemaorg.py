@@ -62,3 +62,7 @@ def test_aggregate_rating_on_another_scale_is_rescaled_and_junk_dropped() -> Non
     )
     result = parse_schemaorg(micro, URL)
     assert (result.aggregate_count, result.aggregate_rating) == (5, 4.0)
+    # A JSON-LD rating without a count keeps its rating when there is no microdata.
+    uncounted = {"@type": "AggregateRating", "ratingValue": 4.4}
+    page_text = f'<html><script type="application/ld+json">{json.dumps(uncounted)}</script></html>'
+    assert parse_schemaorg(page_text, URL).aggregate_rating == 4.4

@@ -146,6 +146,7 @@ def parse_schemaorg(html: str, url: str, source: str = "schemaorg") -> ParseResu
         kinds = _types(node.get("@type"))
         if "AggregateRating" in kinds and result.aggregate_count is None:
             result.aggregate_count = as_int(node.get("reviewCount", node.get("ratingCount")))
+        if "AggregateRating" in kinds and result.aggregate_rating is None:
             result.aggregate_rating = public_rating(node.get("ratingValue"), node.get("bestRating"))
         if kinds & {"Physician", "Hospital", "MedicalClinic", "MedicalOrganization", "Person"}:
             result.physician_name = result.physician_name or _name_of(node)
@@ -167,7 +168,8 @@ def parse_schemaorg(html: str, url: str, source: str = "schemaorg") -> ParseResu
     if not raw:
         raw = microdata_reviews(sel)
     if result.aggregate_count is None:
-        result.aggregate_count, result.aggregate_rating = microdata_aggregate(sel)
+        result.aggregate_count, stars = microdata_aggregate(sel)
+        result.aggregate_rating = result.aggregate_rating or stars
     if not result.physician_name:
         result.physician_name = as_text(" ".join(sel.xpath("//h1//text()").getall()))
     seen: set[str] = set()
