@@ -36,6 +36,7 @@ __all__ = [
     "Tile",
     "WeekPoint",
     "build_digest",
+    "site_ratings",
     "source_label",
 ]
 
@@ -118,6 +119,8 @@ class DigestData:
     org_mix: tuple[tuple[str, int], ...]
     org_reviews: int
     site_ratings: tuple[tuple[str, float, int], ...] = ()  # source, mean stars, reviews
+    # source, the site's own stars, its rating count (None when the site gives none)
+    public_ratings: tuple[tuple[str, float, int | None], ...] = ()
     mentions: tuple[MentionFact, ...] = ()
 
 
@@ -179,11 +182,29 @@ class Tile:
 
 @dataclass(frozen=True)
 class SiteRating:
-    """A site's star rating for this scope, from every review held from it."""
+    """A site's star rating for this scope: the site's own, else the mean of reviews we hold."""
 
     source: str
-    mean: float
-    count: int
+    stars: float
+    count: int | None  # the site's rating count, or how many reviews we hold
+    public: bool = False  # `stars` is what the site shows the public
+
+    @property
+    def note(self) -> str:
+        """Where the figure comes from: "(128 ratings)", or "from the 5 reviews we hold"."""
+        if self.public:
+            return "" if self.count is None else f"({_plural(self.count, 'rating')})"
+        return f"from the {_plural(self.count or 0, 'review')} we hold"
+
+
+def site_ratings(
+    held: Iterable[tuple[str, float, int]], public: Iterable[tuple[str, float, int | None]]
+) -> tuple[SiteRating, ...]:
+    """Each site's public rating where known, else the mean of the reviews held from it."""
+    out = {s: SiteRating(source_label(s), round(mean, 1), n) for s, mean, n in held if n}
+    for s, stars, count in public:
+        out[s] = SiteRating(source_label(s), round(stars, 1), count, public=True)
+    return tuple(sorted(out.values(), key=lambda r: (-(r.count or 0), r.source)))
 
 
 @dataclass(frozen=True)
@@ -555,11 +576,6 @@ def build_digest(
             *change_rate,
         ),
     )
-    ratings = [
-        SiteRating(source_label(source), round(mean, 1), count)
-        for source, mean, count in sorted(data.site_ratings, key=lambda x: -x[2])
-        if count
-    ]
     return Digest(
         scope=data.scope,
         scope_id=data.scope_id,
@@ -595,7 +611,7 @@ def build_digest(
             crawls,
         ),
         tiles=tiles,
-        site_ratings=tuple(ratings),
+        site_ratings=site_ratings(data.site_ratings, data.public_ratings),
         mentions=tuple(mentions[:MAX_MENTIONS]),
         mentions_total=len(mentions),
     )

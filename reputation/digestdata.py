@@ -32,6 +32,7 @@ from reputation.reviews import MENTION_SOURCES
 __all__ = ["CRAWL_LOOKBACK_DAYS", "UNANSWERED_LOOKBACK_DAYS", "load_digest_data", "load_window"]
 
 Scope = tuple[str, int]
+Public = tuple[str, float | None, int | None]  # source, the site's own stars, rating count
 UNANSWERED_LOOKBACK_DAYS = 180
 CRAWL_LOOKBACK_DAYS = 30
 _FLAGS = ("harm", "legal", "phi")
@@ -218,8 +219,14 @@ def load_digest_data(
 
     alerts_of = _alerts(session, names, practices)
     sources: dict[int, set[str]] = defaultdict(set)
-    for pid, source in session.execute(select(Profile.physician_id, Profile.source)):
+    public: dict[int, list[Public]] = defaultdict(list)
+    for pid, source, stars, count in session.execute(
+        select(
+            Profile.physician_id, Profile.source, Profile.public_rating, Profile.public_rating_count
+        )
+    ):
         sources[pid].add(source)
+        public[pid].append((source, stars, count))
     crawls = _crawls(session, now)
     ratings = _site_ratings(session, ids)
     mentions = _mentions(session, version, ids, start, end, names)
@@ -262,6 +269,7 @@ def load_digest_data(
             org_mix=org_mix,
             org_reviews=org_total,
             site_ratings=_pool(ratings, who),
+            public_ratings=_pool_public(public, who),
             mentions=tuple(m for p in who for m in mentions.get(p, [])),
         )
     return out
@@ -348,6 +356,31 @@ def _pool(
             sums[source][0] += total
             sums[source][1] += count
     return tuple((s, t / n, int(n)) for s, (t, n) in sorted(sums.items()) if n)
+
+
+def _pool_public(
+    public: dict[int, list[Public]], who: Iterable[int]
+) -> tuple[tuple[str, float, int | None], ...]:
+    """Each source's public rating over the scope's physicians, weighted by rating count.
+
+    A source counts only when every profile the scope has on it carries the site's rating:
+    a practice figure from some physicians' pages would pass for the whole practice's.
+    """
+    by_source: dict[str, list[tuple[float | None, int | None]]] = defaultdict(list)
+    for pid in who:
+        for source, stars, count in public.get(pid, []):
+            by_source[source].append((stars, count))
+    out = []
+    for source, rows in sorted(by_source.items()):
+        known = [(stars, count) for stars, count in rows if stars is not None]
+        if len(known) < len(rows):
+            continue
+        weight = sum(count or 1 for _, count in known)
+        stars = sum(s * (count or 1) for s, count in known) / weight
+        counts = [count for _, count in known]
+        total = None if None in counts else sum(c or 0 for c in counts)
+        out.append((source, stars, total))
+    return tuple(out)
 
 
 def _mentions(

@@ -121,6 +121,11 @@ class Profile(Base):
     # When a crawl last saw this profile through to its end (or to reviews already stored).
     # Until then incremental crawls do not stop early: a killed crawl leaves gaps behind page 1.
     complete_at: Mapped[datetime | None]
+    # The site's own star rating of the profile (5-point scale) and count, as last crawled:
+    # what the public sees, unlike the mean of the few reviews an API lets us hold.
+    public_rating: Mapped[float | None] = mapped_column(Float)
+    public_rating_count: Mapped[int | None]
+    public_rating_at: Mapped[datetime | None]
     physician: Mapped[Physician] = relationship(back_populates="profiles")
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "known_external_ids",
     "mark_complete",
     "mark_deleted",
+    "record_public_rating",
     "upsert_reviews",
 ]
 
@@ -297,6 +298,16 @@ def known_external_ids(
 def mark_complete(session: Session, profile_id: int, now: datetime) -> None:
     """Record that a crawl saw this profile through to its end."""
     session.execute(update(Profile).where(Profile.id == profile_id).values(complete_at=now))
+
+
+def record_public_rating(
+    session: Session, profile_id: int, rating: float, count: int | None, now: datetime
+) -> None:
+    """Record the site's own rating of a profile (5-point scale) and its count, seen at `now`."""
+    if not 0 < rating <= 5:
+        raise ValueError(f"public rating {rating!r} is not on a 5-point scale (0 < rating <= 5)")
+    values = {"public_rating": rating, "public_rating_count": count, "public_rating_at": now}
+    session.execute(update(Profile).where(Profile.id == profile_id).values(**values))
 
 
 def mark_deleted(

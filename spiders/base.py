@@ -253,6 +253,7 @@ class BaseSpider(scrapy.Spider):
             status=status,
             reviews_found=result.found,
             aggregate_count=result.aggregate_count,
+            aggregate_rating=result.aggregate_rating,
             last_page=last_page,
             stopped_early=stopped_early,
             physician_name=result.physician_name,

@@ -61,7 +61,8 @@ class PageItem:
     """What one fetched page held, for crawl health ("blocked" / "broken") and deletions.
 
     `aggregate_count` is the number of reviews the page says the profile has (None when it
-    does not say); `reviews_found` is how many the parser extracted from this page.
+    does not say) and `aggregate_rating` the site's own rating of it on 5 stars;
+    `reviews_found` is how many the parser extracted from this page.
     `last_page` is true when pagination ended on this page because the site had no more;
     with `full` it means every review of the profile was seen in this run. `partial` marks
     sources that only ever show a window (Google: 5, Yelp: 3), where a review missing from a
@@ -76,6 +77,7 @@ class PageItem:
     page: int = 1
     reviews_found: int = 0
     aggregate_count: int | None = None
+    aggregate_rating: float | None = None
     last_page: bool = True
     full: bool = False
     partial: bool = False

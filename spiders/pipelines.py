@@ -32,6 +32,7 @@ from reputation.store import (
     known_external_ids,
     mark_complete,
     mark_deleted,
+    record_public_rating,
     upsert_reviews,
 )
 from spiders.base import KnownIds
@@ -57,6 +58,7 @@ class _Profile:
     first_ok: bool = False  # page 1 was read: a later page lost makes the profile cut short
     cut: bool = False
     expected: int = 0  # reviews page 1 announces
+    rating: float | None = None  # the site's own rating page 1 shows
 
 
 def crawl_now(value: str | None) -> datetime:
@@ -171,6 +173,8 @@ class StorePipeline(KnownIds):
         if page.page == 1 and page.status == "ok":
             profile.first_ok = True
             profile.expected = page.aggregate_count or 0
+            rating = page.aggregate_rating  # parsers bound it; an item built elsewhere may not
+            profile.rating = rating if rating is not None and 0 < rating <= 5 else None
         if page.aggregate_count:
             self.expected = max(self.expected, page.aggregate_count)
         profile.partial = profile.partial or page.partial
@@ -237,6 +241,9 @@ class StorePipeline(KnownIds):
             now = self.now if self.replay else crawl_now(None)
             for url, profile in self.profiles.items():
                 profile_id = attach.profile_for(spider.name, url)
+                if profile_id is not None and profile.rating is not None:
+                    count = profile.expected or None
+                    record_public_rating(session, profile_id, profile.rating, count, now)
                 if profile_id is None or profile.refused:
                     continue
                 if profile.complete and not profile.partial:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from repmon.crawling import CrawlRequest, run_crawls
 from reputation.db import Database
-from reputation.models import CrawlRun, Mention, Review, ReviewRevision
+from reputation.models import CrawlRun, Mention, Profile, Review, ReviewRevision
 from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
 from spiders.sandbox import DEFAULT_ANCHOR, scrapy_settings, serve
@@ -69,6 +69,14 @@ def test_crawl_twice_stores_once_and_second_crawl_is_cheaper(
             .having(func.count() > 1)
         ).all()
     assert stored == sum(r.new for r in first.values()) and not dupes
+    with db.session() as s:  # each profile keeps the site's own rating, seen at this crawl
+        rated = s.execute(
+            select(Profile.source, Profile.public_rating, Profile.public_rating_count).where(
+                Profile.public_rating_at.is_not(None)
+            )
+        ).all()
+    assert {source for source, _, _ in rated} == {"ratemds", "healthgrades", "google"}
+    assert all(1 <= rating <= 5 and count for _, rating, count in rated)
     second = _crawl(db, sandbox, tmp_path, "ratemds", "healthgrades", "google")
     assert all(r.new == 0 for r in second.values())
     assert second["ratemds"].pages < first["ratemds"].pages  # stopped at known reviews

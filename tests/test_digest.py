@@ -573,3 +573,44 @@ def test_digest_replies_are_drafted_and_phi_checked(db: Database) -> None:
         not check_reply(u.draft or "", ["Dr. Doc 0", "Riverside Cardiology"]) for u in waiting
     )
     assert "Wait times, scheduling" in (waiting[0].draft or "")  # the service template
+
+
+def test_each_site_shows_its_public_rating_else_the_mean_of_reviews_held() -> None:
+    """Google shows 4.2 from 128 ratings though the 5 reviews its API gives us average 1.0."""
+    start = IsoWeek(2026, 47).bounds("UTC")[0]
+    held = [fact(i, start + timedelta(hours=i), 1.0, source="google") for i in range(5)]
+    held += [fact(10 + i, start + timedelta(hours=i), 4.0) for i in range(3)]
+    d = build_digest(
+        data(held, site_ratings=(("google", 1.0, 5), ("ratemds", 4.0, 3)),
+             public_ratings=(("google", 4.2, 128),)),
+        IsoWeek(2026, 47), "UTC", MON, 3,
+    )  # fmt: skip
+    mail = _render(d)
+    assert "Google 4.2★ (128 ratings), RateMDs 4.0★ from the 3 reviews we hold" in mail.text
+    assert "Google 1.0★" not in mail.text and "Google 1.0★" not in mail.html
+    assert "Google 4.2★</strong> (128 ratings)" in mail.html
+    assert "RateMDs 4.0★</strong> from the 3 reviews we hold" in mail.html
+
+
+def test_public_ratings_are_loaded_per_scope_from_the_profiles(db: Database) -> None:
+    with db.transaction() as session:
+        ids = seed(session)
+        profiles = {p.physician_id: p for p in session.scalars(select(Profile))}
+        profiles[ids["doc0"]].public_rating, profiles[ids["doc0"]].public_rating_count = 4.6, 90
+        profiles[ids["doc0"]].public_rating_at = MON
+    with db.session() as session:
+        jobs = plan_digests(session, IsoWeek(2026, 47), MON, "UTC")
+        built = {(j.scope, j.scope_id): d for j, d in build_digests(session, jobs, MON, OPTIONS)}
+    doc = built["physician", ids["doc0"]].site_ratings
+    assert [(s.source, s.stars, s.count, s.public) for s in doc] == [("RateMDs", 4.6, 90, True)]
+    # Dr. Doc 1's page was never read: the practice shows the mean of what we hold, not 4.6.
+    roll = built["practice", ids["p1"]].site_ratings
+    assert [(s.source, s.count, s.public) for s in roll] == [("RateMDs", 40, False)]
+    with db.transaction() as session:
+        other = session.scalars(select(Profile).where(Profile.physician_id != ids["doc0"])).all()
+        for p in other:
+            p.public_rating, p.public_rating_count = 3.6, 10
+    with db.session() as session:
+        built = {(j.scope, j.scope_id): d for j, d in build_digests(session, jobs, MON, OPTIONS)}
+    roll = built["practice", ids["p1"]].site_ratings  # weighted by each page's rating count
+    assert [(s.source, s.stars, s.count, s.public) for s in roll] == [("RateMDs", 4.5, 100, True)]

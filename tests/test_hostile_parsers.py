@@ -311,6 +311,8 @@ def check(result: ParseResult, rows: Any = None) -> None:
         assert mention.external_id
     for number in (result.aggregate_count, result.next_page):
         assert number is None or abs(number) < 2**63
+    rating = result.aggregate_rating
+    assert rating is None or (math.isfinite(rating) and 0 < rating <= 5)
     if isinstance(rows, list):
         skipped = sum("skipped" in p for p in result.problems)
         assert result.found + skipped == len(rows), (rows, result.problems)
@@ -865,6 +867,7 @@ HOSTILE_PAGE = st.builds(
     profile_url=st.sampled_from(["https://r.example/d/1", "http://[::1"]),
     status=st.sampled_from(["ok", "broken", "blocked", "failed"]),
     aggregate_count=st.one_of(st.none(), st.integers(-(2**40), 2**62)),
+    aggregate_rating=st.one_of(st.none(), st.floats()),
     physician_name=f(TEXT),
     problems=st.lists(st.sampled_from(HOSTILE_STRINGS), max_size=3),
 )
@@ -1013,3 +1016,26 @@ def test_the_spiders_decode_an_undeclared_latin1_page_as_a_browser_would() -> No
     items = list(spider.parse_page(response, target, 1))
     (review,) = [item for item in items if isinstance(item, ReviewItem)]
     assert review.text == "Señora Núñez"
+
+
+def test_pipeline_keeps_the_public_rating_of_page_one_and_ignores_junk(db: Database) -> None:
+    from reputation.models import Profile
+    from reputation.roster import apply_roster, parse_roster
+    from tests.factories import roster_csv
+
+    with db.transaction() as session:
+        apply_roster(session, parse_roster(roster_csv(3)))
+    urls = [f"https://www.ratemds.example/doctor-ratings/{i}/dr-abara" for i in range(3)]
+    settings = {"REPMON_STORE": True, "REPMON_DATABASE_URL": db.url, "REPMON_NOW": NOW.isoformat()}
+    crawler = get_crawler(RateMDsSpider, settings)
+    crawler.spider = RateMDsSpider.from_crawler(crawler, url=urls[0])
+    pipeline = StorePipeline(crawler)
+    pipeline.open_spider()
+    for url, rating in zip(urls, (4.3, float("nan"), 7.0), strict=True):
+        page = PageItem("ratemds", url, url, aggregate_count=12, aggregate_rating=rating)
+        pipeline.process_item(page)
+    pipeline.close_spider()
+    pipeline.spider_closed("finished")
+    with db.session() as session:
+        got = {p.url: (p.public_rating, p.public_rating_count) for p in session.query(Profile)}
+    assert [got[u] for u in urls] == [(4.3, 12), (None, None), (None, None)]

@@ -17,6 +17,7 @@ def test_google_places_new() -> None:
     # No publishTime: the relative description is kept for the pipeline.
     assert second.published_at is None and second.published_raw == "a year ago"
     assert result.aggregate_count == 41 and result.physician_name == "Dr. Grace Hopper"
+    assert result.aggregate_rating == 4.3
 
 
 def test_google_legacy_place_details() -> None:
@@ -31,7 +32,7 @@ def test_google_legacy_place_details() -> None:
         for r in parse_google(fixture_json("google_place_details_legacy.json"), PLACE).reviews
     }
     assert ids == again and len(ids) == 2
-    assert result.aggregate_count == 41
+    assert result.aggregate_count == 41 and result.aggregate_rating == 4.4
 
 
 def test_google_errors_are_problems() -> None:
@@ -51,6 +52,7 @@ def test_yelp_fusion_reviews() -> None:
     assert result.reviews[0].author == "Pat Q." and result.reviews[0].rating == 2
     assert result.reviews[0].published_at == "2024-04-20T18:05:00+00:00"
     assert result.aggregate_count == 9
+    assert result.aggregate_rating is None  # the reviews endpoint does not carry the business's
 
 
 def test_yelp_errors_and_feed_shape() -> None:
@@ -67,3 +69,11 @@ def test_yelp_errors_and_feed_shape() -> None:
     ]
     result = parse_yelp(feed, "b")
     assert result.reviews[0].external_id == "e1" and result.reviews[0].text == "Nice."
+
+
+def test_a_public_rating_out_of_range_or_not_a_number_is_dropped() -> None:
+    for junk in (float("nan"), -1, 5.5, 0, "4,2", True, None):
+        result = parse_google({"rating": junk, "userRatingCount": 3, "reviews": []}, PLACE)
+        assert result.aggregate_rating is None, junk
+        assert result.aggregate_count == 3
+    assert parse_google({"rating": "4.25", "reviews": []}, PLACE).aggregate_rating == 4.25

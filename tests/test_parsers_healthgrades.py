@@ -22,6 +22,7 @@ def test_page_state_reviews_responses_and_counts() -> None:
     assert first.response_at == "2024-02-10T00:00:00+00:00"
     assert second.response_text == "" and second.response_at is None
     assert result.aggregate_count == 12 and result.next_page == 2
+    assert result.aggregate_rating == 4.2  # model.overall.actualScore
     assert result.physician_name == "Dr. Alexander G. Bell, MD"
     assert result.provider_id == "XK7QZ" and result.specialty == "Otolaryngology"
 

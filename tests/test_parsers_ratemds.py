@@ -26,6 +26,7 @@ def test_embedded_json_gives_reviews_subratings_response_and_paging() -> None:
     assert first.physician_name == "Dr. Ada B. Lovelace"
     assert result.reviews[1].response_text == "" and result.reviews[1].response_at is None
     assert result.aggregate_count == 12 and result.next_page == 2
+    assert result.aggregate_rating == 4.1  # doctor.rating.average, not the mean of this page
     assert result.physician_name == "Dr. Ada B. Lovelace" and result.specialty == "Cardiologist"
     assert result.locations == ["Springfield Heart Clinic, 12 Elm St, Springfield"]
     assert result.problems == []
@@ -43,6 +44,7 @@ def test_microdata_fallback_when_the_json_is_gone() -> None:
     assert result.reviews[0].published_at == "2024-03-05T10:20:30+00:00"
     assert result.reviews[0].author == "Anonymous"
     assert result.aggregate_count == 12 and result.next_page == 2
+    assert result.aggregate_rating == 4.1  # the microdata AggregateRating's ratingValue
     assert result.physician_name == "Dr. Ada B. Lovelace"
     assert any("fell back to microdata" in p for p in result.problems)
 

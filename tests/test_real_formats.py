@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from spiders.parsers import parse_google, parse_healthgrades, parse_ratemds
 from spiders.sandbox.http import serve_app, static_app
 from tests.conftest import shared_path
 from tests.crawling import batch_crawl, scrapy_crawl
@@ -165,3 +166,26 @@ def test_other_sources_yield_everything(
     assert ids(5) == [r["encid"] for r in feed]
     pages = [i for i in items if i["kind"] == "page"]
     assert not [p for p in pages if p["status"] == "blocked"]
+
+
+def test_public_ratings_are_read_from_every_real_format(real: Path) -> None:
+    """The site's own rating, checked against the raw values read here with json and a regex."""
+    legacy = json.loads((real / "google" / "places_legacy_place_details.json").read_text())
+    assert parse_google(legacy, PLACE).aggregate_rating == legacy["result"]["rating"]
+    state = (real / "healthgrades" / "pes_2017_provider_page_state.json").read_text()
+    raw = (real / "healthgrades" / "pes_2017_raw_script_payload.txt").read_text()
+    score = json.loads(state)["model"]["overall"]["actualScore"]
+    page = f"<html><script>pageState.pes = {raw}</script></html>"
+    assert parse_healthgrades(page, "https://hg.example/p").aggregate_rating == score
+    rated = 0
+    for path in sorted((real / "ratemds").glob("*.html.gz")):
+        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        average = _embedded(text)["doctor"]["rating"]["average"]
+        micro = re.search(r'itemprop="ratingValue" content="([^"]+)"', text)
+        result = parse_ratemds(text, "https://www.ratemds.com/x")
+        expected = round(float(average), 3) if average else None
+        assert result.aggregate_rating == expected, path.name
+        if micro and expected is not None:  # the microdata shows the same figure
+            assert abs(float(micro.group(1)) - expected) < 0.01, path.name
+        rated += expected is not None
+    assert rated >= 40

@@ -187,3 +187,16 @@ def test_only_the_planted_review_alleges_harm() -> None:
         if "harm" in classify(r.at(later).text, float(r.at(later).rating)).flags
     ]
     assert flagged == [next(r.source_id for r in world.reviews if "harm" in r.tags)]
+
+
+def test_profiles_carry_the_sites_own_rating() -> None:
+    with serve() as base:
+        rows = list(csv.DictReader(io.StringIO(_get(base + "/_sandbox/roster.csv")[2].decode())))
+        row = rows[0]
+        html_page = _get(row["ratemds"])[2].decode()
+        embedded = parse_ratemds(html_page, row["ratemds"])
+        micro = parse_ratemds(html_page.replace("doctorDetailProps", "gone"), row["ratemds"])
+        hg = parse_healthgrades(_get(row["healthgrades"])[2].decode(), row["healthgrades"])
+        for result in (embedded, micro, hg):
+            assert result.aggregate_rating is not None and 1 <= result.aggregate_rating <= 5
+        assert embedded.aggregate_rating == micro.aggregate_rating

@@ -1,9 +1,10 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from reputation.db import Database
-from reputation.models import Review, ReviewRevision
+from reputation.models import Profile, Review, ReviewRevision
 from reputation.reviews import validate_review
 from reputation.roster import apply_roster, parse_roster
 from reputation.store import (
@@ -11,6 +12,7 @@ from reputation.store import (
     known_external_ids,
     mark_complete,
     mark_deleted,
+    record_public_rating,
     upsert_reviews,
 )
 from tests.conftest import NOW
@@ -108,3 +110,21 @@ def test_insert_ignore_counts_what_went_in_on_every_backend(db: Database) -> Non
         assert insert_ignore(s, Practice, [{"name": "A"}], ["name"]) == 0
         rows = [{"name": n} for n in ("A", "B", "C", "D")]
         assert insert_ignore(s, Practice, rows, ["name"]) == 3
+
+
+def test_public_rating_is_recorded_on_the_profile_and_junk_refused(db: Database) -> None:
+    _roster(db)
+    _store(db, _review(external_id="p1"))
+    with db.transaction() as s:
+        profile_id = s.scalar(select(Review.profile_id).where(Review.external_id == "p1"))
+        assert profile_id is not None
+        record_public_rating(s, profile_id, 4.2, 128, NOW)
+        for junk in (0.0, -1.0, 5.01, float("nan")):
+            with pytest.raises(ValueError, match="5-point scale"):
+                record_public_rating(s, profile_id, junk, 3, NOW)
+    with db.session() as s:
+        profile = s.get(Profile, profile_id)
+        assert profile is not None
+        assert (profile.public_rating, profile.public_rating_count) == (4.2, 128)
+        assert profile.public_rating_at is not None
+        assert profile.public_rating_at.replace(tzinfo=NOW.tzinfo) == NOW

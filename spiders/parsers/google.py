@@ -12,6 +12,7 @@ from spiders.parsers.result import (
     as_float,
     as_int,
     as_text,
+    public_rating,
     stable_id,
     to_iso,
 )
@@ -21,6 +22,7 @@ __all__ = ["parse_google"]
 
 def _new(data: dict[str, Any], place_url: str, result: ParseResult) -> None:
     result.aggregate_count = as_int(data.get("userRatingCount"))
+    result.aggregate_rating = public_rating(data.get("rating"))
     name = data.get("displayName")
     result.physician_name = as_text(name.get("text") if isinstance(name, dict) else name)
     rows = data.get("reviews", [])
@@ -63,6 +65,7 @@ def _legacy(data: dict[str, Any], place_url: str, result: ParseResult) -> None:
     if not isinstance(place, dict):
         return
     result.aggregate_count = as_int(place.get("user_ratings_total"))
+    result.aggregate_rating = public_rating(place.get("rating"))
     result.physician_name = as_text(place.get("name"))
     place_id = as_text(place.get("place_id"))
     rows = place.get("reviews", [])

@@ -20,6 +20,7 @@ from spiders.parsers.result import (
     as_int,
     as_text,
     load_json,
+    public_rating,
     to_iso,
 )
 
@@ -113,6 +114,7 @@ def parse_healthgrades(page: str, profile_url: str) -> ParseResult:
     overall = as_dict(model.get("overall"))
     total = as_int(comments.get("totalCommentCount"))
     result.aggregate_count = total if total is not None else as_int(overall.get("reviewCount"))
+    result.aggregate_rating = public_rating(overall.get("actualScore"))
     if comments.get("suppressed") or model.get("commentsSuppressed"):
         result.problems.append("comments are suppressed on this profile")
     _comments(comments.get("results"), profile_url, result.physician_name, result)

@@ -19,6 +19,7 @@ from spiders.parsers.result import (
     as_list,
     as_text,
     load_json,
+    public_rating,
     to_iso,
 )
 from spiders.parsers.schemaorg import microdata_aggregate, microdata_reviews
@@ -107,6 +108,7 @@ def _doctor(doc: Any, result: ParseResult) -> None:
     result.physician_name = as_text(doc.get("full_name")) or as_text(doc.get("name"))
     result.specialty = as_text(doc.get("specialty_name")) or as_text(doc.get("specialty"))
     result.provider_id = str(doc.get("id", ""))
+    result.aggregate_rating = public_rating(as_dict(doc.get("rating")).get("average"))
     for entry in as_list(doc.get("doctor_locations")):
         loc = entry.get("location") if isinstance(entry, dict) else None
         if isinstance(loc, dict):
@@ -134,7 +136,7 @@ def parse_ratemds(html: str, profile_url: str) -> ParseResult:
         result.problems.append(f"not parseable as HTML: {exc}")
         return result
     result.physician_name = as_text(" ".join(sel.xpath("//h1[@itemprop='name']//text()").getall()))
-    result.aggregate_count = microdata_aggregate(sel)
+    result.aggregate_count, result.aggregate_rating = microdata_aggregate(sel)
     for r in microdata_reviews(sel):
         external = r["id"].removeprefix("rating-")
         if not external:

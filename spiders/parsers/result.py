@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from reputation.normalize import normalise_rating
 from spiders.items import MentionItem, ReviewItem
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "as_list",
     "as_text",
     "load_json",
+    "public_rating",
     "stable_id",
     "to_iso",
 ]
@@ -33,6 +35,7 @@ class ParseResult:
     reviews: list[ReviewItem] = field(default_factory=list)
     mentions: list[MentionItem] = field(default_factory=list)
     aggregate_count: int | None = None
+    aggregate_rating: float | None = None  # the site's own rating of the profile, 5-point scale
     next_page: int | None = None
     next_token: str | None = None
     physician_name: str = ""
@@ -132,6 +135,15 @@ def as_float(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return result if result == result and abs(result) != float("inf") else None
+
+
+def public_rating(value: Any, best: Any = 5.0) -> float | None:
+    """A site's own rating on 5 stars; None for 0 ("not rated yet"), NaN, negative or > scale."""
+    try:
+        stars = normalise_rating(value, best)
+    except ValueError:
+        return None
+    return stars if stars > 0 else None
 
 
 def as_int(value: Any) -> int | None:

@@ -20,6 +20,7 @@ from spiders.parsers.result import (
     as_int,
     as_text,
     load_json,
+    public_rating,
     stable_id,
     to_iso,
 )
@@ -91,14 +92,16 @@ def microdata_reviews(sel: Selector) -> list[dict[str, Any]]:
     return out
 
 
-def microdata_aggregate(sel: Selector) -> int | None:
-    """The review count of the first microdata AggregateRating, if any."""
+def microdata_aggregate(sel: Selector) -> tuple[int | None, float | None]:
+    """(review count, rating on 5 stars) of the first microdata AggregateRating, if any."""
     for scope in sel.xpath("//*[@itemscope and contains(@itemtype, 'AggregateRating')]"):
-        for name in ("reviewCount", "ratingCount"):
-            count = as_int(_first(scope, name))
-            if count is not None:
-                return count
-    return None
+        count = as_int(_first(scope, "reviewCount"))
+        if count is None:
+            count = as_int(_first(scope, "ratingCount"))
+        rating = public_rating(_first(scope, "ratingValue"), _first(scope, "bestRating"))
+        if count is not None or rating is not None:
+            return count, rating
+    return None, None
 
 
 def _walk(root: Any) -> Iterator[dict[str, Any]]:
@@ -143,6 +146,8 @@ def parse_schemaorg(html: str, url: str, source: str = "schemaorg") -> ParseResu
         kinds = _types(node.get("@type"))
         if "AggregateRating" in kinds and result.aggregate_count is None:
             result.aggregate_count = as_int(node.get("reviewCount", node.get("ratingCount")))
+        if "AggregateRating" in kinds and result.aggregate_rating is None:
+            result.aggregate_rating = public_rating(node.get("ratingValue"), node.get("bestRating"))
         if kinds & {"Physician", "Hospital", "MedicalClinic", "MedicalOrganization", "Person"}:
             result.physician_name = result.physician_name or _name_of(node)
         if "Review" in kinds:
@@ -163,7 +168,8 @@ def parse_schemaorg(html: str, url: str, source: str = "schemaorg") -> ParseResu
     if not raw:
         raw = microdata_reviews(sel)
     if result.aggregate_count is None:
-        result.aggregate_count = microdata_aggregate(sel)
+        result.aggregate_count, stars = microdata_aggregate(sel)
+        result.aggregate_rating = result.aggregate_rating or stars
     if not result.physician_name:
         result.physician_name = as_text(" ".join(sel.xpath("//h1//text()").getall()))
     seen: set[str] = set()

@@ -15,6 +15,7 @@ __all__ = [
     "iso_z",
     "reddit_listing",
     "relative_time",
+    "site_rating",
     "stable_num",
     "x_search",
     "yelp_reviews",
@@ -48,6 +49,12 @@ def relative_time(when: datetime, now: datetime) -> str:
     return "a year ago" if years == 1 else f"{years} years ago"
 
 
+def site_rating(reviews: Sequence[SandboxReview], digits: int = 1) -> float:
+    """The site's own rating of a profile: the mean of all its reviews (0 when it has none)."""
+    scores = [r.rating for r in reviews]
+    return round(sum(scores) / len(scores), digits) if scores else 0.0
+
+
 def google_new(p: Physician, reviews: Sequence[SandboxReview], now: datetime) -> dict[str, Any]:
     """Places API (New) `places/{id}`: the 5 newest reviews."""
     out = []
@@ -69,11 +76,10 @@ def google_new(p: Physician, reviews: Sequence[SandboxReview], now: datetime) ->
                 "googleMapsUri": f"https://www.google.com/maps/reviews/{r.source_id}",
             }
         )
-    scores = [r.rating for r in reviews]
     return {
         "id": p.google_place,
         "displayName": {"text": f"Dr. {p.name}", "languageCode": "en"},
-        "rating": round(sum(scores) / len(scores), 1) if scores else 0,
+        "rating": site_rating(reviews),
         "userRatingCount": len(reviews),
         "reviews": out,
     }
@@ -81,13 +87,12 @@ def google_new(p: Physician, reviews: Sequence[SandboxReview], now: datetime) ->
 
 def google_legacy(p: Physician, reviews: Sequence[SandboxReview], now: datetime) -> dict[str, Any]:
     """Legacy Place Details: `result.reviews` (5 newest) and `user_ratings_total`."""
-    scores = [r.rating for r in reviews]
     return {
         "html_attributions": [],
         "result": {
             "name": f"Dr. {p.name}",
             "place_id": p.google_place,
-            "rating": round(sum(scores) / len(scores), 1) if scores else 0,
+            "rating": site_rating(reviews),
             "user_ratings_total": len(reviews),
             "url": f"https://maps.google.com/?cid={int(p.npi) * 7}",
             "reviews": [

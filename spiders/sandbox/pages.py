@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from spiders.sandbox.apis import iso_z
+from spiders.sandbox.apis import iso_z, site_rating
 from spiders.sandbox.model import Physician, SandboxReview
 
 __all__ = [
@@ -101,6 +101,7 @@ def ratemds_page(
 ) -> str:
     """A RateMDs-like profile page: embedded JSON, microdata reviews and pagination."""
     rp = ratemds_ratings_page(p, reviews, page, path, base)
+    average = site_rating(reviews, 2)
     doctor = {
         "id": p.ratemds_id,
         "name": p.name,
@@ -117,7 +118,7 @@ def ratemds_page(
                 },
             }
         ],
-        "rating": {"count": len(reviews)},
+        "rating": {"count": len(reviews), "average": average or None},
     }
     props = {"nav": "ratings", "doctor": doctor, "ratingsPage": rp, "recaptchakey": "sandbox"}
     esc = html.escape
@@ -146,7 +147,8 @@ def ratemds_page(
 <link itemprop="url" href="{base}{path}">
 <h1 itemprop="name">Dr. {esc(p.name)}</h1>
 <span itemprop="aggregateRating" itemscope itemtype="http://schema.org/AggregateRating">
-<meta itemprop="bestRating" content="5"><span itemprop="ratingCount">{len(reviews)}</span></span>
+<meta itemprop="bestRating" content="5"><meta itemprop="ratingValue" content="{average}">
+<span itemprop="ratingCount">{len(reviews)}</span></span>
 <div class="ratings">{"".join(items)}</div>
 <nav><ul class="pagination pagination-sm">{pages}</ul></nav>
 </div>
@@ -197,14 +199,13 @@ def healthgrades_comments(
 
 def healthgrades_page(p: Physician, reviews: Sequence[SandboxReview], path: str) -> str:
     """A Healthgrades-like profile with `pageState.pes` in a script."""
-    scores = [r.rating for r in reviews]
     pes = {
         "copy": {"profile-review-cta-button": "Leave a review"},
         "model": {
             "overall": {
                 "responseCount": len(reviews) + len(reviews) // 2,
                 "reviewCount": len(reviews),
-                "actualScore": round(sum(scores) / len(scores), 1) if scores else 0.0,
+                "actualScore": site_rating(reviews),
             },
             "displayName": f"Dr. {p.last}",
             "providerCode": p.hg_code,
@@ -234,8 +235,7 @@ pageState.pes = {blob};
 def schemaorg_page(p: Physician, reviews: Sequence[SandboxReview], url: str, jsonld: bool) -> str:
     """A hospital-site physician page with reviews in JSON-LD or in microdata."""
     esc = html.escape
-    scores = [r.rating for r in reviews]
-    avg = round(sum(scores) / len(scores), 2) if scores else 0
+    avg = site_rating(reviews, 2)
     if jsonld:
         data = {
             "@context": "https://schema.org",
