@@ -7,11 +7,11 @@ does not break the wording, and a missing number reads as "?" rather than an err
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CATEGORY_WORDS", "KIND_LABELS", "Finding", "describe"]
+__all__ = ["CATEGORY_WORDS", "KIND_LABELS", "Finding", "describe", "open_alert_summary"]
 
 CATEGORY_WORDS = {
     "bedside_manner": "bedside-manner",
@@ -158,3 +158,28 @@ def describe(
         )
     words = kind.replace("_", " ")
     return Finding(kind, f"{short}: {words}", f"{name}: {words}", "")
+
+
+def open_alert_summary(alerts: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """Firing alerts, given as (kind, labels), in the words the emails use, e.g. '27 open:
+    Possible patient harm 1, Complaint cluster 3 (on 1 physician or practice), ...'.
+
+    Mail groups an entity's clusters into one finding; the count of whom they are about lets
+    `repmon status` agree with it.
+    """
+    alerts_of: dict[str, int] = {}
+    about: dict[str, set[str]] = {}
+    for kind, labels in alerts:
+        key = str(labels.get("category", "harm")) if kind == "immediate" else kind
+        alerts_of[key] = alerts_of.get(key, 0) + 1
+        about.setdefault(key, set()).add(str(labels.get("entity", "")))
+    if not alerts_of:
+        return "none open"
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    parts = []
+    for key in sorted(alerts_of, key=lambda k: order.get(k, len(order))):
+        part = f"{KIND_LABELS.get(key, key.replace('_', ' '))} {alerts_of[key]}"
+        if key in ("cluster", "rating_drop") and len(about[key]) < alerts_of[key]:
+            part += f" (on {len(about[key])} physician(s) or practice(s))"
+        parts.append(part)
+    return f"{sum(alerts_of.values())} open: " + ", ".join(parts)

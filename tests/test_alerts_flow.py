@@ -110,6 +110,8 @@ def test_cluster_and_harm_alert_and_one_email_per_recipient(
         risk = next(m for m in mails if m.to_addr == "risk@example.org")
         assert "harm" in risk.subject.lower() or "harm" in risk.body_text.lower()
     assert report.emails == len(mails) and report.recipients == 2  # counts agree with the outbox
+    status = CliRunner().invoke(main, ["status"], env={"REPMON_DATABASE_URL": db.url})
+    assert "Possible patient harm 1" in status.output, status.output  # the mails' words
     # The same evaluation again changes nothing and sends nothing twice.
     again = evaluate(db, settings, NOW)
     assert again.emails == 0

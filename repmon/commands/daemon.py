@@ -9,10 +9,11 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from repmon.app import App, cell, console, pass_app
 from repmon.crawling import latest_runs, settle_dead_runs
+from reputation.findings import open_alert_summary
 from reputation.jobruns import JOURNAL, journaled_outcomes, recent_runs
 from reputation.models import Alert, DaemonLease
 from reputation.outbox import count_by_status
@@ -72,10 +73,11 @@ def status(app: App, as_json: bool) -> None:
             for r in recent_runs(session, 10)
         ]
         outbox = count_by_status(session)
-        firing = (
-            session.scalar(select(func.count()).select_from(Alert).where(Alert.state == "firing"))
-            or 0
-        )
+        open_alerts = session.execute(
+            select(Alert.kind, Alert.labels).where(Alert.state == "firing")
+        ).all()
+        firing = len(open_alerts)
+        alerts_line = open_alert_summary((kind, labels or {}) for kind, labels in open_alerts)
     data_dir = app.settings.data_dir
     # Outcomes of jobs that ran while the database was down, until the next job copies them.
     waiting = len(journaled_outcomes(sorted(data_dir.glob(JOURNAL.replace(".", "*.", 1)))))
@@ -87,6 +89,7 @@ def status(app: App, as_json: bool) -> None:
         "crawls": crawls,
         "outbox": outbox,
         "firing_alerts": firing,
+        "alerts": alerts_line,
     }
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -118,4 +121,4 @@ def status(app: App, as_json: bool) -> None:
     console.print(
         "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty")
     )
-    console.print(f"firing alerts: {firing}")
+    console.print(f"alerts: {alerts_line}")
