@@ -22,11 +22,11 @@ lint: $(STAMP)
 # Starts a throw-away PostgreSQL on 127.0.0.1 (installing it when root) so the suite runs on
 # SQLite and PostgreSQL; without one, the PostgreSQL half is skipped with a warning. Then the
 # wheel as an operator installs it runs the demo.
-test: lint
+# The wheel check runs first so that pytest's summary is the last line of the output.
+test: lint wheel-check
 	@if pg_env="$$(scripts/postgres.sh start)"; then eval "$$pg_env"; \
 	  else echo "warning: no PostgreSQL; running the SQLite half only" >&2; fi; \
 	  $(BIN)/pytest -n 2 --dist loadgroup -q
-	$(MAKE) wheel-check
 
 # Build the wheel, install it in a fresh venv outside the tree, run `repmon demo` in an empty folder.
 wheel-check: $(STAMP)
