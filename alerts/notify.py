@@ -105,6 +105,12 @@ def _names(session: Session, entity: str) -> dict[str, str]:
     return {"type": kind, "name": name, "short": short}
 
 
+def _flag_evidence(text: str, flags: Sequence[str]) -> list[dict[str, Any]]:
+    """The sentences that allege harm or a legal threat, as evidence spans to highlight."""
+    spans = [span for f in flags for span in flag_spans(text, f)]
+    return [{"text": text[a:b], "start": a, "end": b} for a, b in spans]
+
+
 def _reviews(
     session: Session, ids: list[int], now: datetime, draft: Mapping[str, Any] | None
 ) -> list[dict[str, Any]]:
@@ -129,9 +135,9 @@ def _reviews(
         positive = c.label == "positive" if c is not None else (review.rating or 0) >= 4
         categories = [] if c is None or positive else list(c.detail.get("categories", []))
         # A harm/legal review highlights the sentence that alleges it, not a side complaint.
-        evidence: list[dict[str, Any]] = [
-            {"text": text[a:b], "start": a, "end": b} for f in flags for a, b in flag_spans(text, f)
-        ] or [e for cat in categories for e in cat.get("evidence", [])]
+        evidence = _flag_evidence(text, flags) or [
+            e for cat in categories for e in cat.get("evidence", [])
+        ]
         evidence = [e for e in evidence if 0 <= e["start"] < e["end"] <= len(text)]
         names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
         reply = None
@@ -196,11 +202,7 @@ def _posts(session: Session, ids: list[int], now: datetime) -> list[dict[str, An
                 "author": post.author,
                 "text": text,
                 "url": post.url,
-                "evidence": [
-                    {"text": text[a:b], "start": a, "end": b}
-                    for f in flags
-                    for a, b in flag_spans(text, f)
-                ],
+                "evidence": _flag_evidence(text, flags),
                 "chips": [n.replace("_", " ") for n in names],
                 "flags": flags,
                 "physician": physician.name if physician else "",

@@ -122,16 +122,22 @@ def _repmon(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
     )  # fmt: skip
 
 
+def _start_slow_daemon(
+    workdir: Path, physicians: int
+) -> tuple[dict[str, str], Database, subprocess.Popen[str]]:
+    """A roster of `physicians` imported, then a daemon whose crawls sleep ten minutes."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
+    env |= API_KEYS
+    (workdir / "roster.csv").write_text(roster_csv(physicians), encoding="utf-8")
+    assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
+    return env, Database(os.environ["REPMON_DATABASE_URL"]), _slow_daemon(workdir, env)
+
+
 @pytest.mark.slow
 def test_mail_and_lease_go_on_while_crawls_run_for_minutes(workdir: Path) -> None:
     """Every source's crawl takes ten minutes: the outbox still drains every 2 s, the 4 s
     lease is still held 20 s on, a second daemon is refused throughout, SIGTERM settles them."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
-    env |= API_KEYS
-    (workdir / "roster.csv").write_text(roster_csv(2), encoding="utf-8")
-    assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
-    db = Database(os.environ["REPMON_DATABASE_URL"])
-    daemon = _slow_daemon(workdir, env)
+    env, db, daemon = _start_slow_daemon(workdir, physicians=2)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -231,12 +237,7 @@ def test_a_restart_keeps_the_crawl_rota(workdir: Path) -> None:
 
 @pytest.mark.slow
 def test_a_daemon_that_lost_its_lease_stops_and_settles_its_crawls(workdir: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REPMON_DATA_DIR": str(workdir / "data")}
-    env |= API_KEYS
-    (workdir / "roster.csv").write_text(roster_csv(1), encoding="utf-8")
-    assert _repmon(env, workdir, "roster", "import", "roster.csv").returncode == 0
-    db = Database(os.environ["REPMON_DATABASE_URL"])
-    daemon = _slow_daemon(workdir, env)
+    _, db, daemon = _start_slow_daemon(workdir, physicians=1)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
