@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from reputation.alertrules import Transition
 from reputation.classify import CLASSIFIER_VERSION
 from reputation.findings import CATEGORY_WORDS, describe
+from reputation.mentions import post_text
 from reputation.models import (
     Alert,
     AlertThread,
@@ -188,7 +189,7 @@ def _posts(session: Session, ids: list[int], now: datetime) -> list[dict[str, An
     )
     posts = []
     for post, c, physician in rows:
-        text = post.text or post.title
+        text = post_text(post.title, post.text)
         flags = [f for f in SAFETY_FLAGS if c is not None and getattr(c, f)]
         names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
         posts.append(

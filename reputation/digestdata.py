@@ -15,7 +15,7 @@ from reputation.digest import TREND_WEEKS, AlertFact, DigestData, MentionFact, R
 from reputation.findings import describe
 from reputation.isoweek import IsoWeek
 from reputation.lexicon import CATEGORIES
-from reputation.mentions import MIN_CONFIDENCE
+from reputation.mentions import MIN_CONFIDENCE, post_text
 from reputation.models import (
     Alert,
     Classification,
@@ -415,8 +415,7 @@ def _mentions(
                 source=m.source,
                 physician_name=names.get(m.physician_id, ""),
                 published_at=m.published_at,
-                # a post's title is often the start of its text
-                text=m.text if m.title.rstrip(".… ") in m.text else f"{m.title} {m.text}".strip(),
+                text=post_text(m.title, m.text),
                 url=m.url,
                 confidence=m.confidence,
                 categories=tuple(n for n, on in zip(CATEGORIES, marks, strict=True) if on),

@@ -28,6 +28,7 @@ __all__ = [
     "iter_mentions",
     "match_mention",
     "mention_row",
+    "post_text",
     "store_mention",
 ]
 
@@ -54,6 +55,14 @@ class MatchResult:
     physician_id: int | None
     confidence: float
     matched_on: dict[str, str]
+
+
+def post_text(title: str, text: str) -> str:
+    """What a post says, for people: its text, led by its title unless the title is only the
+    text's first words (as Reddit's often are)."""
+    if title.rstrip(".… ") in text:
+        return text
+    return f"{title} {text}".strip()
 
 
 def _fold(text: str) -> str:

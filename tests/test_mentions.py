@@ -16,7 +16,7 @@ from repmon.cli import main
 from reputation.classifying import classify_stored
 from reputation.db import Database
 from reputation.ingest import ingest_file
-from reputation.mentions import candidates, store_mention
+from reputation.mentions import candidates, post_text, store_mention
 from reputation.models import Alert, Mention, Physician
 from reputation.render import render_mail
 from reputation.roster import apply_roster, parse_roster
@@ -55,6 +55,26 @@ def roster(db: Database) -> Database:
     with db.transaction() as s:
         apply_roster(s, parse_roster(roster_csv(30)))
     return db
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "shown"),
+    [
+        (
+            "Shout-out to Dr",
+            "Shout-out to Dr. Abara, who listened.",
+            "Shout-out to Dr. Abara, who listened.",
+        ),
+        ("Avoid Dr. Abara…", "Avoid Dr. Abara. Rude.", "Avoid Dr. Abara. Rude."),
+        ("Rude doctor", "Dr. Abara never looked up.", "Rude doctor Dr. Abara never looked up."),
+        ("", "Dr. Abara never looked up.", "Dr. Abara never looked up."),
+        ("Dr. Abara never looked up", "", "Dr. Abara never looked up"),
+    ],
+)
+def test_a_post_is_shown_once_even_when_its_title_is_its_first_words(
+    title: str, text: str, shown: str
+) -> None:
+    assert post_text(title, text) == shown
 
 
 def test_list_assign_and_a_later_crawl_keeps_the_assignment(
