@@ -442,7 +442,7 @@ def _mix(window: list[ReviewFact], org: dict[str, int], org_total: int) -> tuple
     return tuple(rows)
 
 
-def _response(window: list[ReviewFact], deadline_days: int) -> ResponseStats:
+def _response(window: list[ReviewFact], deadline_days: int, target_pct: int) -> ResponseStats:
     answered = [r for r in window if r.responded or r.response_at is not None]
     hours = [
         (r.response_at - r.published_at).total_seconds() / 3600
@@ -461,6 +461,7 @@ def _response(window: list[ReviewFact], deadline_days: int) -> ResponseStats:
         len(answered),
         round(100 * len(answered) / len(window)) if window else None,
         duration(max(0.0, statistics.median(hours))) if hours else "",
+        target_pct=target_pct,
         negatives=len(negatives),
         negatives_answered=len(in_time),
         negative_pct=round(100 * len(in_time) / len(negatives)) if negatives else None,
@@ -494,6 +495,7 @@ def build_digest(
     min_reviews: int,
     deadline_days: int = 7,
     drafts: Callable[[ReviewFact], str | None] | None = None,
+    target_pct: int = RESPONSE_TARGET_PCT,
 ) -> Digest:
     """The digest of one scope for one ISO week, in timezone `tz` (pure).
 
@@ -525,8 +527,8 @@ def build_digest(
             )
         )
     mix = _mix(window, dict(data.org_mix), max(data.org_reviews, 1))
-    response = _response(window, deadline_days)
-    prior_response = _response(before, deadline_days)
+    response = _response(window, deadline_days, target_pct)
+    prior_response = _response(before, deadline_days, target_pct)
     waiting = sorted(
         (
             r
@@ -570,7 +572,7 @@ def build_digest(
         Tile(
             f"Negatives answered in {deadline_days} days",
             f"{response.negative_pct}%" if response.negative_pct is not None else "–",
-            f"{response.negatives_answered} of {negatives} · target {RESPONSE_TARGET_PCT}%"
+            f"{response.negatives_answered} of {negatives} · target {response.target_pct}%"
             if negatives
             else "no negative reviews",
             *change_rate,

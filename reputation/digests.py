@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reputation.digest import Digest, ReviewFact, build_digest
+from reputation.digest import RESPONSE_TARGET_PCT, Digest, ReviewFact, build_digest
 from reputation.digestdata import load_digest_data
+from reputation.errors import ConfigError
 from reputation.isoweek import IsoWeek, zone
 from reputation.models import OutboxMessage, Physician, Practice, Recipient, Subscription
 from reputation.outbox import enqueue, sender_domain, unsubscribe_link
@@ -40,6 +41,7 @@ class DigestOptions:
     timezone: str = "UTC"
     min_reviews: int = 3
     deadline_days: int = 7
+    target_pct: int = RESPONSE_TARGET_PCT
     sender: str = "repmon@localhost"
     classifier_version: str = ""
     reply_contact: str = "our Patient Relations office"
@@ -48,10 +50,16 @@ class DigestOptions:
     @classmethod
     def from_settings(cls, settings: Any, classifier_version: str) -> DigestOptions:
         """Options from a reputation.settings.Settings."""
+        target_pct = int(settings["digest.response_target_pct"])
+        if not 1 <= target_pct <= 100:
+            raise ConfigError(
+                f"digest.response_target_pct must be a percentage from 1 to 100, not {target_pct}"
+            )
         return cls(
             timezone=str(settings["timezone"]),
             min_reviews=int(settings["digest.min_reviews_for_average"]),
             deadline_days=int(settings["digest.response_deadline_days"]),
+            target_pct=target_pct,
             sender=str(settings["mail.sender"]),
             classifier_version=classifier_version,
             reply_contact=str(settings["reply.contact"]),
@@ -161,7 +169,14 @@ def build_digests(
         key = (job.scope, job.scope_id, job.week, job.tz)
         if key not in built:
             built[key] = build_digest(
-                facts, job.week, job.tz, now, options.min_reviews, options.deadline_days, drafts
+                facts,
+                job.week,
+                job.tz,
+                now,
+                options.min_reviews,
+                options.deadline_days,
+                drafts,
+                target_pct=options.target_pct,
             )
         yield job, built[key]
 

@@ -157,6 +157,11 @@ SETTINGS: tuple[Setting, ...] = (
         7,
         "A negative review unanswered for longer is shown in red in digests.",
     ),
+    Setting(
+        "digest.response_target_pct",
+        90,
+        "Share of negative reviews (%) to answer within the deadline; digests show it as target.",
+    ),
     # reply assistant
     Setting(
         "reply.templates",

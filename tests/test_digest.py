@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from reputation.crawlhealth import CrawlFact
 from reputation.db import Database
 from reputation.digest import AlertFact, DigestData, IsoWeek, ReviewFact, build_digest
 from reputation.digests import DigestOptions, build_digests, enqueue_digests, plan_digests
+from reputation.errors import ConfigError
 from reputation.models import (
     Alert,
     Classification,
@@ -28,6 +30,7 @@ from reputation.models import (
 )
 from reputation.render import RISK_ROUTED, render_mail
 from reputation.reply import check_reply
+from reputation.settings import load_settings
 
 LA = "America/Los_Angeles"
 MON = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday after 2026-W47, 07:00 in Los Angeles
@@ -185,6 +188,21 @@ def known_week() -> DigestData:
     )
 
 
+def test_the_response_target_is_a_setting_and_must_be_a_percentage() -> None:
+    options = DigestOptions.from_settings(
+        load_settings(None, {"REPMON_DIGEST_RESPONSE_TARGET_PCT": "75"}, Path(".")), "v"
+    )
+    week = IsoWeek(2026, 47)
+    d = build_digest(known_week(), week, "UTC", MON, 3, 7, target_pct=options.target_pct)
+    assert d.response.target_pct == 75
+    tile = next(t for t in d.tiles if t.label.startswith("Negatives answered"))
+    assert tile.note.endswith("target 75%")
+    for bad in ("0", "101"):
+        environ = {"REPMON_DIGEST_RESPONSE_TARGET_PCT": bad}
+        with pytest.raises(ConfigError, match=f"a percentage from 1 to 100, not {bad}"):
+            DigestOptions.from_settings(load_settings(None, environ, Path(".")), "v")
+
+
 def test_digest_content_for_a_known_week() -> None:
     d = build_digest(known_week(), IsoWeek(2026, 47), "UTC", MON, 3, deadline_days=7)
     assert [r.id for r in d.new_reviews] == [1, 2]
@@ -225,6 +243,8 @@ def test_digest_content_for_a_known_week() -> None:
     )
     assert (d.response.responded, d.response.total, d.response.rate_pct) == (10, 35, 29)
     assert d.response.median == "8 h"
+    tile = next(t for t in d.tiles if t.label.startswith("Negatives answered"))
+    assert tile.note == "3 of 16 · target 90%"
     assert [c.text for c in d.crawls] == [
         "Google: no crawl yet",
         "RateMDs: ok, last crawl 3 h ago",
