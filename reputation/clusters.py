@@ -382,9 +382,11 @@ def _prior_days(n: F64, e: F64, rate: float, config: ClusterConfig) -> float:
 def _window_weights(config: ClusterConfig, window: F64) -> F64:
     """Each test's window weight, scaled to mean 1 over the windows tested in this evaluation."""
     given = dict(config.window_weights)
-    tested = np.unique(window).astype(np.int64).tolist()
-    scale = sum(given.get(w, 1.0) for w in tested) / max(len(tested), 1)
-    return np.asarray([given.get(int(w), 1.0) / scale for w in window.tolist()])
+    tested = np.unique(window)
+    weights = np.asarray([given.get(int(w), 1.0) for w in tested.tolist()], dtype=np.float64)
+    if weights.size == 0:
+        return np.ones(0)
+    return np.asarray(weights[np.searchsorted(tested, window)] / weights.mean(), dtype=np.float64)
 
 
 def find_clusters(
