@@ -9,11 +9,15 @@ rate over a trailing baseline that excludes the window.
   average entity (gamma-Poisson, prior strength estimated from the spread of volumes unless
   `volume_prior_days` fixes it). A window whose positives alone are improbable (`surge_p`) is a
   volume surge and is expected from its own volume.
-- Tail: negative binomial, dispersion by moments from the physicians' baseline counts
-  (Poisson when it comes out at zero).
+- Tail: negative binomial whose dispersion adds two uncertainties: how physicians' negative
+  rates differ (by moments from their baseline counts; 0 = Poisson) and how well the entity's
+  own volume is known (1 / the gamma posterior's shape, i.e. roughly one over its reviews):
+  the posterior predictive, so a short or thin history widens the tail instead of passing a
+  shrunk point estimate off as exact.
 - Gate: >= min_negatives negatives from >= min_distinct_reviewers reviewers; a non-empty
   reviewer key counts once however many sites it posted on, anonymous reviews count apart.
-- FDR: two-stage Benjamini-Hochberg across every test of one evaluation, entities as families.
+- FDR: two-stage Benjamini-Hochberg across every test of one evaluation, entities as families;
+  each window's p-values divided by its weight (`window_weights`, mean 1: weighted BH).
 - Bundling: each entity's most significant finding holds its others; a practice finding holds
   its physicians' findings of the same category (inhibition). The lifecycle tracks held
   findings without notifying them.
@@ -43,6 +47,7 @@ __all__ = [
     "benjamini_hochberg",
     "family_fdr",
     "find_clusters",
+    "parse_window_weights",
     "reviewer_key",
     "upper_tail",
 ]
@@ -77,7 +82,7 @@ class ClusterConfig:
     min_history_days: int = 60
     min_negatives: int = 3
     min_distinct_reviewers: int = 2
-    fdr_q: float = 0.03
+    fdr_q: float = 0.025
     volume_prior_days: float | None = None
     surge_p: float = 0.01
     dominant_share: float = 0.5
@@ -85,6 +90,17 @@ class ClusterConfig:
     # the tests (and the chance findings) while the overall test already sees a category's
     # burst; the alert still reports its negatives per category (category_split).
     categories: tuple[str, ...] = ()
+    # Weighted BH (Genovese, Roeder & Wasserman 2006): a burst over two weeks is what a
+    # cluster alert is for, so the short window spends more of the error budget than the
+    # 90-day one. (days, weight) pairs; a window not listed weighs 1; scaled to mean 1
+    # over the windows tested.
+    window_weights: tuple[tuple[int, float], ...] = ((14, 2.0), (30, 1.0), (90, 0.5))
+
+    def __post_init__(self) -> None:
+        if any(not w > 0 for _, w in self.window_weights):
+            raise ValueError(
+                f"alerts.cluster.window_weights: {self.window_weights}; weights must be > 0"
+            )
 
     @classmethod
     def from_settings(cls, settings: Any) -> ClusterConfig:
@@ -92,6 +108,7 @@ class ClusterConfig:
         windows = tuple(int(w) for w in str(settings["alerts.cluster.windows"]).split(",") if w)
         return cls(
             windows=windows,
+            window_weights=parse_window_weights(str(settings["alerts.cluster.window_weights"])),
             baseline_days=int(settings["alerts.cluster.baseline_days"]),
             min_history_days=int(settings["alerts.cluster.min_history_days"]),
             min_negatives=int(settings["alerts.cluster.min_negatives"]),
@@ -100,6 +117,22 @@ class ClusterConfig:
             volume_prior_days=prior if (prior := float(settings[_PRIOR])) > 0 else None,
             surge_p=float(settings["alerts.cluster.surge_p"]),
         )
+
+
+def parse_window_weights(text: str) -> tuple[tuple[int, float], ...]:
+    """Parse "14:2,30:1,90:0.5" (days:weight pairs) into ((14, 2.0), ...)."""
+    pairs = []
+    for item in (part.strip() for part in text.split(",")):
+        days, sep, weight = item.partition(":")
+        try:
+            pairs.append((int(days), float(weight)))
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(
+                f"alerts.cluster.window_weights: {item!r} is not days:weight (e.g. 14:2,30:1)"
+            )
+    return tuple(pairs)
 
 
 def upper_tail(k: F64, mu: F64, alpha: F64) -> F64:
@@ -346,6 +379,16 @@ def _prior_days(n: F64, e: F64, rate: float, config: ClusterConfig) -> float:
     return cap if cv2 * rate * cap <= 1.0 else 1.0 / (cv2 * rate)
 
 
+def _window_weights(config: ClusterConfig, window: F64) -> F64:
+    """Each test's window weight, scaled to mean 1 over the windows tested in this evaluation."""
+    given = dict(config.window_weights)
+    tested = np.unique(window)
+    weights = np.asarray([given.get(int(w), 1.0) for w in tested.tolist()], dtype=np.float64)
+    if weights.size == 0:
+        return np.ones(0)
+    return np.asarray(weights[np.searchsorted(tested, window)] / weights.mean(), dtype=np.float64)
+
+
 def find_clusters(
     index: EventIndex, now: datetime, config: ClusterConfig = ClusterConfig()
 ) -> list[ClusterAlert]:
@@ -377,28 +420,32 @@ def find_clusters(
             continue
         p0 = neg_b[:, phys].sum(axis=1) / org_tot
         rate = np.zeros(n_ent)
+        shape = np.zeros(n_ent)  # gamma posterior shape of each entity's volume
         for part in (slice(0, n_phys), slice(n_phys, n_ent)):
             e_sum = float(expo[part].sum())
             prior = float(tot_b[part].sum()) / e_sum if e_sum > 0 else 0.0
             pos = tot_w[part] - neg_w[0, part]
             est = tot_b[part] + pos / max(1.0 - float(p0[0]), 1e-6)
             m = _prior_days(tot_b[part], prior * expo[part], prior, config)
-            rate[part] = (est + m * prior) / (expo[part] + w + m)
+            shape[part] = est + m * prior
+            rate[part] = shape[part] / (expo[part] + w + m)
         volume = rate * w
         # A surge of positive reviews means the volume itself changed: expect from the window.
         pos_w = tot_w - neg_w[0]
         seen = pos_w / max(1.0 - float(p0[0]), 1e-6)
         surge = stats.poisson.sf(pos_w - 1, volume * (1.0 - p0[0])) < config.surge_p
-        volume = np.where(surge & (seen > volume), seen, volume)
+        surged = surge & (seen > volume)
+        volume = np.where(surged, seen, volume)
+        vol_cv2 = np.where(surged, 0.0, 1.0 / np.maximum(shape, 1e-9))
         for s in range(n_series):
             if p0[s] <= 0 or (s > 0 and index.categories[s - 1] not in config.categories):
                 continue
             disp = _dispersion(neg_b[s, phys], p0[s] * tot_b[phys])
             idx = np.flatnonzero(started & (volume > 0))
             code = np.asarray(idx * n_series + s, dtype=np.int64)
-            tests.append(
-                (w, neg_w[s, idx], volume[idx] * p0[s], np.full(idx.size, disp), lo[idx], code)
-            )
+            # Gamma mixing twice (negative rate, then volume): variance mu^2 (a + v + a v).
+            alpha = disp + vol_cv2[idx] * (1.0 + disp)
+            tests.append((w, neg_w[s, idx], volume[idx] * p0[s], alpha, lo[idx], code))
     if not tests:
         return []
     window = np.concatenate([np.full(t[1].size, t[0]) for t in tests])
@@ -409,13 +456,14 @@ def find_clusters(
     code = np.concatenate([t[5] for t in tests])
     ent, series = code // n_series, code % n_series
     p = upper_tail(k, mu, alpha)
-    raw_hits, _ = family_fdr(p, ent, config.fdr_q)
+    weight = _window_weights(config, window)
+    raw_hits, _ = family_fdr(np.minimum(p / weight, 1.0), ent, config.fdr_q)
     distinct: dict[int, tuple[int, list[int], list[int]]] = {}
     for i in np.flatnonzero(raw_hits & (k >= config.min_negatives)).tolist():
         distinct[i] = index.reviewer_count(int(lows[i]), int(hi[ent[i]]), int(series[i]))
         k[i] = float(distinct[i][0])
     p[list(distinct)] = upper_tail(k[list(distinct)], mu[list(distinct)], alpha[list(distinct)])
-    hits, qv = family_fdr(p, ent, config.fdr_q)
+    hits, qv = family_fdr(np.minimum(p / weight, 1.0), ent, config.fdr_q)
     found: list[ClusterAlert] = []
     for i in sorted(distinct):
         d, ids, posts = distinct[i]

@@ -124,7 +124,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alerts.cluster.min_history_days", 60, "History needed before an entity can cluster."),
     Setting("alerts.cluster.min_negatives", 3, "Gate: at least this many negatives."),
     Setting("alerts.cluster.min_distinct_reviewers", 2, "Gate: from at least this many reviewers."),
-    Setting("alerts.cluster.fdr_q", 0.03, "Benjamini-Hochberg false discovery rate."),
+    Setting("alerts.cluster.fdr_q", 0.025, "Benjamini-Hochberg false discovery rate."),
+    Setting(
+        "alerts.cluster.window_weights",
+        "14:2,30:1,90:0.5",
+        "Weight of each window (days:weight) in the cluster FDR; unlisted windows weigh 1.",
+    ),
     Setting(
         "alerts.cluster.volume_prior_days",
         0.0,
