@@ -25,7 +25,8 @@ from pathlib import Path
 from reputation.catmodel import (
     EXAMPLES_DIR,
     MODEL_PATH,
-    NHS_HARM_IF_VERY_NEGATIVE,
+    NHS_NEGATIVE_ONLY,
+    NHS_NEGATIVE_SENTIMENTS,
     NHS_TOPICS,
     TOPICS,
     CategoryModel,
@@ -35,7 +36,7 @@ from reputation.textmodel import TextModel, tokens, train
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/corpus/nhs_fft_v6_mit.csv.gz"
 TEXT_COLUMN, SENTIMENT_COLUMN = "FFT answer", "Comment sentiment"
 UNUSABLE = "Labelling not possible"
-OWN_WEIGHT = 3
+OWN_WEIGHT = 10
 L2, MIN_DF = 3.0, 2
 
 Example = tuple[str, frozenset[str]]
@@ -56,8 +57,8 @@ def read_nhs(path: Path) -> list[Example]:
                 continue
             labelled = {c for c, v in row.items() if c and (v or "").strip() == "1"}
             topics = {t for t, columns in NHS_TOPICS.items() if labelled & set(columns)}
-            if NHS_HARM_IF_VERY_NEGATIVE in labelled and row[SENTIMENT_COLUMN].strip() == "5":
-                topics.add("harm")
+            if row[SENTIMENT_COLUMN].strip() not in NHS_NEGATIVE_SENTIMENTS:
+                topics -= set(NHS_NEGATIVE_ONLY)
             found.append((text, frozenset(topics)))
     return found
 
@@ -119,22 +120,34 @@ def auc(scores: list[float], truth: list[bool]) -> float:
 
 
 def cross_validate(nhs_path: Path, strengths: list[float], folds: int = 5) -> None:
-    """Print 5-fold AUC per topic (folds by position; own examples always in training)."""
+    """Print 5-fold AUC per topic on the NHS comments and on the own examples (folds by
+    position over each; a topic with no positives in a source is left out)."""
     nhs, own = training_set(nhs_path)
     for l2 in strengths:
-        scores: dict[str, list[float]] = {t: [] for t in TOPICS}
-        truth: dict[str, list[bool]] = {t: [] for t in TOPICS}
+        scores: dict[str, dict[str, list[float]]] = {"NHS": {}, "own": {}}
+        truth: dict[str, dict[str, list[bool]]] = {"NHS": {}, "own": {}}
         for fold in range(folds):
-            held = [e for i, e in enumerate(nhs) if i % folds == fold]
-            kept = [e for i, e in enumerate(nhs) if i % folds != fold]
-            models = fit(kept + own * OWN_WEIGHT, l2)
-            for text, labels in held:
-                features = tokens(text)
-                for topic in TOPICS:
-                    scores[topic].append(models[topic].probability(features))
-                    truth[topic].append(topic in labels)
-        figures = ", ".join(f"{t} {auc(scores[t], truth[t]):.3f}" for t in TOPICS)
-        print(f"l2 {l2}: AUC {figures}")
+            held = {
+                "NHS": [e for i, e in enumerate(nhs) if i % folds == fold],
+                "own": [e for i, e in enumerate(own) if i % folds == fold],
+            }
+            kept_nhs = [e for i, e in enumerate(nhs) if i % folds != fold]
+            kept_own = [e for i, e in enumerate(own) if i % folds != fold]
+            models = fit(kept_nhs + kept_own * OWN_WEIGHT, l2)
+            for source, examples in held.items():
+                for text, labels in examples:
+                    features = tokens(text)
+                    for topic in TOPICS:
+                        p = models[topic].probability(features)
+                        scores[source].setdefault(topic, []).append(p)
+                        truth[source].setdefault(topic, []).append(topic in labels)
+        for source in scores:
+            figures = ", ".join(
+                f"{t} {auc(scores[source][t], truth[source][t]):.3f}"
+                for t in TOPICS
+                if any(truth[source][t])
+            )
+            print(f"l2 {l2}, {source} folds: AUC {figures}")
 
 
 def main() -> int:
