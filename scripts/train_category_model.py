@@ -31,6 +31,7 @@ from reputation.catmodel import (
     TOPICS,
     CategoryModel,
 )
+from reputation.evaluation import auc
 from reputation.textmodel import TextModel, tokens, train
 
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/corpus/nhs_fft_v6_mit.csv.gz"
@@ -108,15 +109,6 @@ def build(nhs_path: Path, l2: float) -> CategoryModel:
         "positives": {t: sum(t in labels for _, labels in nhs + own) for t in TOPICS},
     }
     return CategoryModel(topics, meta)
-
-
-def auc(scores: list[float], truth: list[bool]) -> float:
-    """Area under the ROC curve (rank statistic)."""
-    ranked = sorted(zip(scores, truth, strict=True))
-    positives = sum(truth)
-    negatives = len(truth) - positives
-    rank_sum = sum(rank for rank, (_, positive) in enumerate(ranked, 1) if positive)
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def cross_validate(nhs_path: Path, strengths: list[float], folds: int = 5) -> None:

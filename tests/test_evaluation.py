@@ -16,6 +16,7 @@ from reputation.evaluation import (
     Gold,
     Prediction,
     Report,
+    auc,
     evaluate,
     in_half,
     load_examples,
@@ -24,6 +25,13 @@ from reputation.evaluation import (
     scores,
 )
 from tests.conftest import shared_path
+
+
+def test_auc_ranks_positives_above_negatives_and_ties_count_half() -> None:
+    assert auc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == 0.75
+    assert auc([0.5, 0.5], [False, True]) == 0.5
+    with pytest.raises(ValueError, match="both classes"):
+        auc([0.2, 0.3], [True, True])
 
 
 def gold(review_id: str, labels: str, harm: bool = False) -> Gold:
