@@ -16,9 +16,10 @@ Never the scraped corpus or the labelled dev reviews. A category's topic is not 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,21 @@ class CategoryModel:
 
     def probabilities(self, features: set[str]) -> dict[str, float]:
         """P(topic) of one sentence for every topic, from its ``textmodel.tokens``."""
-        return {name: model.probability(features) for name, model in self.topics.items()}
+        names, table = self._table
+        z = [self.topics[name].bias for name in names]
+        for token in features:
+            row = table.get(token)
+            if row is not None:
+                z = [a + b for a, b in zip(z, row, strict=True)]
+        return {name: _sigmoid(value) for name, value in zip(names, z, strict=True)}
+
+    @cached_property
+    def _table(self) -> tuple[tuple[str, ...], dict[str, tuple[float, ...]]]:
+        """Every topic's weight of a token in one row: one look-up a token, not one a topic."""
+        names = tuple(self.topics)
+        tokens = set().union(*(model.weights for model in self.topics.values()))
+        table = {t: tuple(self.topics[n].weights.get(t, 0.0) for n in names) for t in tokens}
+        return names, table
 
     def to_json(self) -> str:
         body = {
@@ -125,6 +140,10 @@ class CategoryModel:
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{source} is not a category model: {exc}") from exc
         return cls(topics, body.get("meta", {}))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @lru_cache(maxsize=1)
