@@ -109,12 +109,12 @@ class CategoryModel:
     def probabilities(self, features: set[str]) -> dict[str, float]:
         """P(topic) of one sentence for every topic, from its ``textmodel.tokens``."""
         names, table = self._table
-        z = [self.topics[name].bias for name in names]
-        for token in features:
-            row = table.get(token)
-            if row is not None:
-                z = [a + b for a, b in zip(z, row, strict=True)]
-        return {name: sigmoid(value) for name, value in zip(names, z, strict=True)}
+        rows = [table[token] for token in features if token in table]
+        sums = [sum(column) for column in zip(*rows, strict=True)] if rows else [0.0] * len(names)
+        return {
+            name: sigmoid(self.topics[name].bias + value)
+            for name, value in zip(names, sums, strict=True)
+        }
 
     @cached_property
     def _table(self) -> tuple[tuple[str, ...], dict[str, tuple[float, ...]]]:

@@ -125,8 +125,15 @@ class Classification:
 class Thresholds:
     """When the model's topic score makes a category (or harm): alone, or confirming a rule."""
 
-    alone: float  # P(topic) x negativity of a sentence, on its own
+    alone: float  # P(topic) x weight of a sentence, on its own
     confirm: float  # P(topic) of a rule hit's sentence that confirms it (0: every hit stands)
+    # a sentence's weight is its negativity, or at least this for one told in neutral words
+    # ("he scarred my face for life": harm is often stated, not lamented)
+    neutral: float = 0.0
+
+    def weight(self, negativity: float) -> float:
+        """How much of P(topic) a sentence of this negativity keeps."""
+        return self.neutral + (1.0 - self.neutral) * negativity
 
 
 # Chosen by scripts/train_thresholds.py on the tuning half of the dev labels (never the held-out
@@ -139,7 +146,7 @@ THRESHOLDS: dict[str, Thresholds] = {
     "bedside_manner": Thresholds(alone=0.4, confirm=0.0),
     "service": Thresholds(alone=0.4, confirm=0.0),
     "clinical_skill": Thresholds(alone=0.3, confirm=0.0),
-    "harm": Thresholds(alone=0.25, confirm=0.0),
+    "harm": Thresholds(alone=0.25, confirm=0.0, neutral=0.3),
 }
 
 
@@ -552,29 +559,32 @@ def _negativity(score: float) -> float:
 def _model_scores(
     review: _Review, limits: Mapping[str, Thresholds]
 ) -> tuple[list[dict[str, float]], dict[str, tuple[float, int]]]:
-    """P(topic) of each sentence, and topic -> (best P(topic) x negativity, that sentence).
+    """P(topic) of each sentence, and topic -> (best P(topic) x weight, that sentence).
 
-    Only what ``limits`` can use is scored: a sentence whose negativity is below every "alone"
+    Only what ``limits`` can use is scored: a sentence whose weight is below every "alone"
     threshold cannot decide alone (P <= 1), and with no "confirm" above 0 nothing confirms.
     """
     best: dict[str, tuple[float, int]] = {}
     topics = category_model()
-    floor = min(limit.alone for limit in limits.values())
     confirming = any(limit.confirm > 0 for limit in limits.values())
     per_sentence: list[dict[str, float]] = []
     for i, sentence in enumerate(review.sentences):
         score = review.scores[i]
         negativity = _negativity(score)
-        if not confirming and negativity < floor:
+        weights = {name: limit.weight(negativity) for name, limit in limits.items()}
+        # in a positive review only a sentence that is not praise complains
+        praise = review.positive and score >= _PRAISE
+        if not confirming and (praise or all(weights[n] < limits[n].alone for n in limits)):
             per_sentence.append({})
             continue
         probabilities = topics.probabilities(tokens(sentence))
         per_sentence.append(probabilities)
-        if review.positive and score >= _PRAISE:
-            continue  # in a positive review only a sentence that is not praise complains
+        if praise:
+            continue
         for topic, p in probabilities.items():
-            if p * negativity > best.get(topic, (0.0, 0))[0]:
-                best[topic] = (p * negativity, i)
+            value = p * weights.get(topic, negativity)
+            if value > best.get(topic, (0.0, 0))[0]:
+                best[topic] = (value, i)
     return per_sentence, best
 
 

@@ -39,6 +39,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 # 1.01: the model alone never decides
 ALONE = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 CONFIRM = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+NEUTRAL = (0.0, 0.3, 0.5)  # harm only: categories are often mere story in neutral sentences
 TOLERANCE = 0.01
 
 
@@ -59,6 +60,14 @@ def summary(result: Report) -> str:
     parts = [f"{label} F1 {result.per_label[label].f1:.3f}" for label in CODE_FOR.values()]
     harm = f"harm P {result.harm.precision:.3f} R {result.harm.recall:.3f}"
     return ", ".join([*parts, harm])
+
+
+def everything(neutral: float) -> dict[str, Thresholds]:
+    """Limits under which every sentence is scored (harm's neutral weight as given)."""
+    return {
+        name: Thresholds(alone=0.0, confirm=0.01, neutral=neutral if name == "harm" else 0.0)
+        for name in THRESHOLDS
+    }
 
 
 def model_alone(examples: list[Example], found: list[Signals]) -> str:
@@ -86,25 +95,32 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus/reviews.jsonl.gz")
     args = parser.parse_args()
     examples = load_examples(args.labels, args.corpus, "tune")
-    everything = {name: Thresholds(alone=0.0, confirm=0.01) for name in THRESHOLDS}
-    found = [signals(e.text, e.rating, everything) for e in examples]
-    shipped = summary(report(examples, found, THRESHOLDS))
+    found_at = {n: [signals(e.text, e.rating, everything(n)) for e in examples] for n in NEUTRAL}
+    found = found_at[0.0]
+    shipped = summary(report(examples, found_at[THRESHOLDS["harm"].neutral], THRESHOLDS))
     print(f"{len(examples)} tuning-half reviews; shipped: {shipped}")
-    print(f"the model without the rules: {model_alone(examples, found)}")
+    shipped_found = found_at[THRESHOLDS["harm"].neutral]
+    print(f"the model without the rules: {model_alone(examples, shipped_found)}")
     limits = {name: Thresholds(alone=1.01, confirm=0.0) for name in THRESHOLDS}
     print(f"rules alone: {summary(report(examples, found, limits))}")
     for name in (*CODE_FOR, "harm"):
+        grid = [
+            Thresholds(a, c, n)
+            for a in ALONE
+            for c in CONFIRM
+            for n in (NEUTRAL if name == "harm" else (0.0,))
+        ]
         graded = [
-            (objective(report(examples, found, {**limits, name: t}), name), t)
-            for t in (Thresholds(a, c) for a in ALONE for c in CONFIRM)
+            (objective(report(examples, found_at[t.neutral], {**limits, name: t}), name), t)
+            for t in grid
         ]
         top = max(value for value, _ in graded)
         value, limits[name] = min(
             ((v, t) for v, t in graded if v >= top - TOLERANCE),
-            key=lambda pair: (pair[1].alone, pair[1].confirm),
+            key=lambda pair: (pair[1].alone, pair[1].confirm, pair[1].neutral),
         )
         print(f"{name}: {limits[name]} (objective {value:.3f}, best {top:.3f})")
-    print(f"chosen: {summary(report(examples, found, limits))}")
+    print(f"chosen: {summary(report(examples, found_at[limits['harm'].neutral], limits))}")
 
 
 if __name__ == "__main__":

@@ -108,3 +108,14 @@ def test_the_harm_model_alone_does_not_flag_a_positive_review() -> None:
     found = signals(text, 5.0)
     assert found.model["harm"][0] >= THRESHOLDS["harm"].alone and not found.praise_only
     assert "harm" not in decide(found).flags
+
+
+def test_harm_told_in_neutral_words_keeps_the_neutral_weight() -> None:
+    limit = THRESHOLDS["harm"]
+    assert limit.neutral > 0 and limit.weight(0.0) == limit.neutral and limit.weight(1.0) == 1.0
+    text = "She has left me with a limp."  # no rule names it, and VADER reads no feeling in it
+    found = signals(text, 2.0)
+    assert found.rule_flags == {} and found.review.scores == [0.0]
+    assert "harm" in decide(found).flags
+    plain = {**THRESHOLDS, "harm": Thresholds(limit.alone, limit.confirm)}
+    assert "harm" not in decide(signals(text, 2.0, plain), plain).flags
