@@ -180,7 +180,7 @@ def test_eval_command_missing_corpus(tmp_path: Path) -> None:
 # issue-12 targets (B 0.85, S 0.90, C 0.80, harm R 0.90 at P 0.60 on the held-out half) are
 # not all met: see README "The classifier".
 FLOORS = {
-    "tune": ({"B": 0.84, "S": 0.90, "C": 0.78}, 0.80, 0.68),
+    "tune": ({"B": 0.84, "S": 0.90, "C": 0.78}, 0.85, 0.60),
     "held-out": ({"B": 0.85, "S": 0.87, "C": 0.81}, 0.95, 0.75),
 }
 
