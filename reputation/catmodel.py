@@ -18,17 +18,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from reputation.lexicon import CATEGORIES
-from reputation.textmodel import TextModel
+from reputation.textmodel import TextModel, sigmoid
 
 __all__ = [
     "EXAMPLES_DIR",
     "MODEL_PATH",
-    "NHS_HARM_IF_VERY_NEGATIVE",
+    "NHS_NEGATIVE_ONLY",
+    "NHS_NEGATIVE_SENTIMENTS",
     "NHS_TOPICS",
     "TOPICS",
     "CategoryModel",
@@ -43,9 +44,14 @@ TOPICS = (*CATEGORIES, "harm")
 # * "Staff manner" and "Staff listening" cover nurses and porters as well as clinicians; ours
 #   files a nurse's rudeness under service. The model learns manner words; who did it is the
 #   rules' actor logic (classify.py), so this loss is repaired there.
-# * "Impact of treatment/care" is outcome talk of any kind (good or bad) -> clinical_skill; it
-#   is also the nearest the NHS set has to harm, taken as harm only when the comment is very
-#   negative (sentiment 5), alongside "Feeling safe" and "Safeguarding concerns?".
+# * NHS topics are topics, praise included ("lovely caring staff" is "Staff manner"); ours are
+#   complaints. For bedside manner, whose NHS labels are mostly praise, only negative comments
+#   (sentiment 4-5) count (``NHS_NEGATIVE_ONLY``): tuning-half AUC 0.76 -> 0.79. For service and
+#   clinical skill keeping the praise was better (the topic words are the same either way).
+# * "Impact of treatment/care" is outcome talk of any kind (good or bad) -> clinical_skill.
+# * No NHS label means harm: "Feeling safe" and "Safeguarding" are mostly "I felt safe" (praise),
+#   and very negative "Impact of treatment" is mostly disappointment. Harm is learnt from the
+#   project's own examples alone (tuning-half AUC 0.71 against 0.67 with those NHS labels).
 # * The NHS set has no billing, insurance or price talk (free at the point of use): the
 #   project's own examples supply it. Categories of ours with no NHS counterpart are left out.
 NHS_TOPICS: dict[str, tuple[str, ...]] = {
@@ -87,9 +93,10 @@ NHS_TOPICS: dict[str, tuple[str, ...]] = {
         "Supplying & understanding medication",
         "Care plans",
     ),
-    "harm": ("Feeling safe", "Safeguarding concerns?"),
+    "harm": (),
 }
-NHS_HARM_IF_VERY_NEGATIVE = "Impact of treatment/ care"
+NHS_NEGATIVE_ONLY = ("bedside_manner",)
+NHS_NEGATIVE_SENTIMENTS = ("4", "5")  # the NHS codes for negative and very negative
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,21 @@ class CategoryModel:
 
     def probabilities(self, features: set[str]) -> dict[str, float]:
         """P(topic) of one sentence for every topic, from its ``textmodel.tokens``."""
-        return {name: model.probability(features) for name, model in self.topics.items()}
+        names, table = self._table
+        rows = [table[token] for token in features if token in table]
+        sums = [sum(column) for column in zip(*rows, strict=True)] if rows else [0.0] * len(names)
+        return {
+            name: sigmoid(self.topics[name].bias + value)
+            for name, value in zip(names, sums, strict=True)
+        }
+
+    @cached_property
+    def _table(self) -> tuple[tuple[str, ...], dict[str, tuple[float, ...]]]:
+        """Every topic's weight of a token in one row: one look-up a token, not one a topic."""
+        names = tuple(self.topics)
+        tokens = set().union(*(model.weights for model in self.topics.values()))
+        table = {t: tuple(self.topics[n].weights.get(t, 0.0) for n in names) for t in tokens}
+        return names, table
 
     def to_json(self) -> str:
         body = {

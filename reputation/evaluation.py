@@ -22,6 +22,7 @@ __all__ = [
     "Prediction",
     "Report",
     "Scores",
+    "auc",
     "evaluate",
     "in_half",
     "load_examples",
@@ -130,6 +131,25 @@ def prediction_from(review_id: str, result: Classification) -> Prediction:
     if not labels:
         labels = {"U"} if result.unspecified else {"P"}
     return Prediction(review_id, frozenset(labels), "harm" in result.flags)
+
+
+def auc(values: Sequence[float], truth: Sequence[bool]) -> float:
+    """Area under the ROC curve of ``values`` against ``truth`` (rank statistic; ties count
+    half); ValueError when one class is missing."""
+    positives = sum(truth)
+    negatives = len(truth) - positives
+    if len(values) != len(truth) or not positives or not negatives:
+        raise ValueError("AUC needs one truth per value and both classes present")
+    ranked = sorted(zip(values, truth, strict=True))
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        mean_rank = (i + 1 + j) / 2
+        rank_sum += mean_rank * sum(1 for _, positive in ranked[i:j] if positive)
+        i = j
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def scores(pairs: Iterable[tuple[bool, bool]]) -> Scores:

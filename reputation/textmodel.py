@@ -24,7 +24,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MODEL_PATH", "TextModel", "complaint_probability", "model", "tokens", "train"]
+__all__ = [
+    "MODEL_PATH",
+    "TextModel",
+    "complaint_probability",
+    "model",
+    "sigmoid",
+    "tokens",
+    "train",
+]
 
 MODEL_PATH = Path(__file__).with_name("data") / "nhs_text_model.json"
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -35,6 +43,11 @@ def tokens(text: str) -> set[str]:
     """The features of a text: its lowercase words and pairs of adjacent words."""
     words = _TOKEN.findall(text.lower().replace("\u2019", "'"))
     return {*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))}
+
+
+def sigmoid(z: float) -> float:
+    """The logistic function, clipped so that no weight sum overflows."""
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,7 @@ class TextModel:
 
     def probability(self, features: set[str]) -> float:
         """The probability of the positive class for a text's ``tokens``."""
-        z = self.bias + sum(self.weights.get(token, 0.0) for token in features)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return sigmoid(self.bias + sum(self.weights.get(token, 0.0) for token in features))
 
     def differences(self, other: TextModel, tolerance: float = 0.002) -> list[str]:
         """Features whose weights differ by more than ``tolerance`` (floating-point noise of

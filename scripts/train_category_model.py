@@ -1,15 +1,16 @@
 """Train the shipped category/harm topic models (reputation/catmodel.py).
 
 Usage: .venv/bin/python scripts/train_category_model.py [--input CSV.GZ] [--output JSON]
-                                                         [--l2 3.0] [--cv] [--check]
+                                                         [--l2 3.0] [--cv [L2 ...]] [--check]
 
 Data: the NHS Friends-and-Family-Test comments of ../shared/corpus/nhs_fft_v6_mit.csv.gz (MIT
 licence, © 2021 NHS England) with their human category labels mapped by catmodel.NHS_TOPICS,
 and the project's own written examples (reputation/data/examples/*.jsonl, counted
 ``OWN_WEIGHT`` times: they are the only US-style phrasing). Comments with no usable label
 ("Labelling not possible", empty) are left out. Training is deterministic. --cv prints 5-fold
-cross-validated AUC per topic for several L2 strengths (how ``--l2`` was chosen); --check
-compares a fresh training with the shipped file and exits 1 if a weight differs by > 0.002.
+cross-validated AUC per topic, on NHS folds and on own-example folds, for the L2 strengths given
+(default four: how ``--l2`` was chosen); --check compares a fresh training with the shipped file
+and exits 1 if a weight differs by > 0.002.
 """
 
 from __future__ import annotations
@@ -25,17 +26,19 @@ from pathlib import Path
 from reputation.catmodel import (
     EXAMPLES_DIR,
     MODEL_PATH,
-    NHS_HARM_IF_VERY_NEGATIVE,
+    NHS_NEGATIVE_ONLY,
+    NHS_NEGATIVE_SENTIMENTS,
     NHS_TOPICS,
     TOPICS,
     CategoryModel,
 )
+from reputation.evaluation import auc
 from reputation.textmodel import TextModel, tokens, train
 
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/corpus/nhs_fft_v6_mit.csv.gz"
 TEXT_COLUMN, SENTIMENT_COLUMN = "FFT answer", "Comment sentiment"
 UNUSABLE = "Labelling not possible"
-OWN_WEIGHT = 3
+OWN_WEIGHT = 10
 L2, MIN_DF = 3.0, 2
 
 Example = tuple[str, frozenset[str]]
@@ -56,8 +59,8 @@ def read_nhs(path: Path) -> list[Example]:
                 continue
             labelled = {c for c, v in row.items() if c and (v or "").strip() == "1"}
             topics = {t for t, columns in NHS_TOPICS.items() if labelled & set(columns)}
-            if NHS_HARM_IF_VERY_NEGATIVE in labelled and row[SENTIMENT_COLUMN].strip() == "5":
-                topics.add("harm")
+            if row[SENTIMENT_COLUMN].strip() not in NHS_NEGATIVE_SENTIMENTS:
+                topics -= set(NHS_NEGATIVE_ONLY)
             found.append((text, frozenset(topics)))
     return found
 
@@ -109,32 +112,35 @@ def build(nhs_path: Path, l2: float) -> CategoryModel:
     return CategoryModel(topics, meta)
 
 
-def auc(scores: list[float], truth: list[bool]) -> float:
-    """Area under the ROC curve (rank statistic)."""
-    ranked = sorted(zip(scores, truth, strict=True))
-    positives = sum(truth)
-    negatives = len(truth) - positives
-    rank_sum = sum(rank for rank, (_, positive) in enumerate(ranked, 1) if positive)
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
-
-
 def cross_validate(nhs_path: Path, strengths: list[float], folds: int = 5) -> None:
-    """Print 5-fold AUC per topic (folds by position; own examples always in training)."""
+    """Print 5-fold AUC per topic on the NHS comments and on the own examples (folds by
+    position over each; a topic with no positives in a source is left out)."""
     nhs, own = training_set(nhs_path)
     for l2 in strengths:
-        scores: dict[str, list[float]] = {t: [] for t in TOPICS}
-        truth: dict[str, list[bool]] = {t: [] for t in TOPICS}
+        scores: dict[str, dict[str, list[float]]] = {"NHS": {}, "own": {}}
+        truth: dict[str, dict[str, list[bool]]] = {"NHS": {}, "own": {}}
         for fold in range(folds):
-            held = [e for i, e in enumerate(nhs) if i % folds == fold]
-            kept = [e for i, e in enumerate(nhs) if i % folds != fold]
-            models = fit(kept + own * OWN_WEIGHT, l2)
-            for text, labels in held:
-                features = tokens(text)
-                for topic in TOPICS:
-                    scores[topic].append(models[topic].probability(features))
-                    truth[topic].append(topic in labels)
-        figures = ", ".join(f"{t} {auc(scores[t], truth[t]):.3f}" for t in TOPICS)
-        print(f"l2 {l2}: AUC {figures}")
+            held = {
+                "NHS": [e for i, e in enumerate(nhs) if i % folds == fold],
+                "own": [e for i, e in enumerate(own) if i % folds == fold],
+            }
+            kept_nhs = [e for i, e in enumerate(nhs) if i % folds != fold]
+            kept_own = [e for i, e in enumerate(own) if i % folds != fold]
+            models = fit(kept_nhs + kept_own * OWN_WEIGHT, l2)
+            for source, examples in held.items():
+                for text, labels in examples:
+                    features = tokens(text)
+                    for topic in TOPICS:
+                        p = models[topic].probability(features)
+                        scores[source].setdefault(topic, []).append(p)
+                        truth[source].setdefault(topic, []).append(topic in labels)
+        for source in scores:
+            figures = ", ".join(
+                f"{t} {auc(scores[source][t], truth[source][t]):.3f}"
+                for t in TOPICS
+                if any(truth[source][t])
+            )
+            print(f"l2 {l2}, {source} folds: AUC {figures}")
 
 
 def main() -> int:
@@ -142,13 +148,13 @@ def main() -> int:
     parser.add_argument("--input", type=Path, default=DEFAULT_INPUT)
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
     parser.add_argument("--l2", type=float, default=L2)
-    parser.add_argument("--cv", action="store_true")
+    parser.add_argument("--cv", type=float, nargs="*", metavar="L2")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     if not args.input.is_file():
         raise SystemExit(f"{args.input}: no such file (the NHS comments of ../shared/corpus/)")
-    if args.cv:
-        cross_validate(args.input, [0.3, 1.0, 3.0, 10.0])
+    if args.cv is not None:
+        cross_validate(args.input, args.cv or [0.3, 1.0, 3.0, 10.0])
         return 0
     fresh = build(args.input, args.l2)
     if args.check:

@@ -58,12 +58,12 @@ def test_the_model_alone_makes_a_category_above_its_threshold() -> None:
     found = signals(text, 1.0, EVERYTHING)
     assert found.rule_categories == ()
     score, sentence = found.model["bedside_manner"]
-    assert 0.4 < score < THRESHOLDS["bedside_manner"].alone and sentence == 0
-    assert decide(found).categories == ()
-    lower = {**THRESHOLDS, "bedside_manner": Thresholds(alone=0.4, confirm=0.0)}
-    result = decide(found, lower)
+    assert score > THRESHOLDS["bedside_manner"].alone and sentence == 0
+    result = decide(found)
     assert result.category_names() == ("bedside_manner",)
     assert result.categories[0].evidence[0].text == text
+    higher = {**THRESHOLDS, "bedside_manner": Thresholds(alone=score + 0.01, confirm=0.0)}
+    assert decide(found, higher).categories == ()
 
 
 def test_a_rule_hit_stands_only_where_the_model_confirms_its_topic() -> None:
@@ -87,7 +87,7 @@ def test_a_manner_sentence_about_staff_is_service() -> None:
 
 
 def test_version_names_the_model() -> None:
-    assert classify("x", None).classifier_version == "model-1"
+    assert classify("x", None).classifier_version == "model-2"
 
 
 @pytest.mark.skipif(not NHS.is_file(), reason=f"{NHS} is absent (it is beside CI's clone only)")
@@ -100,3 +100,22 @@ def test_shipped_model_is_what_training_gives() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_harm_model_alone_does_not_flag_a_positive_review() -> None:
+    # praise told in harm words: the model reads harm, only a rule's strong evidence may flag it
+    text = "He operated on my spine after another surgeon damaged it, and I ended up walking again."
+    found = signals(text, 5.0)
+    assert found.model["harm"][0] >= THRESHOLDS["harm"].alone and not found.praise_only
+    assert "harm" not in decide(found).flags
+
+
+def test_harm_told_in_neutral_words_keeps_the_neutral_weight() -> None:
+    limit = THRESHOLDS["harm"]
+    assert limit.neutral > 0 and limit.weight(0.0) == limit.neutral and limit.weight(1.0) == 1.0
+    text = "She has left me with a limp."  # no rule names it, and VADER reads no feeling in it
+    found = signals(text, 2.0)
+    assert found.rule_flags == {} and found.review.scores == [0.0]
+    assert "harm" in decide(found).flags
+    plain = {**THRESHOLDS, "harm": Thresholds(limit.alone, limit.confirm)}
+    assert "harm" not in decide(signals(text, 2.0, plain), plain).flags

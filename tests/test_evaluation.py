@@ -16,6 +16,7 @@ from reputation.evaluation import (
     Gold,
     Prediction,
     Report,
+    auc,
     evaluate,
     in_half,
     load_examples,
@@ -24,6 +25,13 @@ from reputation.evaluation import (
     scores,
 )
 from tests.conftest import shared_path
+
+
+def test_auc_ranks_positives_above_negatives_and_ties_count_half() -> None:
+    assert auc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == 0.75
+    assert auc([0.5, 0.5], [False, True]) == 0.5
+    with pytest.raises(ValueError, match="both classes"):
+        auc([0.2, 0.3], [True, True])
 
 
 def gold(review_id: str, labels: str, harm: bool = False) -> Gold:
@@ -167,13 +175,13 @@ def test_eval_command_missing_corpus(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not found" in result.output
 
 
-# Figures of model-1 on the two halves of dev (classifier rules and thresholds were chosen on
+# Figures of model-2 on the two halves of dev (classifier rules and thresholds were chosen on
 # the tuning half; the held-out half is only scored); a change that drops below fails. The
 # issue-12 targets (B 0.85, S 0.90, C 0.80, harm R 0.90 at P 0.60 on the held-out half) are
 # not all met: see README "The classifier".
 FLOORS = {
-    "tune": ({"B": 0.83, "S": 0.90, "C": 0.78}, 0.70, 0.78),
-    "held-out": ({"B": 0.86, "S": 0.87, "C": 0.76}, 0.95, 0.85),
+    "tune": ({"B": 0.84, "S": 0.90, "C": 0.78}, 0.85, 0.60),
+    "held-out": ({"B": 0.85, "S": 0.87, "C": 0.81}, 0.95, 0.75),
 }
 
 
