@@ -3,20 +3,26 @@
 Reviews are read as columns (times computed by the database, classification flags packed in
 one integer) straight into the event index; per-review facts are built only for the rows
 the per-review detectors can use. A HistoryCache keeps the columns between evaluations in
-one process and reads only what changed since.
+one process and reads only what changed since; it stores them in the database as a snapshot
+with the marks they were read at, so a new process starts from the snapshot and reads only
+what changed since it was stored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import threading
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Float, Integer, cast, func, or_, select
+from sqlalchemy import Float, Integer, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from reputation.alertrules import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
@@ -25,6 +31,7 @@ from reputation.clusters import EventIndex
 from reputation.models import (
     Classification,
     CrawlRun,
+    HistorySnapshot,
     Mention,
     Physician,
     Review,
@@ -58,6 +65,8 @@ HIGH_CONFIDENCE = 0.9
 # Facts (one object per review) are built only for reviews the per-review detectors can use:
 # flagged ones, and negatives young enough to be unanswered.
 FACTS_DAYS = 61.0
+# The format of a stored snapshot's data (HistorySnapshot.layout): change it with Columns.dump.
+SNAPSHOT_LAYOUT = 1
 
 
 def _days(column: Any, dialect: str) -> Any:
@@ -144,6 +153,30 @@ class Columns:
             np.asarray(packed, dtype=np.int64),
         )
 
+    def dump(self) -> bytes:
+        """These columns as compressed bytes (numpy arrays, authors as JSON; no pickle)."""
+        buffer = io.BytesIO()
+        arrays = {f: getattr(self, f) for f in _FIELDS if f != "authors"}
+        authors = json.dumps(self.authors.tolist()).encode()
+        np.savez(buffer, authors=np.frombuffer(authors, dtype=np.uint8), **arrays)
+        return zlib.compress(buffer.getvalue(), 1)
+
+    @classmethod
+    def load(cls, data: bytes) -> Columns:
+        """Columns from `dump`'s bytes; ValueError when they are not such bytes."""
+        try:
+            with np.load(io.BytesIO(zlib.decompress(data)), allow_pickle=False) as stored:
+                arrays = {f: stored[f] for f in _FIELDS}
+            authors = json.loads(arrays["authors"].tobytes())
+        except (OSError, KeyError, zlib.error, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a stored set of review columns: {exc}") from exc
+        names = np.empty(len(authors), dtype=object)
+        names[:] = authors
+        arrays["authors"] = names
+        if len({a.shape for a in arrays.values()}) != 1 or arrays["ids"].ndim != 1:
+            raise ValueError("not a stored set of review columns: columns of unequal length")
+        return cls(**{f: a.astype(_DTYPES[f], copy=False) for f, a in arrays.items()})
+
     def replaced(self, drop: I64, new: Columns) -> Columns:
         """These columns without the reviews `drop`, plus `new`."""
         keep = ~np.isin(self.ids, drop)
@@ -157,24 +190,20 @@ class Columns:
     def concat(parts: Sequence[Columns]) -> Columns:
         """One set of columns from several (none: empty)."""
         if not parts:
-            return Columns(
-                *(
-                    np.zeros(0, dtype=t)
-                    for t in (
-                        np.int64,
-                        np.int64,
-                        np.int64,
-                        np.float64,
-                        object,
-                        np.float64,
-                        np.int64,
-                    )
-                )
-            )
+            return Columns(*(np.zeros(0, dtype=_DTYPES[f]) for f in _FIELDS))
         return Columns(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
 
 
-_FIELDS = ("ids", "physicians", "practices", "days", "authors", "ratings", "packed")
+_DTYPES: dict[str, Any] = {
+    "ids": np.int64,
+    "physicians": np.int64,
+    "practices": np.int64,
+    "days": np.float64,
+    "authors": object,
+    "ratings": np.float64,
+    "packed": np.int64,
+}
+_FIELDS = tuple(_DTYPES)
 
 
 def _classified() -> Any:
@@ -404,7 +433,7 @@ class _Marks:
     classified_at: datetime | None
     classification: int
     deleted: int
-    roster: int
+    roster: str  # digest of every physician's practice
 
     @classmethod
     def read(cls, session: Session) -> _Marks:
@@ -423,21 +452,44 @@ class _Marks:
                 select(func.count()).select_from(Review).where(Review.deleted_at.is_not(None))
             )
             or 0,
-            roster=hash(tuple(tuple(r) for r in roster)),
+            # A digest, not hash(): the marks are compared across processes (the snapshot).
+            roster=hashlib.blake2b(repr([tuple(r) for r in roster]).encode()).hexdigest(),
         )
+
+    def dump(self) -> dict[str, Any]:
+        """The marks as JSON values."""
+        stamp = None if self.classified_at is None else self.classified_at.isoformat()
+        return {**asdict(self), "classified_at": stamp}
+
+    @classmethod
+    def load(cls, values: dict[str, Any]) -> _Marks:
+        """Marks from `dump`'s values; ValueError when they are not such values."""
+        try:
+            stamp = values["classified_at"]
+            marks = cls(**{**values, "classified_at": None if stamp is None else _aware(stamp)})
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not stored marks: {exc}") from exc
+        if marks.dump() != values:
+            raise ValueError("not stored marks: unexpected values")
+        return marks
 
 
 class HistoryCache:
     """Review columns kept between evaluations (in the daemon's process), refreshed with only
     the reviews added, reclassified, edited or deleted since the last evaluation.
 
-    The first use, a roster change, or an evaluation whose horizon reaches before the cached
-    one reads everything again (`full_loads` counts those).
+    A new cache starts from the database's snapshot (`save` stores one) when there is a
+    usable one, as if it had been this process's; otherwise the first use reads everything.
+    A roster change, or an evaluation whose horizon reaches before the cached one, or one a
+    day after the last full read, reads everything again (`full_loads` counts those).
     """
 
     # Read everything again at least this often (evaluation time): bounds what the marks
     # cannot see, such as a review moved to another physician's profile.
     FULL_EVERY = timedelta(days=1)
+    # Store a new snapshot after a full read, or once this many changed reviews were read
+    # since the stored one (each new process would read them again).
+    SAVE_AFTER = 20_000
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -448,11 +500,68 @@ class HistoryCache:
         self.since: datetime | None = None
         self.full_loads = 0
         self.changed = 0  # reviews read by the last refresh
+        self.restored = False  # started from the database's snapshot
+        self.unsaved = 0  # reviews read since the stored snapshot (all of them: none stored)
 
     def history(self, session: Session, now: datetime, since: datetime) -> History:
         """The detectors' History at `now`, equal to load_history(session, now, since)'s."""
         with self.lock:
+            if self.columns is None and not self.restored:
+                self._restore(session)
             return self._history(session, now, since)
+
+    @property
+    def snapshot_due(self) -> bool:
+        """Whether `save` would spare the next process reading rows again."""
+        return self.columns is not None and self.unsaved >= min(
+            self.SAVE_AFTER, max(1, self.columns.ids.size)
+        )
+
+    def save(self, session: Session, now: datetime) -> None:
+        """Store the columns and their marks as the database's snapshot, replacing the one
+        there, in the session's transaction (an interrupted write leaves the old one)."""
+        with self.lock:
+            if self.columns is None or self.marks is None or self.since is None:
+                return
+            if self.loaded_at is None:
+                return
+            session.execute(delete(HistorySnapshot))
+            session.execute(
+                insert(HistorySnapshot).values(
+                    id=1,
+                    layout=SNAPSHOT_LAYOUT,
+                    classifier_version=CLASSIFIER_VERSION,
+                    since=self.since,
+                    loaded_at=self.loaded_at,
+                    marks=self.marks.dump(),
+                    rows=int(self.columns.ids.size),
+                    data=self.columns.dump(),
+                    created_at=now,
+                )
+            )
+            self.unsaved = 0
+
+    def _restore(self, session: Session) -> None:
+        """Start from the database's snapshot when it is of this layout and classifier."""
+        row = session.execute(
+            select(
+                HistorySnapshot.since,
+                HistorySnapshot.loaded_at,
+                HistorySnapshot.marks,
+                HistorySnapshot.data,
+            ).where(
+                HistorySnapshot.layout == SNAPSHOT_LAYOUT,
+                HistorySnapshot.classifier_version == CLASSIFIER_VERSION,
+            )
+        ).first()
+        if row is None:
+            return
+        try:
+            marks, columns = _Marks.load(row.marks), Columns.load(row.data)
+        except ValueError:
+            return  # unreadable (written by another version): read everything instead
+        self.columns, self.marks, self.restored = columns, marks, True
+        self.since, self.loaded_at = row.since, row.loaded_at
 
     def _history(self, session: Session, now: datetime, since: datetime) -> History:
         marks = _Marks.read(session)
@@ -471,7 +580,7 @@ class HistoryCache:
             self.columns = Columns.read(session, (), (since, now))
             self.since, self.index, self.full_loads = since, None, self.full_loads + 1
             self.loaded_at = now
-            self.changed = int(self.columns.ids.size)
+            self.changed = self.unsaved = int(self.columns.ids.size)
         elif marks != old:
             # Each part through its own index; one OR across them would read every review.
             touched = {
@@ -495,6 +604,7 @@ class HistoryCache:
             drop = np.asarray(ids, dtype=np.int64)
             self.columns, self.index = self.columns.replaced(drop, new), None
             self.changed = int(drop.size)
+            self.unsaved += self.changed
         else:
             self.changed = 0
         self.marks = marks
