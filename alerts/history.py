@@ -576,6 +576,7 @@ class HistoryCache:
             or marks.roster != old.roster
             or marks.review < old.review  # another database at the same URL
             or marks.revision < old.revision
+            or marks.deleted < old.deleted  # restored reviews: not among the rows found changed
         ):
             self.columns = Columns.read(session, (), (since, now))
             self.since, self.index, self.full_loads = since, None, self.full_loads + 1
