@@ -153,6 +153,9 @@ class Columns:
             np.asarray(packed, dtype=np.int64),
         )
 
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
     def dump(self) -> bytes:
         """These columns as compressed bytes (numpy arrays, authors as JSON; no pickle)."""
         buffer = io.BytesIO()
@@ -231,7 +234,10 @@ def _review_query(session: Session) -> Any:
 
 
 def load_history(
-    session: Session, until: datetime, since: datetime | None = None, all_facts: bool = False
+    session: Session,
+    until: datetime,
+    since: datetime | None = None,
+    all_facts: bool = False,
 ) -> History:
     """Classified, attached reviews published up to `until`, matched social posts, crawl runs.
 
@@ -341,12 +347,34 @@ def _facts(
     out = []
     for batch in batches:
         for row in session.execute(batch):
-            rid, pid, published, rating, negative, response, seen, since, harm, legal, by = row
+            (
+                rid,
+                pid,
+                published,
+                rating,
+                negative,
+                response,
+                seen,
+                since,
+                harm,
+                legal,
+                by,
+            ) = row
             if pid is None or published is None:  # excluded by the query; narrows the types
                 continue
             marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
             since_at = _aware(since)
-            facts = (rid, pid, published, rating, negative, response, marks, seen, since_at)
+            facts = (
+                rid,
+                pid,
+                published,
+                rating,
+                negative,
+                response,
+                marks,
+                seen,
+                since_at,
+            )
             out.append(ReviewFacts(*facts, author=by))
     out.sort(key=lambda f: (f.published_at, f.review_id))
     return out
@@ -426,7 +454,9 @@ def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
 
 @dataclass(frozen=True)
 class _Marks:
-    """What says the stored reviews changed: newest ids and times, deletions, the roster."""
+    """What says the stored reviews changed: newest ids and times, deletions, the roster, and
+    counts that grow only with new reviews (a review given a physician or a date, or a
+    classification removed, changes them otherwise)."""
 
     review: int
     revision: int
@@ -434,9 +464,12 @@ class _Marks:
     classification: int
     deleted: int
     roster: str  # digest of every physician's practice
+    attached: int  # reviews with a physician and a publication time
+    classified: int  # reviews with a classification of this version
 
     @classmethod
     def read(cls, session: Session) -> _Marks:
+        review = session.scalar(select(func.max(Review.id))) or 0
         version = Classification.classifier_version == CLASSIFIER_VERSION
         latest = session.scalar(select(func.max(Classification.created_at)).where(version))
         newest = session.scalar(
@@ -444,7 +477,7 @@ class _Marks:
         )
         roster = session.execute(select(Physician.id, Physician.practice_id).order_by(Physician.id))
         return cls(
-            review=session.scalar(select(func.max(Review.id))) or 0,
+            review=review,
             revision=session.scalar(select(func.max(ReviewRevision.id))) or 0,
             classified_at=latest,
             classification=newest or 0,
@@ -454,6 +487,8 @@ class _Marks:
             or 0,
             # A digest, not hash(): the marks are compared across processes (the snapshot).
             roster=hashlib.blake2b(repr([tuple(r) for r in roster]).encode()).hexdigest(),
+            attached=_attached(session, review),
+            classified=_classified_count(session, review),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -566,36 +601,22 @@ class HistoryCache:
     def _history(self, session: Session, now: datetime, since: datetime) -> History:
         marks = _Marks.read(session)
         old = self.marks
+        touched = None if old is None or self._stale(marks, now, since) else set[int]()
+        if old is not None and touched is not None and marks != old:
+            touched = _touched(session, old, marks)
+        # Past a quarter of the reviews (`repmon reclassify --all`), one full read is quicker
+        # than reading the changed ones by id.
         if (
-            self.columns is None
-            or old is None
-            or self.since is None
-            or self.loaded_at is None
-            or since < self.since
-            or not self.loaded_at <= now < self.loaded_at + self.FULL_EVERY
-            or marks.roster != old.roster
-            or marks.review < old.review  # another database at the same URL
-            or marks.revision < old.revision
-            or marks.deleted < old.deleted  # restored reviews: not among the rows found changed
+            touched is None
+            or self.columns is None
+            or len(touched) > max(500, len(self.columns) // 4)
         ):
             self.columns = Columns.read(session, (), (since, now))
             self.since, self.index, self.full_loads = since, None, self.full_loads + 1
             self.loaded_at = now
             self.changed = self.unsaved = int(self.columns.ids.size)
-        elif marks != old:
-            # Each part through its own index; one OR across them would read every review.
-            touched = {
-                *session.scalars(select(Review.id).where(Review.id > old.review)),
-                *session.scalars(
-                    select(ReviewRevision.review_id).where(ReviewRevision.id > old.revision)
-                ),
-                *session.scalars(_reclassified(old)),
-            }
-            if marks.deleted != old.deleted:
-                touched.update(
-                    session.scalars(select(Review.id).where(Review.deleted_at.is_not(None)))
-                )
-            ids = sorted(i for i in touched if i is not None)
+        elif touched:
+            ids = sorted(touched)
             new = Columns.concat(
                 [
                     Columns.read(session, [Review.id.in_(ids[i : i + 500])])
@@ -612,6 +633,66 @@ class HistoryCache:
         history = assemble(session, self.columns, now, reuse=self.index)
         self.index = (history.posts_key, history.index)
         return history
+
+    def _stale(self, marks: _Marks, now: datetime, since: datetime) -> bool:
+        """Whether the cached columns cannot be brought up to date from the marks alone."""
+        old = self.marks
+        return (
+            self.columns is None
+            or old is None
+            or self.since is None
+            or self.loaded_at is None
+            or since < self.since
+            or not self.loaded_at <= now < self.loaded_at + self.FULL_EVERY
+            or marks.roster != old.roster
+            or marks.review < old.review  # another database at the same URL
+            or marks.revision < old.revision
+            or marks.deleted < old.deleted  # restored reviews: not among the rows found changed
+        )
+
+
+def _touched(session: Session, old: _Marks, marks: _Marks) -> set[int] | None:
+    """Ids of the reviews added, edited, reclassified or deleted since `old`; None when
+    reviews known then changed in a way no mark locates (given a physician or a date, or a
+    classification removed): everything must be read again."""
+    # Counts over the reviews known then. A review given a physician or a date moves the
+    # first; a lost classification lowers the second (unless a first classification of a
+    # review known then hides it: FULL_EVERY bounds that), a first classification raises it.
+    grown = marks.review != old.review
+    if (grown or marks.attached != old.attached) and _attached(session, old.review) != old.attached:
+        return None
+    if (grown or marks.classified < old.classified) and _classified_count(
+        session, old.review
+    ) < old.classified:
+        return None
+    # Each part through its own index; one OR across them would read every review.
+    touched = {
+        *session.scalars(select(Review.id).where(Review.id > old.review)),
+        *session.scalars(select(ReviewRevision.review_id).where(ReviewRevision.id > old.revision)),
+        *session.scalars(_reclassified(old)),
+    }
+    if marks.deleted != old.deleted:
+        touched.update(session.scalars(select(Review.id).where(Review.deleted_at.is_not(None))))
+    return {i for i in touched if i is not None}
+
+
+def _attached(session: Session, upto: int) -> int:
+    """Reviews up to id `upto` with a physician and a publication time (an index scan)."""
+    query = select(func.count()).where(
+        Review.physician_id.is_not(None),
+        Review.published_at.is_not(None),
+        Review.id <= upto,
+    )
+    return session.scalar(query.select_from(Review)) or 0
+
+
+def _classified_count(session: Session, upto: int) -> int:
+    """Reviews up to id `upto` classified by this classifier version (an index scan)."""
+    query = select(func.count()).where(
+        Classification.review_id <= upto,
+        Classification.classifier_version == CLASSIFIER_VERSION,
+    )
+    return session.scalar(query.select_from(Classification)) or 0
 
 
 def _reclassified(old: _Marks) -> Any:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from alerts.evaluate import (
     HistoryCache,
@@ -322,3 +322,40 @@ def test_columns_round_trip_and_refuse_other_bytes() -> None:
     assert back.authors.dtype == object
     with pytest.raises(ValueError, match="not a stored set of review columns"):
         Columns.load(b"junk")
+
+
+def test_a_review_given_a_physician_or_losing_its_classification_reads_everything(
+    db: Database, stored: History
+) -> None:
+    # What no high-water mark locates: an unmatched review attached to a physician (a crawl
+    # after a roster import), a classification removed (`repmon reclassify --all`).
+    now = stored.end
+    with db.transaction() as s:
+        stray = s.scalars(
+            select(Review).where(Review.published_at > now - timedelta(days=10))
+        ).first()
+        assert stray is not None
+        stray_id, owner = stray.id, stray.physician_id
+        stray.physician_id = None
+    _snapshot(db, now)
+    with db.transaction() as s:
+        s.execute(update(Review).where(Review.id == stray_id).values(physician_id=owner))
+    attached = _new_process(db, now + timedelta(hours=1))
+    assert attached.restored and attached.full_loads == 1
+    _snapshot(db, now + timedelta(hours=1))
+    with db.transaction() as s:
+        s.execute(delete(Classification).where(Classification.review_id == stray_id))
+    _add_reviews(db, 4, now + timedelta(hours=2), 1, negative=True)  # the count alone hides it
+    unclassified = _new_process(db, now + timedelta(hours=2))
+    assert unclassified.restored and unclassified.full_loads == 1
+
+
+def test_when_most_reviews_changed_one_full_read_replaces_reading_them_by_id(
+    db: Database, stored: History
+) -> None:
+    now = stored.end
+    _snapshot(db, now)
+    with db.transaction() as s:
+        s.execute(update(Classification).values(created_at=now + timedelta(minutes=1)))
+    cache = _new_process(db, now + timedelta(hours=1))
+    assert cache.restored and cache.full_loads == 1
