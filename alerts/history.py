@@ -234,10 +234,7 @@ def _review_query(session: Session) -> Any:
 
 
 def load_history(
-    session: Session,
-    until: datetime,
-    since: datetime | None = None,
-    all_facts: bool = False,
+    session: Session, until: datetime, since: datetime | None = None, all_facts: bool = False
 ) -> History:
     """Classified, attached reviews published up to `until`, matched social posts, crawl runs.
 
@@ -347,34 +344,12 @@ def _facts(
     out = []
     for batch in batches:
         for row in session.execute(batch):
-            (
-                rid,
-                pid,
-                published,
-                rating,
-                negative,
-                response,
-                seen,
-                since,
-                harm,
-                legal,
-                by,
-            ) = row
+            rid, pid, published, rating, negative, response, seen, since, harm, legal, by = row
             if pid is None or published is None:  # excluded by the query; narrows the types
                 continue
             marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
             since_at = _aware(since)
-            facts = (
-                rid,
-                pid,
-                published,
-                rating,
-                negative,
-                response,
-                marks,
-                seen,
-                since_at,
-            )
+            facts = (rid, pid, published, rating, negative, response, marks, seen, since_at)
             out.append(ReviewFacts(*facts, author=by))
     out.sort(key=lambda f: (f.published_at, f.review_id))
     return out
@@ -679,9 +654,7 @@ def _touched(session: Session, old: _Marks, marks: _Marks) -> set[int] | None:
 def _attached(session: Session, upto: int) -> int:
     """Reviews up to id `upto` with a physician and a publication time (an index scan)."""
     query = select(func.count()).where(
-        Review.physician_id.is_not(None),
-        Review.published_at.is_not(None),
-        Review.id <= upto,
+        Review.physician_id.is_not(None), Review.published_at.is_not(None), Review.id <= upto
     )
     return session.scalar(query.select_from(Review)) or 0
 
@@ -689,8 +662,7 @@ def _attached(session: Session, upto: int) -> int:
 def _classified_count(session: Session, upto: int) -> int:
     """Reviews up to id `upto` classified by this classifier version (an index scan)."""
     query = select(func.count()).where(
-        Classification.review_id <= upto,
-        Classification.classifier_version == CLASSIFIER_VERSION,
+        Classification.review_id <= upto, Classification.classifier_version == CLASSIFIER_VERSION
     )
     return session.scalar(query.select_from(Classification)) or 0
 
