@@ -430,8 +430,8 @@ def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
 @dataclass(frozen=True)
 class _Marks:
     """What says the stored reviews changed: newest ids and times, deletions, the roster, and
-    counts that grow only with new reviews (a review given a physician or a date, or a
-    classification removed, changes them otherwise)."""
+    counts over the reviews known then that no new review lowers (a review given a physician
+    or a date, or a classification removed, lowers them)."""
 
     review: int
     revision: int
@@ -439,7 +439,7 @@ class _Marks:
     classification: int
     deleted: int
     roster: str  # digest of every physician's practice
-    attached: int  # reviews with a physician and a publication time
+    unattached: int  # reviews without a physician or a publication time
     classified: int  # reviews with a classification of this version
 
     @classmethod
@@ -462,7 +462,7 @@ class _Marks:
             or 0,
             # A digest, not hash(): the marks are compared across processes (the snapshot).
             roster=hashlib.blake2b(repr([tuple(r) for r in roster]).encode()).hexdigest(),
-            attached=_attached(session, review),
+            unattached=_unattached(session, review),
             classified=_classified_count(session, review),
         )
 
@@ -630,16 +630,14 @@ def _touched(session: Session, old: _Marks, marks: _Marks) -> set[int] | None:
     """Ids of the reviews added, edited, reclassified or deleted since `old`; None when
     reviews known then changed in a way no mark locates (given a physician or a date, or a
     classification removed): everything must be read again."""
-    # Counts over the reviews known then. A review given a physician or a date moves the
-    # first; a lost classification lowers the second (unless a first classification of a
-    # review known then hides it: FULL_EVERY bounds that), a first classification raises it.
+    # Counts over the reviews known then (ids up to old.review): a review given a physician
+    # or a date lowers the first, a lost classification the second. A review committed late
+    # under a lower id raises them, and can hide one such change until FULL_EVERY.
     grown = marks.review != old.review
-    if (grown or marks.attached != old.attached) and _attached(session, old.review) != old.attached:
-        return None
-    if (grown or marks.classified < old.classified) and _classified_count(
-        session, old.review
-    ) < old.classified:
-        return None
+    for mark, count in (("unattached", _unattached), ("classified", _classified_count)):
+        before = getattr(old, mark)
+        if (grown or getattr(marks, mark) < before) and count(session, old.review) < before:
+            return None
     # Each part through its own index; one OR across them would read every review.
     touched = {
         *session.scalars(select(Review.id).where(Review.id > old.review)),
@@ -651,12 +649,17 @@ def _touched(session: Session, old: _Marks, marks: _Marks) -> set[int] | None:
     return {i for i in touched if i is not None}
 
 
-def _attached(session: Session, upto: int) -> int:
-    """Reviews up to id `upto` with a physician and a publication time (an index scan)."""
-    query = select(func.count()).where(
-        Review.physician_id.is_not(None), Review.published_at.is_not(None), Review.id <= upto
+def _unattached(session: Session, upto: int) -> int:
+    """Reviews up to id `upto` without a physician or a publication time."""
+    # Two counts, each through the (physician_id, published_at) index; their OR scans the table.
+    return sum(
+        session.scalar(select(func.count()).select_from(Review).where(*missing, Review.id <= upto))
+        or 0
+        for missing in (
+            (Review.physician_id.is_(None),),
+            (Review.physician_id.is_not(None), Review.published_at.is_(None)),
+        )
     )
-    return session.scalar(query.select_from(Review)) or 0
 
 
 def _classified_count(session: Session, upto: int) -> int:

@@ -85,9 +85,11 @@ def _reviews(history: HistoryData, now: datetime) -> set[int]:
     return set(index.review_ids[rows].tolist())
 
 
-def _add_reviews(db: Database, physician: int, at: datetime, n: int, negative: bool) -> None:
+def _add_reviews(
+    db: Database, physician: int, at: datetime, n: int, negative: bool, first_id: int = 0
+) -> None:
     with db.transaction() as s:
-        top = s.scalar(select(func.max(Review.id))) or 0
+        top = first_id - 1 if first_id else s.scalar(select(func.max(Review.id))) or 0
         for i in range(n):
             rid = top + 1 + i
             when = at - timedelta(days=2 * i)
@@ -359,3 +361,18 @@ def test_when_most_reviews_changed_one_full_read_replaces_reading_them_by_id(
         s.execute(update(Classification).values(created_at=now + timedelta(minutes=1)))
     cache = _new_process(db, now + timedelta(hours=1))
     assert cache.restored and cache.full_loads == 1
+
+
+def test_reviews_committed_late_under_lower_ids_are_read_alone(
+    db: Database, stored: History
+) -> None:
+    # Concurrent crawls on PostgreSQL commit ids out of order: a review may arrive under an
+    # id below the newest one an evaluation saw. Its classification is newer, so it is read.
+    now = stored.end
+    with db.session() as s:
+        top = s.scalar(select(func.max(Review.id))) or 0
+    _add_reviews(db, 3, now, 1, negative=False, first_id=top + 10)
+    _snapshot(db, now)
+    _add_reviews(db, 3, now + timedelta(hours=1), 3, negative=True, first_id=top + 1)
+    cache = _new_process(db, now + timedelta(hours=1))
+    assert cache.restored and cache.full_loads == 0 and cache.changed == 3
