@@ -490,8 +490,9 @@ class HistoryCache:
 
     A new cache starts from the database's snapshot (`save` stores one) when there is a
     usable one, as if it had been this process's; otherwise the first use reads everything.
-    A roster change, or an evaluation whose horizon reaches before the cached one, or one a
-    day after the last full read, reads everything again (`full_loads` counts those).
+    A roster change, an evaluation whose horizon reaches before the cached one or a day after
+    the last full read, and the changes `_touched` cannot locate read everything again
+    (`full_loads` counts those).
     """
 
     # Read everything again at least this often (evaluation time): bounds what the marks
@@ -524,16 +525,14 @@ class HistoryCache:
     def snapshot_due(self) -> bool:
         """Whether `save` would spare the next process reading rows again."""
         return self.columns is not None and self.unsaved >= min(
-            self.SAVE_AFTER, max(1, self.columns.ids.size)
+            self.SAVE_AFTER, max(1, len(self.columns))
         )
 
     def save(self, session: Session, now: datetime) -> None:
         """Store the columns and their marks as the database's snapshot, replacing the one
         there, in the session's transaction (an interrupted write leaves the old one)."""
         with self.lock:
-            if self.columns is None or self.marks is None or self.since is None:
-                return
-            if self.loaded_at is None:
+            if self.columns is None or self.marks is None or not self.since or not self.loaded_at:
                 return
             session.execute(delete(HistorySnapshot))
             session.execute(
@@ -544,7 +543,7 @@ class HistoryCache:
                     since=self.since,
                     loaded_at=self.loaded_at,
                     marks=self.marks.dump(),
-                    rows=int(self.columns.ids.size),
+                    rows=len(self.columns),
                     data=self.columns.dump(),
                     created_at=now,
                 )
@@ -576,9 +575,9 @@ class HistoryCache:
     def _history(self, session: Session, now: datetime, since: datetime) -> History:
         marks = _Marks.read(session)
         old = self.marks
-        touched = None if old is None or self._stale(marks, now, since) else set[int]()
-        if old is not None and touched is not None and marks != old:
-            touched = _touched(session, old, marks)
+        touched: set[int] | None = None  # None: read everything
+        if old is not None and not self._stale(marks, now, since):
+            touched = _touched(session, old, marks) if marks != old else set()
         # Past a quarter of the reviews (`repmon reclassify --all`), one full read is quicker
         # than reading the changed ones by id.
         if (
