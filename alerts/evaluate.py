@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.history import History, HistoryCache, load_history
@@ -214,7 +215,8 @@ def evaluate(
     """One evaluation at `now`: states, transitions and their emails in one transaction.
 
     Reviews are read through this process's cache of the database (only what changed since
-    the last evaluation), unless another cache is given.
+    the last evaluation, or since the database's snapshot in a new process), unless another
+    cache is given; the cache's snapshot is stored after the evaluation when it is due.
     """
     thresholds = Thresholds.from_settings(settings)
     report = EvaluationReport()
@@ -252,4 +254,12 @@ def evaluate(
                 sent = enqueue_alert_mail(session, recipient_id, moves, context, now)
                 report.emails += sent
                 report.recipients += sent > 0
+    if cache.snapshot_due:
+        # Its own transaction, after the alerts are committed: a snapshot that cannot be
+        # written loses nothing but time in the next process.
+        try:
+            with db.transaction() as session:
+                cache.save(session, now)
+        except IntegrityError:
+            pass  # another process stored its snapshot at the same moment; as good as ours
     return report

@@ -3,20 +3,26 @@
 Reviews are read as columns (times computed by the database, classification flags packed in
 one integer) straight into the event index; per-review facts are built only for the rows
 the per-review detectors can use. A HistoryCache keeps the columns between evaluations in
-one process and reads only what changed since.
+one process and reads only what changed since; it stores them in the database as a snapshot
+with the marks they were read at, so a new process starts from the snapshot and reads only
+what changed since it was stored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import threading
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Float, Integer, cast, func, or_, select
+from sqlalchemy import Float, Integer, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from reputation.alertrules import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
@@ -25,6 +31,7 @@ from reputation.clusters import EventIndex
 from reputation.models import (
     Classification,
     CrawlRun,
+    HistorySnapshot,
     Mention,
     Physician,
     Review,
@@ -58,6 +65,8 @@ HIGH_CONFIDENCE = 0.9
 # Facts (one object per review) are built only for reviews the per-review detectors can use:
 # flagged ones, and negatives young enough to be unanswered.
 FACTS_DAYS = 61.0
+# The format of a stored snapshot's data (HistorySnapshot.layout): change it with Columns.dump.
+SNAPSHOT_LAYOUT = 1
 
 
 def _days(column: Any, dialect: str) -> Any:
@@ -144,6 +153,33 @@ class Columns:
             np.asarray(packed, dtype=np.int64),
         )
 
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def dump(self) -> bytes:
+        """These columns as compressed bytes (numpy arrays, authors as JSON; no pickle)."""
+        buffer = io.BytesIO()
+        arrays = {f: getattr(self, f) for f in _FIELDS if f != "authors"}
+        authors = json.dumps(self.authors.tolist()).encode()
+        np.savez(buffer, authors=np.frombuffer(authors, dtype=np.uint8), **arrays)
+        return zlib.compress(buffer.getvalue(), 1)
+
+    @classmethod
+    def load(cls, data: bytes) -> Columns:
+        """Columns from `dump`'s bytes; ValueError when they are not such bytes."""
+        try:
+            with np.load(io.BytesIO(zlib.decompress(data)), allow_pickle=False) as stored:
+                arrays = {f: stored[f] for f in _FIELDS}
+            authors = json.loads(arrays["authors"].tobytes())
+        except (OSError, KeyError, zlib.error, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a stored set of review columns: {exc}") from exc
+        names = np.empty(len(authors), dtype=object)
+        names[:] = authors
+        arrays["authors"] = names
+        if len({a.shape for a in arrays.values()}) != 1 or arrays["ids"].ndim != 1:
+            raise ValueError("not a stored set of review columns: columns of unequal length")
+        return cls(**{f: a.astype(_DTYPES[f], copy=False) for f, a in arrays.items()})
+
     def replaced(self, drop: I64, new: Columns) -> Columns:
         """These columns without the reviews `drop`, plus `new`."""
         keep = ~np.isin(self.ids, drop)
@@ -157,24 +193,20 @@ class Columns:
     def concat(parts: Sequence[Columns]) -> Columns:
         """One set of columns from several (none: empty)."""
         if not parts:
-            return Columns(
-                *(
-                    np.zeros(0, dtype=t)
-                    for t in (
-                        np.int64,
-                        np.int64,
-                        np.int64,
-                        np.float64,
-                        object,
-                        np.float64,
-                        np.int64,
-                    )
-                )
-            )
+            return Columns(*(np.zeros(0, dtype=_DTYPES[f]) for f in _FIELDS))
         return Columns(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
 
 
-_FIELDS = ("ids", "physicians", "practices", "days", "authors", "ratings", "packed")
+_DTYPES: dict[str, Any] = {
+    "ids": np.int64,
+    "physicians": np.int64,
+    "practices": np.int64,
+    "days": np.float64,
+    "authors": object,
+    "ratings": np.float64,
+    "packed": np.int64,
+}
+_FIELDS = tuple(_DTYPES)
 
 
 def _classified() -> Any:
@@ -397,17 +429,22 @@ def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
 
 @dataclass(frozen=True)
 class _Marks:
-    """What says the stored reviews changed: newest ids and times, deletions, the roster."""
+    """What says the stored reviews changed: newest ids and times, deletions, the roster, and
+    counts over the reviews known then that no new review lowers (a review given a physician
+    or a date, or a classification removed, lowers them)."""
 
     review: int
     revision: int
     classified_at: datetime | None
     classification: int
     deleted: int
-    roster: int
+    roster: str  # digest of every physician's practice
+    unattached: int  # reviews without a physician or a publication time
+    classified: int  # reviews with a classification of this version
 
     @classmethod
     def read(cls, session: Session) -> _Marks:
+        review = session.scalar(select(func.max(Review.id))) or 0
         version = Classification.classifier_version == CLASSIFIER_VERSION
         latest = session.scalar(select(func.max(Classification.created_at)).where(version))
         newest = session.scalar(
@@ -415,7 +452,7 @@ class _Marks:
         )
         roster = session.execute(select(Physician.id, Physician.practice_id).order_by(Physician.id))
         return cls(
-            review=session.scalar(select(func.max(Review.id))) or 0,
+            review=review,
             revision=session.scalar(select(func.max(ReviewRevision.id))) or 0,
             classified_at=latest,
             classification=newest or 0,
@@ -423,21 +460,47 @@ class _Marks:
                 select(func.count()).select_from(Review).where(Review.deleted_at.is_not(None))
             )
             or 0,
-            roster=hash(tuple(tuple(r) for r in roster)),
+            # A digest, not hash(): the marks are compared across processes (the snapshot).
+            roster=hashlib.blake2b(repr([tuple(r) for r in roster]).encode()).hexdigest(),
+            unattached=_unattached(session, review),
+            classified=_classified_count(session, review),
         )
+
+    def dump(self) -> dict[str, Any]:
+        """The marks as JSON values."""
+        stamp = None if self.classified_at is None else self.classified_at.isoformat()
+        return {**asdict(self), "classified_at": stamp}
+
+    @classmethod
+    def load(cls, values: dict[str, Any]) -> _Marks:
+        """Marks from `dump`'s values; ValueError when they are not such values."""
+        try:
+            stamp = values["classified_at"]
+            marks = cls(**{**values, "classified_at": None if stamp is None else _aware(stamp)})
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not stored marks: {exc}") from exc
+        if marks.dump() != values:
+            raise ValueError("not stored marks: unexpected values")
+        return marks
 
 
 class HistoryCache:
     """Review columns kept between evaluations (in the daemon's process), refreshed with only
     the reviews added, reclassified, edited or deleted since the last evaluation.
 
-    The first use, a roster change, or an evaluation whose horizon reaches before the cached
-    one reads everything again (`full_loads` counts those).
+    A new cache starts from the database's snapshot (`save` stores one) when there is a
+    usable one, as if it had been this process's; otherwise the first use reads everything.
+    A roster change, an evaluation whose horizon reaches before the cached one or a day after
+    the last full read, and the changes `_touched` cannot locate read everything again
+    (`full_loads` counts those).
     """
 
     # Read everything again at least this often (evaluation time): bounds what the marks
     # cannot see, such as a review moved to another physician's profile.
     FULL_EVERY = timedelta(days=1)
+    # Store a new snapshot after a full read, or once this many changed reviews were read
+    # since the stored one (each new process would read them again).
+    SAVE_AFTER = 20_000
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -448,44 +511,86 @@ class HistoryCache:
         self.since: datetime | None = None
         self.full_loads = 0
         self.changed = 0  # reviews read by the last refresh
+        self.restored = False  # started from the database's snapshot
+        self.unsaved = 0  # reviews read since the stored snapshot (all of them: none stored)
 
     def history(self, session: Session, now: datetime, since: datetime) -> History:
         """The detectors' History at `now`, equal to load_history(session, now, since)'s."""
         with self.lock:
+            if self.columns is None and not self.restored:
+                self._restore(session)
             return self._history(session, now, since)
+
+    @property
+    def snapshot_due(self) -> bool:
+        """Whether `save` would spare the next process reading rows again."""
+        return self.columns is not None and self.unsaved >= min(
+            self.SAVE_AFTER, max(1, len(self.columns))
+        )
+
+    def save(self, session: Session, now: datetime) -> None:
+        """Store the columns and their marks as the database's snapshot, replacing the one
+        there, in the session's transaction (an interrupted write leaves the old one)."""
+        with self.lock:
+            if self.columns is None or self.marks is None or not self.since or not self.loaded_at:
+                return
+            session.execute(delete(HistorySnapshot))
+            session.execute(
+                insert(HistorySnapshot).values(
+                    id=1,
+                    layout=SNAPSHOT_LAYOUT,
+                    classifier_version=CLASSIFIER_VERSION,
+                    since=self.since,
+                    loaded_at=self.loaded_at,
+                    marks=self.marks.dump(),
+                    rows=len(self.columns),
+                    data=self.columns.dump(),
+                    created_at=now,
+                )
+            )
+            self.unsaved = 0
+
+    def _restore(self, session: Session) -> None:
+        """Start from the database's snapshot when it is of this layout and classifier."""
+        row = session.execute(
+            select(
+                HistorySnapshot.since,
+                HistorySnapshot.loaded_at,
+                HistorySnapshot.marks,
+                HistorySnapshot.data,
+            ).where(
+                HistorySnapshot.layout == SNAPSHOT_LAYOUT,
+                HistorySnapshot.classifier_version == CLASSIFIER_VERSION,
+            )
+        ).first()
+        if row is None:
+            return
+        try:
+            marks, columns = _Marks.load(row.marks), Columns.load(row.data)
+        except ValueError:
+            return  # unreadable (written by another version): read everything instead
+        self.columns, self.marks, self.restored = columns, marks, True
+        self.since, self.loaded_at = row.since, row.loaded_at
 
     def _history(self, session: Session, now: datetime, since: datetime) -> History:
         marks = _Marks.read(session)
         old = self.marks
+        touched: set[int] | None = None  # None: read everything
+        if old is not None and not self._stale(marks, now, since):
+            touched = _touched(session, old, marks) if marks != old else set()
+        # Past a quarter of the reviews (`repmon reclassify --all`), one full read is quicker
+        # than reading the changed ones by id.
         if (
-            self.columns is None
-            or old is None
-            or self.since is None
-            or self.loaded_at is None
-            or since < self.since
-            or not self.loaded_at <= now < self.loaded_at + self.FULL_EVERY
-            or marks.roster != old.roster
-            or marks.review < old.review  # another database at the same URL
-            or marks.revision < old.revision
+            touched is None
+            or self.columns is None
+            or len(touched) > max(500, len(self.columns) // 4)
         ):
             self.columns = Columns.read(session, (), (since, now))
             self.since, self.index, self.full_loads = since, None, self.full_loads + 1
             self.loaded_at = now
-            self.changed = int(self.columns.ids.size)
-        elif marks != old:
-            # Each part through its own index; one OR across them would read every review.
-            touched = {
-                *session.scalars(select(Review.id).where(Review.id > old.review)),
-                *session.scalars(
-                    select(ReviewRevision.review_id).where(ReviewRevision.id > old.revision)
-                ),
-                *session.scalars(_reclassified(old)),
-            }
-            if marks.deleted != old.deleted:
-                touched.update(
-                    session.scalars(select(Review.id).where(Review.deleted_at.is_not(None)))
-                )
-            ids = sorted(i for i in touched if i is not None)
+            self.changed = self.unsaved = int(self.columns.ids.size)
+        elif touched:
+            ids = sorted(touched)
             new = Columns.concat(
                 [
                     Columns.read(session, [Review.id.in_(ids[i : i + 500])])
@@ -495,12 +600,73 @@ class HistoryCache:
             drop = np.asarray(ids, dtype=np.int64)
             self.columns, self.index = self.columns.replaced(drop, new), None
             self.changed = int(drop.size)
+            self.unsaved += self.changed
         else:
             self.changed = 0
         self.marks = marks
         history = assemble(session, self.columns, now, reuse=self.index)
         self.index = (history.posts_key, history.index)
         return history
+
+    def _stale(self, marks: _Marks, now: datetime, since: datetime) -> bool:
+        """Whether the cached columns cannot be brought up to date from the marks alone."""
+        old = self.marks
+        return (
+            self.columns is None
+            or old is None
+            or self.since is None
+            or self.loaded_at is None
+            or since < self.since
+            or not self.loaded_at <= now < self.loaded_at + self.FULL_EVERY
+            or marks.roster != old.roster
+            or marks.review < old.review  # another database at the same URL
+            or marks.revision < old.revision
+            or marks.deleted < old.deleted  # restored reviews: not among the rows found changed
+        )
+
+
+def _touched(session: Session, old: _Marks, marks: _Marks) -> set[int] | None:
+    """Ids of the reviews added, edited, reclassified or deleted since `old`; None when
+    reviews known then changed in a way no mark locates (given a physician or a date, or a
+    classification removed): everything must be read again."""
+    # Counts over the reviews known then (ids up to old.review): a review given a physician
+    # or a date lowers the first, a lost classification the second. A review committed late
+    # under a lower id raises them, and can hide one such change until FULL_EVERY.
+    grown = marks.review != old.review
+    for mark, count in (("unattached", _unattached), ("classified", _classified_count)):
+        before = getattr(old, mark)
+        if (grown or getattr(marks, mark) < before) and count(session, old.review) < before:
+            return None
+    # Each part through its own index; one OR across them would read every review.
+    touched = {
+        *session.scalars(select(Review.id).where(Review.id > old.review)),
+        *session.scalars(select(ReviewRevision.review_id).where(ReviewRevision.id > old.revision)),
+        *session.scalars(_reclassified(old)),
+    }
+    if marks.deleted != old.deleted:
+        touched.update(session.scalars(select(Review.id).where(Review.deleted_at.is_not(None))))
+    return {i for i in touched if i is not None}
+
+
+def _unattached(session: Session, upto: int) -> int:
+    """Reviews up to id `upto` without a physician or a publication time."""
+    # Two counts, each through the (physician_id, published_at) index; their OR scans the table.
+    return sum(
+        session.scalar(select(func.count()).select_from(Review).where(*missing, Review.id <= upto))
+        or 0
+        for missing in (
+            (Review.physician_id.is_(None),),
+            (Review.physician_id.is_not(None), Review.published_at.is_(None)),
+        )
+    )
+
+
+def _classified_count(session: Session, upto: int) -> int:
+    """Reviews up to id `upto` classified by this classifier version (an index scan)."""
+    query = select(func.count()).where(
+        Classification.review_id <= upto, Classification.classifier_version == CLASSIFIER_VERSION
+    )
+    return session.scalar(query.select_from(Classification)) or 0
 
 
 def _reclassified(old: _Marks) -> Any:

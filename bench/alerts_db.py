@@ -3,18 +3,24 @@
 Usage: .venv/bin/python bench/alerts_db.py [--physicians 10000] [--reviews 1000000]
                                            [--postgres URL]
 
-bench/alerts.py times the pure detectors; this one times what the daemon runs: load the
-classified history from the database, run every detector, apply the lifecycle and write the
-alert rows, in one transaction. A synthetic two-year history (reputation.simulate) is written
-as reviews and classifications (not timed), at 10% and at 100% of --reviews, so the time ratio
-of the two sizes shows how evaluation grows. Each size is evaluated three times in one
-process, as the daemon does: the first reads every review into the cache and creates the
-alerts ("first s"); an hour later nothing changed ("steady s"); then 0.1% more reviews
-arrive with their classifications and the evaluation reads only those ("new s"). "full
-load s" is load_history without the cache: what every evaluation used to read. The same-run baseline
-("scan s") is one plain SELECT of the reviews' ids, authors and publication times joined to
-their classification, fetched through the driver: the floor any loader pays on this machine
-at that moment (the machine is shared, so absolute times drift between runs).
+bench/alerts.py times the pure detectors; this one times what the daemon and the CLI run: load
+the classified history from the database, run every detector, apply the lifecycle and write
+the alert rows, in one transaction. A synthetic two-year history (reputation.simulate) is
+written as reviews and classifications (not timed), at 10% and at 100% of --reviews, so the
+time ratio of the two sizes shows how evaluation grows. Per size:
+  scan s     same-run baseline: one plain SELECT of the reviews' ids, authors and publication
+             times joined to their classification, fetched through the driver (the floor any
+             loader pays on this machine at that moment; the machine is shared, so absolute
+             times drift between runs)
+  full s     load_history without cache or snapshot: what every evaluation used to read
+  first s    the first evaluation ever (no snapshot yet): reads every review, stores the snapshot
+  process s  a new process's first evaluation an hour later (a fresh HistoryCache, as the CLI
+             has): the snapshot plus what changed since
+  steady s   the same process an hour later, nothing changed
+  new s      the same process after 0.1% more reviews arrived with their classifications
+  new+proc s a new process after those reviews (the snapshot plus the new reviews)
+  CLI s      `repmon alerts evaluate` in a new OS process, interpreter start and imports included
+  time x     process s at this size over process s at the first size
 PostgreSQL is measured when --postgres or REPMON_TEST_POSTGRES_URL is given.
 """
 
@@ -23,12 +29,13 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,12 +43,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
-from alerts.evaluate import HistoryCache, Thresholds, evaluate, history_horizon, load_history
+from alerts.evaluate import (
+    EvaluationReport,
+    HistoryCache,
+    Thresholds,
+    evaluate,
+    history_horizon,
+    load_history,
+)
 from reputation.classify import CLASSIFIER_VERSION
 from reputation.clusters import ReviewEvent
 from reputation.db import Database
 from reputation.models import Classification, Review
-from reputation.settings import load_settings
+from reputation.settings import Settings, load_settings
 from reputation.simulate import History
 from tests.factories import scratch_schema, simulated_history, store_history
 
@@ -90,15 +104,35 @@ def add_reviews(db: Database, events: list[ReviewEvent]) -> None:
         )
 
 
+def timed(
+    db: Database, settings: Settings, now: datetime, cache: HistoryCache
+) -> tuple[float, EvaluationReport]:
+    """Seconds one evaluation at `now` takes with this cache, and its report."""
+    t = time.perf_counter()
+    report = evaluate(db, settings, now, notify=False, cache=cache)
+    return time.perf_counter() - t, report
+
+
+def cli_seconds(db_url: str, now: datetime, data_dir: Path) -> float:
+    """Wall time of `repmon alerts evaluate` in a new OS process (interpreter start included)."""
+    env = {**os.environ, "REPMON_DATABASE_URL": db_url}
+    repmon = Path(sys.executable).with_name("repmon")
+    command = [str(repmon), "alerts", "evaluate", "--no-notify", "--now", now.isoformat()]
+    t = time.perf_counter()
+    subprocess.run(command, env=env, cwd=data_dir, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
 def measure(url: Callable[[int], str], history: History, sizes: list[int], data_dir: Path) -> None:
-    """Write each size into a fresh schema/file and time two evaluations."""
+    """Write each size into a fresh schema/file and time the evaluations a process meets."""
     events = sorted(history.events, key=lambda e: e.published_at)
     step = {n: max(1, len(events) // n) for n in sizes}
     now = history.end
     base: float | None = None
     print(
-        f"  {'reviews':>10} {'scan s':>7} {'full load s':>11} {'first s':>8} {'steady s':>8} "
-        f"{'new s':>6} {'read':>5} {'time x':>7} {'firing':>6} {'peak RSS':>9}"
+        f"  {'reviews':>10} {'scan s':>7} {'full s':>7} {'first s':>8} {'process s':>9} "
+        f"{'steady s':>8} {'new s':>6} {'new+proc s':>10} {'CLI s':>6} {'time x':>7} "
+        f"{'firing':>6} {'peak RSS':>9}"
     )
     for n in sizes:
         subset = events[:: step[n]][:n]
@@ -112,25 +146,26 @@ def measure(url: Callable[[int], str], history: History, sizes: list[int], data_
             t = time.perf_counter()
             session.connection().exec_driver_sql(SCAN).fetchall()
             scan = time.perf_counter() - t
-            t0 = time.perf_counter()
+            t = time.perf_counter()
             load_history(session, now, since=now - history_horizon(Thresholds()))
-            load = time.perf_counter() - t0
-        cache = HistoryCache()
-        t1 = time.perf_counter()
-        report = evaluate(db, settings, now, notify=False, cache=cache)
-        t2 = time.perf_counter()
-        evaluate(db, settings, now + timedelta(hours=1), notify=False, cache=cache)
-        t3 = time.perf_counter()
+            load = time.perf_counter() - t
+        hour = timedelta(hours=1)
+        first, report = timed(db, settings, now, HistoryCache())  # no snapshot yet: reads all
+        cache = HistoryCache()  # a new process: the snapshot and what changed since
+        process, _ = timed(db, settings, now + hour, cache)
+        assert cache.restored and cache.full_loads == 0, "the snapshot was not used"
+        steady, _ = timed(db, settings, now + 2 * hour, cache)
         add_reviews(db, later)
-        t4 = time.perf_counter()
-        evaluate(db, settings, now + timedelta(hours=2), notify=False, cache=cache)
-        t5 = time.perf_counter()
-        base = base or (t3 - t2)
+        new, _ = timed(db, settings, now + 3 * hour, cache)
+        changed = cache.changed
+        new_process, _ = timed(db, settings, now + 4 * hour, HistoryCache())
+        cli = cli_seconds(db_url, now + timedelta(hours=5), data_dir)
+        base = base or process
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"  {len(subset):>10,} {scan:>7.1f} {load:>11.1f} {t2 - t1:>8.1f} {t3 - t2:>8.1f} "
-            f"{t5 - t4:>6.1f} {cache.changed:>5} {(t3 - t2) / base:>7.2f} {report.firing:>6} "
-            f"{peak:>7.0f} MB"
+            f"  {len(subset):>10,} {scan:>7.2f} {load:>7.2f} {first:>8.2f} {process:>9.2f} "
+            f"{steady:>8.2f} {new:>6.2f} {new_process:>10.2f} {cli:>6.2f} "
+            f"{process / base:>7.2f} {report.firing:>6} {peak:>7.0f} MB  (new: {changed} read)"
         )
         db.dispose()
 

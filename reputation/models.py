@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -30,6 +31,7 @@ __all__ = [
     "Classification",
     "CrawlRun",
     "DaemonLease",
+    "HistorySnapshot",
     "JobRun",
     "Mention",
     "OutboxMessage",
@@ -259,6 +261,22 @@ class Classification(Base):
     legal: Mapped[bool] = mapped_column(Boolean, default=False)
     phi: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class HistorySnapshot(Base):
+    """The alert evaluation's review columns and the high-water marks they were read at, so a
+    new process reads only what changed since (alerts/history.py); one row, replaced whole."""
+
+    __tablename__ = "history_snapshot"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layout: Mapped[int] = mapped_column(Integer)  # format of `data`; another layout is ignored
+    classifier_version: Mapped[str] = mapped_column(String(40))
+    since: Mapped[datetime]  # reviews published from here on (and each physician's first)
+    loaded_at: Mapped[datetime]  # the evaluation time of the full read the columns grew from
+    marks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # compressed numpy columns, no pickle
+    created_at: Mapped[datetime]
 
 
 class Alert(Base):

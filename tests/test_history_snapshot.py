@@ -1,0 +1,378 @@
+"""The history snapshot: a new process starts from the stored review columns, reads only what
+changed since, and finds exactly what a full load finds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from alerts.evaluate import (
+    HistoryCache,
+    Thresholds,
+    evaluate,
+    find_alerts,
+    history_horizon,
+    load_history,
+)
+from alerts.history import Columns
+from alerts.history import History as HistoryData
+from reputation.classify import CATEGORIES, CLASSIFIER_VERSION
+from reputation.db import Database
+from reputation.mentions import assign_mention
+from reputation.models import (
+    Classification,
+    HistorySnapshot,
+    Mention,
+    Physician,
+    Review,
+    ReviewRevision,
+)
+from reputation.settings import load_settings
+from reputation.simulate import History, generate_history, plant_clusters
+from tests.factories import store_history
+
+ROOT = Path(__file__).resolve().parents[1]
+START = datetime(2024, 11, 1, tzinfo=UTC)
+HORIZON = history_horizon(Thresholds())
+
+
+@pytest.fixture
+def stored(db: Database) -> History:
+    """Two years on 40 physicians with planted clusters; physician 1 has no practice."""
+    simulated = generate_history(seed=7, physicians=40, months=24, practices=4, start=START)
+    simulated, planted = plant_clusters(simulated, 4, seed=7, earliest_day=500)
+    assert planted
+    store_history(db, simulated, simulated.events)
+    with db.transaction() as s:
+        s.execute(update(Physician).where(Physician.id == 1).values(practice_id=None))
+    return simulated
+
+
+def _snapshot(db: Database, now: datetime) -> HistoryCache:
+    """Evaluate with a cache of its own (a process's first evaluation), and store its
+    snapshot (evaluate stores one only when it is due)."""
+    cache = HistoryCache()
+    settings = load_settings(None, {"REPMON_DATABASE_URL": db.url}, Path("."))
+    evaluate(db, settings, now, notify=False, cache=cache)
+    with db.transaction() as s:
+        cache.save(s, now)
+    assert cache.columns is not None
+    with db.session() as s:
+        assert s.scalar(select(HistorySnapshot.rows)) == cache.columns.ids.size
+    return cache
+
+
+def _new_process(db: Database, now: datetime) -> HistoryCache:
+    """A fresh cache at `now` (what a new process has), checked against a full load."""
+    cache, thresholds = HistoryCache(), Thresholds()
+    with db.session() as s:
+        cached = cache.history(s, now, now - HORIZON)
+        fresh = load_history(s, now, since=now - HORIZON)
+    assert find_alerts(cached, now, thresholds) == find_alerts(fresh, now, thresholds)
+    assert _reviews(cached, now) == _reviews(fresh, now)
+    return cache
+
+
+def _reviews(history: HistoryData, now: datetime) -> set[int]:
+    """The reviews indexed up to `now` (a cache may hold later ones; detectors bound time)."""
+    index = history.index
+    rows = (index.times <= now.timestamp() / 86400.0) & ~index.social
+    return set(index.review_ids[rows].tolist())
+
+
+def _add_reviews(
+    db: Database, physician: int, at: datetime, n: int, negative: bool, first_id: int = 0
+) -> None:
+    with db.transaction() as s:
+        top = first_id - 1 if first_id else s.scalar(select(func.max(Review.id))) or 0
+        for i in range(n):
+            rid = top + 1 + i
+            when = at - timedelta(days=2 * i)
+            s.add(
+                Review(
+                    id=rid,
+                    source="google",
+                    external_id=f"late-{rid}",
+                    physician_id=physician,
+                    author=f"late reviewer {rid}",
+                    rating=1.0 if negative else 5.0,
+                    published_at=when,
+                    first_seen_at=at,
+                    last_seen_at=at,
+                    content_hash="late",
+                )
+            )
+            s.flush()
+            s.add(_classification(rid, negative, at))
+
+
+def _classification(review_id: int, negative: bool, at: datetime) -> Classification:
+    return Classification(
+        review_id=review_id,
+        classifier_version=CLASSIFIER_VERSION,
+        content_hash="late",
+        created_at=at,
+        compound=-0.7 if negative else 0.7,
+        label="negative" if negative else "positive",
+        negative=negative,
+        **{name: negative and name == CATEGORIES[0] for name in CATEGORIES},
+    )
+
+
+def test_a_new_process_reads_the_snapshot_and_what_changed_since(
+    db: Database, stored: History
+) -> None:
+    now = stored.end
+    first = _snapshot(db, now)
+    assert first.full_loads == 1 and not first.restored
+    found = _new_process(db, now + timedelta(hours=1))
+    assert found.restored and found.full_loads == 0 and found.changed == 0
+    assert found.columns is not None and first.columns is not None
+    assert found.columns.ids.tolist() == first.columns.ids.tolist()
+    # New reviews: a cluster on a quiet physician, read alone.
+    later = now + timedelta(hours=2)
+    _add_reviews(db, 5, later, 5, negative=True)
+    after_new = _new_process(db, later)
+    assert after_new.full_loads == 0 and after_new.changed == 5
+    # An edit turning a negative review positive, with its reclassification.
+    with db.transaction() as s:
+        edited = s.scalars(
+            select(Review)
+            .join(Classification, Classification.review_id == Review.id)
+            .where(Classification.negative.is_(True), Review.published_at > now - HORIZON)
+            .order_by(Review.published_at.desc())
+        ).first()
+        assert edited is not None
+        s.add(
+            ReviewRevision(
+                review_id=edited.id,
+                replaced_at=later,
+                rating=edited.rating,
+                content_hash=edited.content_hash,
+            )
+        )
+        edited.rating, edited.content_hash = 5.0, "edited"
+        row = s.scalars(select(Classification).where(Classification.review_id == edited.id)).one()
+        row.negative, row.created_at, row.content_hash = False, later, "edited"
+    # A reclassification without an edit, and a deleted review.
+    with db.transaction() as s:
+        ids = s.scalars(
+            select(Review.id)
+            .where(Review.published_at > now - timedelta(days=20))
+            .order_by(Review.id)
+            .limit(2)
+        ).all()
+        s.execute(
+            update(Classification)
+            .where(Classification.review_id == ids[0])
+            .values(negative=True, created_at=later + timedelta(minutes=1))
+        )
+        s.execute(update(Review).where(Review.id == ids[1]).values(deleted_at=later))
+    changed = _new_process(db, later + timedelta(minutes=5))
+    assert changed.full_loads == 0 and changed.changed >= 3
+    assert changed.snapshot_due is False  # a few rows: the stored snapshot still serves
+
+
+def test_what_the_marks_cannot_follow_reads_everything(db: Database, stored: History) -> None:
+    now = stored.end
+    _snapshot(db, now)
+    # A physician moves to another practice: the roster changed.
+    with db.transaction() as s:
+        s.execute(update(Physician).where(Physician.id == 2).values(practice_id=3))
+    moved = _new_process(db, now + timedelta(hours=1))
+    assert moved.restored and moved.full_loads == 1
+    # A deleted review restored: not among the changed rows the marks find.
+    _snapshot(db, now + timedelta(hours=2))
+    with db.transaction() as s:
+        rid = s.scalars(select(Review.id).where(Review.published_at > now - timedelta(days=30)))
+        gone = rid.first()
+        s.execute(update(Review).where(Review.id == gone).values(deleted_at=now))
+    _snapshot(db, now + timedelta(hours=3))
+    with db.transaction() as s:
+        s.execute(update(Review).where(Review.id == gone).values(deleted_at=None))
+    back = _new_process(db, now + timedelta(hours=4))
+    assert back.restored and back.full_loads == 1
+    # A day after the snapshot's full read, or an evaluation before it, reads everything.
+    assert _new_process(db, now + timedelta(days=1, hours=3)).full_loads == 1
+    assert _new_process(db, now - timedelta(days=3)).full_loads == 1
+
+
+def test_a_snapshot_of_another_classifier_or_layout_or_unreadable_is_ignored(
+    db: Database, stored: History
+) -> None:
+    now = stored.end
+    _snapshot(db, now)
+    for change in (
+        {"classifier_version": "an-older-classifier"},
+        {"layout": 0},
+        {"data": b"not columns"},
+        {"marks": {"review": 1}},
+    ):
+        with db.transaction() as s:
+            s.execute(update(HistorySnapshot).values(**change))
+        cache = _new_process(db, now + timedelta(hours=1))
+        assert not cache.restored and cache.full_loads == 1, change
+        _snapshot(db, now)
+
+
+def test_an_interrupted_snapshot_write_leaves_the_previous_one(
+    db: Database, stored: History
+) -> None:
+    now = stored.end
+    first = _snapshot(db, now)
+    _add_reviews(db, 6, now + timedelta(hours=1), 3, negative=True)
+    newer = _new_process(db, now + timedelta(hours=1))
+    with pytest.raises(RuntimeError), db.transaction() as s:
+        newer.save(s, now + timedelta(hours=1))
+        raise RuntimeError("the process died before the commit")
+    assert first.marks is not None
+    with db.session() as s:
+        assert s.scalar(select(HistorySnapshot.marks)) == first.marks.dump()
+    again = _new_process(db, now + timedelta(hours=2))
+    assert again.restored and again.full_loads == 0 and again.changed == 3
+
+
+def test_a_reassigned_social_post_follows_without_reading_the_reviews(
+    db: Database, stored: History
+) -> None:
+    now = stored.end
+    with db.transaction() as s:
+        post = Mention(
+            source="reddit",
+            external_id="p1",
+            physician_id=8,
+            confidence=0.95,
+            author="u/upset",
+            text="awful",
+            published_at=now - timedelta(days=1),
+            first_seen_at=now - timedelta(days=1),
+            content_hash="p1",
+        )
+        s.add(post)
+        s.flush()
+        s.add(
+            Classification(
+                mention_id=post.id,
+                classifier_version=CLASSIFIER_VERSION,
+                content_hash="p1",
+                created_at=now - timedelta(days=1),
+                compound=-0.8,
+                label="negative",
+                negative=True,
+                harm=True,
+            )
+        )
+        post_id = post.id
+    _snapshot(db, now)
+    with db.transaction() as s:
+        doc = s.get_one(Physician, 9)
+        assign_mention(s, post_id, doc.npi, now + timedelta(minutes=30), by="test")
+    cache = _new_process(db, now + timedelta(hours=1))
+    assert cache.restored and cache.full_loads == 0 and cache.changed == 0
+    with db.session() as s:
+        history = cache.history(s, now + timedelta(hours=1), now - HORIZON)
+    assert set(history.index.physician_of_row[history.index.social].tolist()) == {9}
+
+
+def test_the_snapshot_serves_a_new_operating_system_process(db: Database, stored: History) -> None:
+    # Marks compared across processes must not depend on per-process hashing (hash(None)).
+    now = stored.end
+    _snapshot(db, now)
+    code = (
+        "import sys; from datetime import datetime, timedelta\n"
+        "from alerts.evaluate import HistoryCache, Thresholds, history_horizon\n"
+        "from reputation.db import Database\n"
+        "db = Database(sys.argv[1]); now = datetime.fromisoformat(sys.argv[2])\n"
+        "cache = HistoryCache()\n"
+        "with db.session() as s:\n"
+        "    cache.history(s, now, now - history_horizon(Thresholds()))\n"
+        "print(cache.restored, cache.full_loads, cache.changed)\n"
+    )
+    later = (now + timedelta(hours=1)).isoformat()
+    out = subprocess.run(
+        [sys.executable, "-c", code, db.url, later],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["True", "0", "0"]
+
+
+def test_columns_round_trip_and_refuse_other_bytes() -> None:
+    import numpy as np
+
+    columns = Columns(
+        np.array([3, 1], dtype=np.int64),
+        np.array([7, 8], dtype=np.int64),
+        np.array([-1, 2], dtype=np.int64),
+        np.array([20000.5, 20001.0]),
+        np.array(['Ann "A" \u00e9\x00', ""], dtype=object),
+        np.array([np.nan, 4.0]),
+        np.array([1, 0], dtype=np.int64),
+    )
+    back = Columns.load(columns.dump())
+    for name in ("ids", "physicians", "practices", "days", "authors", "ratings", "packed"):
+        assert np.array_equal(
+            getattr(back, name), getattr(columns, name), equal_nan=name != "authors"
+        )
+    assert back.authors.dtype == object
+    with pytest.raises(ValueError, match="not a stored set of review columns"):
+        Columns.load(b"junk")
+
+
+def test_a_review_given_a_physician_or_losing_its_classification_reads_everything(
+    db: Database, stored: History
+) -> None:
+    # What no high-water mark locates: an unmatched review attached to a physician (a crawl
+    # after a roster import), a classification removed (`repmon reclassify --all`).
+    now = stored.end
+    with db.transaction() as s:
+        stray = s.scalars(
+            select(Review).where(Review.published_at > now - timedelta(days=10))
+        ).first()
+        assert stray is not None
+        stray_id, owner = stray.id, stray.physician_id
+        stray.physician_id = None
+    _snapshot(db, now)
+    with db.transaction() as s:
+        s.execute(update(Review).where(Review.id == stray_id).values(physician_id=owner))
+    attached = _new_process(db, now + timedelta(hours=1))
+    assert attached.restored and attached.full_loads == 1
+    _snapshot(db, now + timedelta(hours=1))
+    with db.transaction() as s:
+        s.execute(delete(Classification).where(Classification.review_id == stray_id))
+    _add_reviews(db, 4, now + timedelta(hours=2), 1, negative=True)  # the count alone hides it
+    unclassified = _new_process(db, now + timedelta(hours=2))
+    assert unclassified.restored and unclassified.full_loads == 1
+
+
+def test_when_most_reviews_changed_one_full_read_replaces_reading_them_by_id(
+    db: Database, stored: History
+) -> None:
+    now = stored.end
+    _snapshot(db, now)
+    with db.transaction() as s:
+        s.execute(update(Classification).values(created_at=now + timedelta(minutes=1)))
+    cache = _new_process(db, now + timedelta(hours=1))
+    assert cache.restored and cache.full_loads == 1
+
+
+def test_reviews_committed_late_under_lower_ids_are_read_alone(
+    db: Database, stored: History
+) -> None:
+    # Concurrent crawls on PostgreSQL commit ids out of order: a review may arrive under an
+    # id below the newest one an evaluation saw. Its classification is newer, so it is read.
+    now = stored.end
+    with db.session() as s:
+        top = s.scalar(select(func.max(Review.id))) or 0
+    _add_reviews(db, 3, now, 1, negative=False, first_id=top + 10)
+    _snapshot(db, now)
+    _add_reviews(db, 3, now + timedelta(hours=1), 3, negative=True, first_id=top + 1)
+    cache = _new_process(db, now + timedelta(hours=1))
+    assert cache.restored and cache.full_loads == 0 and cache.changed == 3
