@@ -18,9 +18,11 @@ from reputation.clusters import (
     family_fdr,
     find_clusters,
     parse_window_weights,
+    poisson_tail,
     reviewer_key,
     upper_tail,
 )
+from reputation.ratingdrop import t_tail
 from reputation.simulate import History, generate_history, plant_clusters
 
 NOW = datetime(2025, 9, 15, tzinfo=UTC)
@@ -72,6 +74,24 @@ def test_upper_tail_is_poisson_without_dispersion_and_wider_with_it() -> None:
     assert poisson[0] == 1.0
     assert poisson[2] == pytest.approx(stats.poisson.sf(4, 0.5))
     assert (upper_tail(k, mu, np.full(3, 0.5))[1:] > poisson[1:]).all()
+
+
+def test_tails_equal_scipy_stats_without_importing_it() -> None:
+    rng = np.random.default_rng(7)
+    k = rng.integers(-1, 60, 2000).astype(float)
+    mu, alpha = rng.uniform(1e-6, 40, 2000), rng.uniform(0, 2, 2000)
+    alpha[:500] = 0.0
+    n = 1.0 / np.maximum(alpha, 1e-300)
+    expected = np.where(
+        alpha <= 1e-9,
+        stats.poisson.sf(k - 1, mu),
+        stats.nbinom.sf(k - 1, n, n / (n + mu)),
+    )
+    np.testing.assert_allclose(upper_tail(k, mu, alpha), expected, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(poisson_tail(k, mu), stats.poisson.sf(k - 1, mu), rtol=1e-12)
+    t, df = rng.normal(0, 4, 2000), rng.uniform(1, 60, 2000)
+    t[:3], df[3] = [np.inf, -np.inf, np.nan], np.nan
+    np.testing.assert_allclose(t_tail(t, df), stats.t.sf(t, df), rtol=1e-9, equal_nan=True)
 
 
 def test_benjamini_hochberg_matches_the_textbook_example() -> None:
