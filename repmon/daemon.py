@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -15,6 +16,7 @@ from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -97,6 +99,7 @@ class Daemon:
             timezone=UTC,
         )
         self.done = threading.Event()  # every job has ended: the lease may lapse
+        self._stopper: threading.Thread | None = None
 
     def schedule(self) -> None:
         """Add every job with an explicit id (replace_existing: restarts do not duplicate)."""
@@ -175,7 +178,15 @@ class Daemon:
         """Stop taking new jobs, stop crawls, and wait for running jobs (no half-written rows)."""
         log.info("stopping (signal %s): waiting for running jobs", signum)
         jobs.STOPPING.set()
-        if self.scheduler.running:
+        # Not in the signal handler itself: the signal may interrupt the main thread while it
+        # holds an executor's lock (submitting a job), which a finishing job needs to report
+        # back, so waiting for the jobs here would wait forever. run() joins this thread.
+        if self._stopper is None and self.scheduler.running:
+            self._stopper = threading.Thread(target=self._shutdown, name="stop")
+            self._stopper.start()
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(SchedulerNotRunningError):  # the lease was lost meanwhile
             self.scheduler.shutdown(wait=True)
 
     def run(self) -> None:
@@ -194,6 +205,8 @@ class Daemon:
         try:
             self.scheduler.start()
         finally:
+            if self._stopper is not None:
+                self._stopper.join()  # every running job has ended
             self.done.set()
             keeper.join()
             with self.db.transaction() as session:

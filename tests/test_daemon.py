@@ -4,20 +4,23 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import inspect, select, text
 
 from repmon.crawling import INTERRUPTED
-from repmon.daemon import Timings, digest_trigger, first_crawls
+from repmon.daemon import Daemon, Timings, digest_trigger, first_crawls
 from reputation.db import Database
 from reputation.errors import ConfigError, LeaseHeld
 from reputation.lease import acquire, release, renew
 from reputation.models import CrawlRun, DaemonLease, OutboxMessage
 from reputation.outbox import enqueue
+from reputation.settings import load_settings
 from tests.factories import roster_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +51,38 @@ def test_digest_trigger() -> None:
     assert first is not None and first.astimezone(UTC) == datetime(2026, 11, 30, 13, tzinfo=UTC)
     with pytest.raises(ConfigError):
         digest_trigger("monday", "UTC")
+
+
+def test_sigterm_during_a_job_submission_does_not_deadlock(workdir: Path) -> None:
+    """SIGTERM may arrive while the main thread holds an executor's lock (submitting a job); a
+    job that ends then needs that lock to report back, so stop() must not wait for jobs itself."""
+    schema = Database(os.environ["REPMON_DATABASE_URL"])
+    schema.ensure_schema()
+    schema.dispose()
+    settings = load_settings(None, dict(os.environ), workdir)
+    daemon = Daemon(settings, None)
+    daemon.scheduler = BackgroundScheduler(timezone=UTC)  # the same executors' locking
+    daemon.scheduler.start()
+    ending, running = threading.Event(), threading.Event()
+    daemon.scheduler.add_job(lambda: (running.set(), ending.wait(10)), id="job")
+    assert running.wait(10)
+    executor = daemon.scheduler._lookup_executor("default")
+    stopped = threading.Event()
+
+    def interrupted_main_thread() -> None:
+        with executor._lock:  # inside submit_job when the signal lands
+            ending.set()  # the job ends and waits for the lock to report back
+            time.sleep(0.2)
+            daemon.stop(signal.SIGTERM)  # the handler, on the thread holding the lock
+            stopped.set()
+
+    main = threading.Thread(target=interrupted_main_thread, daemon=True)
+    main.start()
+    assert stopped.wait(5), "stop() waited for a job that waits for the lock it holds"
+    assert daemon._stopper is not None
+    daemon._stopper.join(10)
+    assert not daemon._stopper.is_alive() and not daemon.scheduler.running
+    daemon.db.dispose()
 
 
 def test_first_crawls_keep_their_turn_unless_the_last_crawl_did_not_end_ok() -> None:
