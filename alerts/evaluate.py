@@ -13,10 +13,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alerts.clusters import ClusterConfig, find_clusters
 from alerts.history import History, HistoryCache, load_history
 from alerts.notify import alert_context, enqueue_alert_mail
+from alerts.ratingdrop import rating_drop
 from alerts.routing import recipients_for
-from reputation.alertrules import (
+from alerts.rules import (
     RATING_DROP_PRIOR_DAYS,
     RATING_DROP_WINDOW_DAYS,
     Alert,
@@ -29,12 +31,10 @@ from reputation.alertrules import (
     step,
     unanswered,
 )
-from reputation.clusters import ClusterConfig, find_clusters
-from reputation.db import Database
-from reputation.models import Alert as AlertRow
-from reputation.models import Physician, Silence
-from reputation.ratingdrop import rating_drop
 from reputation.settings import Settings
+from reputation.storage.db import Database
+from reputation.storage.models import Alert as AlertRow
+from reputation.storage.models import Physician, Silence
 
 __all__ = [
     "EvaluationReport",

@@ -25,10 +25,11 @@ from numpy.typing import NDArray
 from sqlalchemy import Float, Integer, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from reputation.alertrules import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
-from reputation.classify import CATEGORIES, CLASSIFIER_VERSION
-from reputation.clusters import EventIndex
-from reputation.models import (
+from alerts.clusters import EventIndex
+from alerts.ratingdrop import RatingSeries
+from alerts.rules import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
+from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
+from reputation.storage.models import (
     Classification,
     CrawlRun,
     HistorySnapshot,
@@ -37,7 +38,6 @@ from reputation.models import (
     Review,
     ReviewRevision,
 )
-from reputation.ratingdrop import RatingSeries
 
 __all__ = ["Columns", "History", "HistoryCache", "assemble", "load_history"]
 

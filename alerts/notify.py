@@ -18,11 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reputation.alertrules import Transition
-from reputation.classify import CLASSIFIER_VERSION
+from alerts.rules import Transition
+from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.findings import CATEGORY_WORDS, describe
+from reputation.mail.outbox import enqueue, sender_domain, unsubscribe_link
+from reputation.mail.render import doctor, flag_spans, one_line, render_mail, source_name
 from reputation.mentions import post_text
-from reputation.models import (
+from reputation.reply import draft_reply, load_templates
+from reputation.settings import Settings
+from reputation.storage.models import (
     Alert,
     AlertThread,
     Classification,
@@ -32,10 +36,6 @@ from reputation.models import (
     Recipient,
     Review,
 )
-from reputation.outbox import enqueue, sender_domain, unsubscribe_link
-from reputation.render import doctor, flag_spans, one_line, render_mail, source_name
-from reputation.reply import draft_reply, load_templates
-from reputation.settings import Settings
 
 __all__ = [
     "MAIL_ORDER",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from reputation.models import Alert, Recipient, Subscription
+from reputation.storage.models import Alert, Recipient, Subscription
 
 __all__ = ["SAFETY_KINDS", "recipients_for"]
 

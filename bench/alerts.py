@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/alerts.py [--physicians 10000] [--reviews 1000000] [--days 30]
 
-Generates a synthetic two-year history with reputation.simulate, then for 100k, 250k, 500k and
+Generates a synthetic two-year history with alerts.simulation, then for 100k, 250k, 500k and
 1M reviews (random subsets of the same history, so entities and time span stay fixed) times:
 building the index (sort + cumulative counts), one evaluation at the end of the history, and a
 replay of the last `--days` days on that index (the backtest). The baseline is the 100k row of
@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reputation.backtest import backtest
-from reputation.clusters import EventIndex, find_clusters
+from alerts.backtest import backtest
+from alerts.clusters import EventIndex, find_clusters
 from tests.factories import simulated_history
 
 

@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/alerts_db.py [--physicians 10000] [--reviews 10000
 
 bench/alerts.py times the pure detectors; this one times what the daemon and the CLI run: load
 the classified history from the database, run every detector, apply the lifecycle and write
-the alert rows, in one transaction. A synthetic two-year history (reputation.simulate) is
+the alert rows, in one transaction. A synthetic two-year history (alerts.simulation) is
 written as reviews and classifications (not timed), at 10% and at 100% of --reviews, so the
 time ratio of the two sizes shows how evaluation grows. Per size:
   scan s     same-run baseline: one plain SELECT of the reviews' ids, authors and publication
@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
+from alerts.clusters import ReviewEvent
 from alerts.evaluate import (
     EvaluationReport,
     HistoryCache,
@@ -51,12 +52,11 @@ from alerts.evaluate import (
     history_horizon,
     load_history,
 )
-from reputation.classify import CLASSIFIER_VERSION
-from reputation.clusters import ReviewEvent
-from reputation.db import Database
-from reputation.models import Classification, Review
+from alerts.simulation import History
+from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.settings import Settings, load_settings
-from reputation.simulate import History
+from reputation.storage.db import Database
+from reputation.storage.models import Classification, Review
 from tests.factories import scratch_schema, simulated_history, store_history
 
 SCAN = (

@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/alerts_detection.py [--seeds 1-10] [--planted 10] 
 Each seed generates 200 physicians for `--months` months, each with their own rate of 1-6
 reviews a month (Poisson), 15% negative, 8 practices; then plants `--planted` clusters of 5
 negatives from 5 reviewers within 13 days on distinct physicians, after day 60. The cluster
-detector with the lifecycle replays every day from day 60 (reputation.backtest). Per seed:
+detector with the lifecycle replays every day from day 60 (alerts.backtest). Per seed:
 planted clusters caught within a day of their last review (an alert naming the physician:
 its own, or a practice alert that holds its finding or leads with it), the busy ones among
 them (60+ reviews a year), and the other cluster alerts: their count, and per year = count x
@@ -35,9 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reputation.backtest import BacktestAlert, DetectorSet, backtest
-from reputation.clusters import ClusterConfig, EventIndex, parse_window_weights
-from reputation.simulate import PlantedCluster, generate_history, plant_clusters
+from alerts.backtest import BacktestAlert, DetectorSet, backtest
+from alerts.clusters import ClusterConfig, EventIndex, parse_window_weights
+from alerts.simulation import PlantedCluster, generate_history, plant_clusters
 
 
 def _about(alert: BacktestAlert) -> set[str]:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from reputation.catmodel import MODEL_PATH, CategoryModel
-from reputation.classify import classify
-from reputation.textmodel import MODEL_PATH as TEXT_MODEL_PATH
-from reputation.textmodel import TextModel
+from reputation.classifier.bagofwords import MODEL_PATH as TEXT_MODEL_PATH
+from reputation.classifier.bagofwords import TextModel
+from reputation.classifier.classify import classify
+from reputation.classifier.topics import MODEL_PATH, CategoryModel
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/reviews.jsonl.gz"
 

@@ -20,11 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from reputation.db import Database
-from reputation.digest import IsoWeek, build_digest
-from reputation.digestdata import load_digest_data
-from reputation.digests import DigestOptions, plan_digests, render_digest
-from reputation.models import (
+from reputation.digests.build import IsoWeek, build_digest
+from reputation.digests.load import load_digest_data
+from reputation.digests.plan import DigestOptions, plan_digests, render_digest
+from reputation.mail.outbox import enqueue
+from reputation.storage.db import Database
+from reputation.storage.models import (
     Alert,
     Classification,
     CrawlRun,
@@ -35,7 +36,6 @@ from reputation.models import (
     Review,
     Subscription,
 )
-from reputation.outbox import enqueue
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 WEEK = IsoWeek(2026, 47)

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from reputation.db import Database
-from reputation.ingest import ingest_file
-from reputation.roster import apply_roster, parse_roster
+from reputation.imports.ingest import ingest_file
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.storage.db import Database
 from tests.factories import iter_review_records, roster_csv, scratch_schema, write_jsonl
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

@@ -22,11 +22,12 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.relay import Outgoing, SmtpTransport, build_message, drain
-from reputation.db import Database
-from reputation.outbox import enqueue
-from reputation.render import render_mail
+from repmon.relay import SmtpTransport, drain
+from reputation.mail.message import Outgoing, build_message
+from reputation.mail.outbox import enqueue
+from reputation.mail.render import render_mail
 from reputation.settings import load_settings
+from reputation.storage.db import Database
 from tests.test_render import alert_context
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from reputation.classify import classify
-from reputation.evaluation import HALVES, Scores, in_half, scores
-from reputation.sentiment import NEGATIVE_AT
+from reputation.classifier.classify import classify
+from reputation.classifier.evaluation import HALVES, Scores, in_half, scores
+from reputation.classifier.sentiment import NEGATIVE_AT
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/reviews.jsonl.gz"
 

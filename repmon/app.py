@@ -20,9 +20,9 @@ from rich.errors import MarkupError
 from rich.markup import escape
 from rich.text import Text
 
-from reputation.db import Database, open_database
 from reputation.errors import RepmonError
 from reputation.settings import Settings, load_settings
+from reputation.storage.db import Database, open_database
 
 __all__ = [
     "App",

@@ -23,12 +23,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
 from repmon import jobs
-from repmon.crawling import latest_runs
-from reputation.db import open_database
+from repmon.processes import latest_runs
 from reputation.errors import ConfigError
-from reputation.lease import acquire, release, renew
-from reputation.reviews import MENTION_SOURCES, REVIEW_SOURCES
+from reputation.imports.incoming import MENTION_SOURCES, REVIEW_SOURCES
 from reputation.settings import Settings
+from reputation.storage.db import open_database
+from reputation.storage.lease import acquire, release, renew
 
 __all__ = ["Daemon", "Timings", "digest_trigger", "first_crawls"]
 

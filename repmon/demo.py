@@ -21,15 +21,15 @@ from urllib.request import urlopen
 from sqlalchemy import select
 
 from alerts.evaluate import evaluate
-from alerts.relay import drain
-from repmon.crawling import CrawlRequest, run_crawls
-from reputation.classify import CLASSIFIER_VERSION
-from reputation.classifying import classify_stored
-from reputation.db import Database
-from reputation.digests import DigestOptions, enqueue_digests
-from reputation.models import Alert, CrawlRun, Physician, Practice, Recipient, Subscription
-from reputation.roster import apply_roster, parse_roster
+from repmon.processes import CrawlRequest, run_crawls
+from repmon.relay import drain
+from reputation.classifier.classify import CLASSIFIER_VERSION
+from reputation.classifier.stored import classify_stored
+from reputation.digests.plan import DigestOptions, enqueue_digests
+from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import Settings
+from reputation.storage.db import Database
+from reputation.storage.models import Alert, CrawlRun, Physician, Practice, Recipient, Subscription
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, scrapy_settings, serve
 
 __all__ = ["DATABASE", "DemoReport", "run_demo"]

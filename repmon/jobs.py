@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alerts.evaluate import evaluate
-from alerts.relay import drain
-from repmon.crawling import CrawlRequest, run_crawls, sources_to_crawl
-from reputation.classifying import classify_stored
-from reputation.db import Database, open_database
-from reputation.jobruns import JobOutcome, failure_reason, record_outcome
+from repmon.processes import CrawlRequest, run_crawls, sources_to_crawl
+from repmon.relay import drain
+from reputation.classifier.stored import classify_stored
 from reputation.settings import Settings, load_settings
+from reputation.storage.db import Database, open_database
+from reputation.storage.jobruns import JobOutcome, failure_reason, record_outcome
 
 __all__ = ["STOPPING", "crawl_source", "drain_outbox", "evaluate_alerts", "job", "send_digests"]
 
@@ -121,8 +121,8 @@ def drain_outbox(config: str | None = None) -> str:
 @job
 def send_digests(config: str | None = None) -> str:
     """Enqueue last week's digests for every subscriber (idempotent), then drain."""
-    from reputation.classify import CLASSIFIER_VERSION
-    from reputation.digests import DigestOptions, enqueue_digests
+    from reputation.classifier.classify import CLASSIFIER_VERSION
+    from reputation.digests.plan import DigestOptions, enqueue_digests
 
     settings, db = _context(config)
     try:

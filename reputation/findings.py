@@ -1,6 +1,6 @@
 """An alert in plain words: one subject line, a title, a summary and the numbers behind it.
 
-Alert emails (alerts.notify) and digests (reputation.digestdata) both describe alerts with
+Alert emails (alerts.notify) and digests (reputation.digests.load) both describe alerts with
 `describe`, from the alert's kind, labels and annotations only, so a detector adding numbers
 does not break the wording, and a missing number reads as "?" rather than an error.
 """

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reputation.dbinsert import insert_ignore
+from reputation.classifier.lexicon import CATEGORIES
 from reputation.errors import NotFound
-from reputation.lexicon import CATEGORIES
-from reputation.models import Classification, Mention, Physician, Practice
-from reputation.normalize import clean_text, content_hash, parse_when
-from reputation.queries import find_physician
+from reputation.imports.normalize import clean_text, content_hash, parse_when
+from reputation.storage.dialect import insert_ignore
+from reputation.storage.models import Classification, Mention, Physician, Practice
+from reputation.storage.queries import find_physician
 
 __all__ = [
     "Candidate",

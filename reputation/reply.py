@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reputation.errors import ConfigError
-from reputation.render import doctor
+from reputation.mail.render import doctor
 from templates import FOLDER
 
 __all__ = [

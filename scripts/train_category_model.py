@@ -1,11 +1,11 @@
-"""Train the shipped category/harm topic models (reputation/catmodel.py).
+"""Train the shipped category/harm topic models (reputation/classifier/topics.py).
 
 Usage: .venv/bin/python scripts/train_category_model.py [--input CSV.GZ] [--output JSON]
                                                          [--l2 3.0] [--cv [L2 ...]] [--check]
 
 Data: the NHS Friends-and-Family-Test comments of ../shared/corpus/nhs_fft_v6_mit.csv.gz (MIT
 licence, © 2021 NHS England) with their human category labels mapped by catmodel.NHS_TOPICS,
-and the project's own written examples (reputation/data/examples/*.jsonl, counted
+and the project's own written examples (reputation/classifier/data/examples/*.jsonl, counted
 ``OWN_WEIGHT`` times: they are the only US-style phrasing). Comments with no usable label
 ("Labelling not possible", empty) are left out. Training is deterministic. --cv prints 5-fold
 cross-validated AUC per topic, on NHS folds and on own-example folds, for the L2 strengths given
@@ -23,7 +23,9 @@ import json
 import sys
 from pathlib import Path
 
-from reputation.catmodel import (
+from reputation.classifier.bagofwords import TextModel, tokens, train
+from reputation.classifier.evaluation import auc
+from reputation.classifier.topics import (
     EXAMPLES_DIR,
     MODEL_PATH,
     NHS_NEGATIVE_ONLY,
@@ -32,8 +34,6 @@ from reputation.catmodel import (
     TOPICS,
     CategoryModel,
 )
-from reputation.evaluation import auc
-from reputation.textmodel import TextModel, tokens, train
 
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/corpus/nhs_fft_v6_mit.csv.gz"
 TEXT_COLUMN, SENTIMENT_COLUMN = "FFT answer", "Comment sentiment"
@@ -99,7 +99,7 @@ def build(nhs_path: Path, l2: float) -> CategoryModel:
     topics = fit(nhs + own * OWN_WEIGHT, l2)
     meta = {
         "source": "NHS England pxtextmining FFT comments v6, MIT licence, (c) 2021 NHS England; "
-        "the project's own examples (reputation/data/examples)",
+        "the project's own examples (reputation/classifier/data/examples)",
         "file": nhs_path.name,
         "sha256": hashlib.sha256(nhs_path.read_bytes()).hexdigest(),
         "nhs_comments": len(nhs),

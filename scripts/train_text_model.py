@@ -1,4 +1,5 @@
-"""Train the shipped complaint model (reputation/textmodel.py) on the NHS comments (MIT licence).
+"""Train the shipped complaint model (reputation/classifier/bagofwords.py) on the NHS comments
+(MIT licence).
 
 Usage: .venv/bin/python scripts/train_text_model.py [--input CSV.GZ] [--output JSON]
                                                      [--l2 1.0] [--min-df 3] [--check]
@@ -19,7 +20,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-from reputation.textmodel import MODEL_PATH, TextModel, train
+from reputation.classifier.bagofwords import MODEL_PATH, TextModel, train
 
 DEFAULT_INPUT = Path(__file__).resolve().parents[2] / "shared/corpus/nhs_fft_v6_mit.csv.gz"
 TEXT_COLUMN, SENTIMENT_COLUMN = "FFT answer", "Comment sentiment"

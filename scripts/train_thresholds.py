@@ -10,7 +10,7 @@ rules' and the model's signals once, and for each category in turn (then harm) p
 rules were written by reading dev, so on this half they find more than on new reviews and a
 model decision looks less useful here than it is: where the figures cannot tell pairs apart, the
 model decides. Prints the choice and the tuning half's figures; copy the choice into
-reputation/classify.py by hand.
+reputation/classifier/classify.py by hand.
 
 It also prints what the model does without the rules: the AUC of its review scores (best
 sentence's P(topic) x negativity) and the F1 of its decisions alone. The rules were written by
@@ -24,8 +24,8 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from reputation.classify import THRESHOLDS, Signals, Thresholds, decide, signals
-from reputation.evaluation import (
+from reputation.classifier.classify import THRESHOLDS, Signals, Thresholds, decide, signals
+from reputation.classifier.evaluation import (
     CODE_FOR,
     Example,
     Report,

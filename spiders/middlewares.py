@@ -19,7 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
-from reputation.crawls import RETRY_AFTER_EXCEEDED
+from reputation.crawls.runs import RETRY_AFTER_EXCEEDED
 
 __all__ = [
     "RETRY_AFTER_CODES",

@@ -20,13 +20,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from reputation.crawls import CrawlCounts, finish_run, record_process, start_run
-from reputation.db import Database
+from reputation.crawls.runs import CrawlCounts, finish_run, record_process, start_run
+from reputation.imports.incoming import Rejected, ReviewIn, validate_review
+from reputation.imports.normalize import normalise_url
 from reputation.mentions import Candidate, candidates, store_mention
-from reputation.models import CrawlRun
-from reputation.normalize import normalise_url
-from reputation.reviews import Rejected, ReviewIn, validate_review
-from reputation.store import (
+from reputation.storage.db import Database
+from reputation.storage.models import CrawlRun
+from reputation.storage.store import (
     Attachments,
     Tally,
     known_external_ids,
@@ -70,7 +70,7 @@ def crawl_now(value: str | None) -> datetime:
 
 
 class StorePipeline(KnownIds):
-    """Stores reviews and mentions through reputation.store and records the CrawlRun."""
+    """Stores reviews and mentions through reputation.storage.store and records the CrawlRun."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings

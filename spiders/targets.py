@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reputation.crawls import social_targets, targets
-from reputation.db import Database
-from reputation.models import Practice
-from reputation.reviews import MENTION_SOURCES
+from reputation.crawls.runs import social_targets, targets
+from reputation.imports.incoming import MENTION_SOURCES
+from reputation.storage.db import Database
+from reputation.storage.models import Practice
 from spiders.base import Target
 from spiders.config import repmon_settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reputation.db import Database
+from reputation.storage.db import Database
 from tests.factories import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from reputation.db import Database
-from reputation.models import CrawlRun
+from reputation.storage.db import Database
+from reputation.storage.models import CrawlRun
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "RETRY_BACKOFF_BASE": "0.05"}

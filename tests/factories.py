@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert, text
 
-from reputation.classify import CLASSIFIER_VERSION
-from reputation.clusters import CATEGORIES, ReviewEvent
-from reputation.db import Database
-from reputation.models import Classification, Physician, Practice, Review
-from reputation.npi import with_check_digit
-from reputation.simulate import History, generate_history
+from alerts.clusters import CATEGORIES, ReviewEvent
+from alerts.simulation import History, generate_history
+from reputation.classifier.classify import CLASSIFIER_VERSION
+from reputation.imports.npi import with_check_digit
+from reputation.storage.db import Database
+from reputation.storage.models import Classification, Physician, Practice, Review
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gia", "Hugo", "Ines", "Jon", "Kai", "Lena"]
 LAST = ["Abara", "Brandt", "Castillo", "Dimitrov", "Eriksen", "Fontaine", "Gupta", "Halvorsen"]

@@ -2,7 +2,7 @@
 
     python -m tests.faultproc DATABASE_URL DATA_DIR NOW SOURCE SETTINGS_JSON
 
-runs `repmon.crawling.run_crawls` (which starts the Scrapy process) exactly as `repmon crawl`
+runs `repmon.processes.run_crawls` (which starts the Scrapy process) exactly as `repmon crawl`
 does, with extra Scrapy settings (the sandbox endpoints, a download delay) that the CLI does
 not take, and prints the finished runs as JSON lines.
 """
@@ -14,9 +14,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from repmon.crawling import CrawlRequest, run_crawls
-from reputation.db import Database
+from repmon.processes import CrawlRequest, run_crawls
 from reputation.settings import load_settings
+from reputation.storage.db import Database
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from repmon import crawling
+from repmon import processes as crawling
 from repmon.daemon import Daemon, Timings
 from reputation.settings import Settings, load_settings
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from reputation.alertrules import (
+from alerts.ratingdrop import RatingSeries, rating_drop
+from alerts.rules import (
     AlertState,
     ClusterAlert,
     CrawlHealthAlert,
@@ -23,7 +24,6 @@ from reputation.alertrules import (
     step,
     unanswered,
 )
-from reputation.ratingdrop import RatingSeries, rating_drop
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

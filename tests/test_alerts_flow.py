@@ -15,15 +15,15 @@ from alerts.evaluate import (
     history_horizon,
     load_history,
 )
+from alerts.simulation import generate_history, plant_clusters
 from repmon.cli import main
-from reputation.classifying import classify_stored
-from reputation.db import Database
-from reputation.ingest import ingest_file
+from reputation.classifier.stored import classify_stored
+from reputation.imports.ingest import ingest_file
+from reputation.imports.roster import apply_roster, parse_roster
 from reputation.mentions import candidates, store_mention
-from reputation.models import Alert, OutboxMessage, Physician, Review
-from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
-from reputation.simulate import generate_history, plant_clusters
+from reputation.storage.db import Database
+from reputation.storage.models import Alert, OutboxMessage, Physician, Review
 from tests.factories import npi, roster_csv, store_history, write_jsonl
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

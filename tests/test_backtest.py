@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reputation.alertrules import ReviewFacts
-from reputation.backtest import BacktestAlert, DetectorSet, backtest, per_month
-from reputation.clusters import EventIndex, find_clusters
-from reputation.simulate import generate_history, plant_clusters
+from alerts.backtest import BacktestAlert, DetectorSet, backtest, per_month
+from alerts.clusters import EventIndex, find_clusters
+from alerts.rules import ReviewFacts
+from alerts.simulation import generate_history, plant_clusters
 
 NULL_SEEDS = range(5)
 PLANT_SEEDS = range(4)

@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from reputation import catmodel
-from reputation.catmodel import EXAMPLES_DIR, MODEL_PATH, TOPICS, CategoryModel, category_model
-from reputation.classify import THRESHOLDS, Thresholds, classify, decide, signals
-from reputation.textmodel import tokens
+from reputation.classifier import topics as catmodel
+from reputation.classifier.bagofwords import tokens
+from reputation.classifier.classify import THRESHOLDS, Thresholds, classify, decide, signals
+from reputation.classifier.topics import (
+    EXAMPLES_DIR,
+    MODEL_PATH,
+    TOPICS,
+    CategoryModel,
+    category_model,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EVERYTHING = {name: Thresholds(alone=0.0, confirm=0.01) for name in THRESHOLDS}

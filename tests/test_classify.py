@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from repmon.commands.classify import classify_cmd
-from reputation.classify import CLASSIFIER_VERSION, Classification, classify
+from reputation.classifier.classify import CLASSIFIER_VERSION, Classification, classify
 
 
 def names(result: Classification) -> set[str]:

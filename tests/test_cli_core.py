@@ -72,7 +72,7 @@ def test_errors_are_one_clear_line(workdir: Path) -> None:
 def test_schema_behind_is_refused(workdir: Path) -> None:
     from sqlalchemy import text
 
-    from reputation.db import Database
+    from reputation.storage.db import Database
 
     run("init")
     import os

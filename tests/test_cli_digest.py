@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from repmon.cli import main
 from repmon.commands.digest import digest
 from repmon.commands.reply import reply
-from reputation.db import Database
-from reputation.models import Recipient, Subscription
+from reputation.storage.db import Database
+from reputation.storage.models import Recipient, Subscription
 from tests.conftest import NOW
 from tests.factories import review_records, roster_csv, write_jsonl
 

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from reputation.alertrules import ClusterAlert
-from reputation.clusters import (
+from alerts.clusters import (
     ClusterConfig,
     EventIndex,
     ReviewEvent,
@@ -22,8 +21,9 @@ from reputation.clusters import (
     reviewer_key,
     upper_tail,
 )
-from reputation.ratingdrop import t_tail
-from reputation.simulate import History, generate_history, plant_clusters
+from alerts.ratingdrop import t_tail
+from alerts.rules import ClusterAlert
+from alerts.simulation import History, generate_history, plant_clusters
 
 NOW = datetime(2025, 9, 15, tzinfo=UTC)
 

@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from repmon import crawling
+from repmon import processes as crawling
 from repmon.cli import main
-from repmon.crawling import INTERRUPTED, CrawlRequest, run_crawls
-from reputation.crawls import record_process, start_run
-from reputation.db import Database
-from reputation.models import CrawlRun
-from reputation.roster import apply_roster, parse_roster
+from repmon.processes import INTERRUPTED, CrawlRequest, run_crawls
+from reputation.crawls.runs import record_process, start_run
+from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import Settings, load_settings
+from reputation.storage.db import Database
+from reputation.storage.models import CrawlRun
 from tests.conftest import NOW
 from tests.factories import roster_csv
 from tests.slowdaemon import SleepingEngine

@@ -11,11 +11,11 @@ from urllib.request import Request, urlopen
 import pytest
 from sqlalchemy import func, select
 
-from repmon.crawling import CrawlRequest, run_crawls
-from reputation.db import Database
-from reputation.models import CrawlRun, Mention, Profile, Review, ReviewRevision
-from reputation.roster import apply_roster, parse_roster
+from repmon.processes import CrawlRequest, run_crawls
+from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
+from reputation.storage.db import Database
+from reputation.storage.models import CrawlRun, Mention, Profile, Review, ReviewRevision
 from spiders.sandbox import DEFAULT_ANCHOR, scrapy_settings, serve
 
 pytestmark = pytest.mark.slow

@@ -13,14 +13,14 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import inspect, select, text
 
-from repmon.crawling import INTERRUPTED
 from repmon.daemon import Daemon, Timings, digest_trigger, first_crawls
-from reputation.db import Database
+from repmon.processes import INTERRUPTED
 from reputation.errors import ConfigError, LeaseHeld
-from reputation.lease import acquire, release, renew
-from reputation.models import CrawlRun, DaemonLease, OutboxMessage
-from reputation.outbox import enqueue
+from reputation.mail.outbox import enqueue
 from reputation.settings import load_settings
+from reputation.storage.db import Database
+from reputation.storage.lease import acquire, release, renew
+from reputation.storage.models import CrawlRun, DaemonLease, OutboxMessage
 from tests.factories import roster_csv
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from repmon.demo import DemoReport, _check
-from reputation.db import Database
-from reputation.models import Alert, Physician
-from reputation.roster import apply_roster, parse_roster
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.storage.db import Database
+from reputation.storage.models import Alert, Physician
 from tests.factories import npi, roster_csv
 
 

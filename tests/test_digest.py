@@ -10,12 +10,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reputation.crawlhealth import CrawlFact
-from reputation.db import Database
-from reputation.digest import AlertFact, DigestData, IsoWeek, ReviewFact, build_digest
-from reputation.digests import DigestOptions, build_digests, enqueue_digests, plan_digests
+from reputation.crawls.health import CrawlFact
+from reputation.digests.build import AlertFact, DigestData, IsoWeek, ReviewFact, build_digest
+from reputation.digests.plan import DigestOptions, build_digests, enqueue_digests, plan_digests
 from reputation.errors import ConfigError
-from reputation.models import (
+from reputation.mail.render import RISK_ROUTED, render_mail
+from reputation.reply import check_reply
+from reputation.settings import load_settings
+from reputation.storage.db import Database
+from reputation.storage.models import (
     Alert,
     Classification,
     CrawlRun,
@@ -28,9 +31,6 @@ from reputation.models import (
     Review,
     Subscription,
 )
-from reputation.render import RISK_ROUTED, render_mail
-from reputation.reply import check_reply
-from reputation.settings import load_settings
 
 LA = "America/Los_Angeles"
 MON = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday after 2026-W47, 07:00 in Los Angeles

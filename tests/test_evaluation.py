@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from repmon.commands.classify import eval_cmd
-from reputation.classify import classify
-from reputation.evaluation import (
+from reputation.classifier.classify import classify
+from reputation.classifier.evaluation import (
     Gold,
     Prediction,
     Report,

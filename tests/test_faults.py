@@ -30,14 +30,19 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from alerts.evaluate import evaluate
-from alerts.relay import RelayReport, drain
 from repmon.cli import main
-from repmon.crawling import CrawlRequest, run_crawls, stale_after
 from repmon.jobs import LAST_RUNS, evaluate_alerts
-from reputation.crawls import interrupt_stale_runs, process_alive, record_process, start_run
-from reputation.db import Database
-from reputation.jobruns import JOURNAL, journaled_outcomes
-from reputation.models import (
+from repmon.processes import CrawlRequest, run_crawls, stale_after
+from repmon.relay import RelayReport, drain
+from reputation.crawls.runs import interrupt_stale_runs, process_alive, record_process, start_run
+from reputation.imports.incoming import validate_review
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.mail.outbox import OUTAGE_MAX_DELAY, enqueue
+from reputation.mail.render import render_mail
+from reputation.settings import Settings, load_settings
+from reputation.storage.db import Database
+from reputation.storage.jobruns import JOURNAL, journaled_outcomes
+from reputation.storage.models import (
     Alert,
     CrawlRun,
     JobRun,
@@ -48,12 +53,7 @@ from reputation.models import (
     ReviewRevision,
     Subscription,
 )
-from reputation.outbox import OUTAGE_MAX_DELAY, enqueue
-from reputation.render import render_mail
-from reputation.reviews import validate_review
-from reputation.roster import apply_roster, parse_roster
-from reputation.settings import Settings, load_settings
-from reputation.store import Outcome, upsert_reviews
+from reputation.storage.store import Outcome, upsert_reviews
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, build_world, scrapy_settings, serve
 from tests.conftest import NOW
 from tests.factories import review_records

@@ -21,10 +21,12 @@ from alerts.evaluate import (
 )
 from alerts.history import Columns
 from alerts.history import History as HistoryData
-from reputation.classify import CATEGORIES, CLASSIFIER_VERSION
-from reputation.db import Database
+from alerts.simulation import History, generate_history, plant_clusters
+from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
 from reputation.mentions import assign_mention
-from reputation.models import (
+from reputation.settings import load_settings
+from reputation.storage.db import Database
+from reputation.storage.models import (
     Classification,
     HistorySnapshot,
     Mention,
@@ -32,8 +34,6 @@ from reputation.models import (
     Review,
     ReviewRevision,
 )
-from reputation.settings import load_settings
-from reputation.simulate import History, generate_history, plant_clusters
 from tests.factories import store_history
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,7 +286,7 @@ def test_the_snapshot_serves_a_new_operating_system_process(db: Database, stored
     code = (
         "import sys; from datetime import datetime, timedelta\n"
         "from alerts.evaluate import HistoryCache, Thresholds, history_horizon\n"
-        "from reputation.db import Database\n"
+        "from reputation.storage.db import Database\n"
         "db = Database(sys.argv[1]); now = datetime.fromisoformat(sys.argv[2])\n"
         "cache = HistoryCache()\n"
         "with db.session() as s:\n"

@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from repmon.app import cell, json_line
 from repmon.cli import main
-from reputation.classifying import classify_stored
-from reputation.db import Database
-from reputation.models import CrawlRun, OutboxMessage, Physician, Review
-from reputation.render import render_mail
+from reputation.classifier.stored import classify_stored
+from reputation.mail.render import render_mail
+from reputation.storage.db import Database
+from reputation.storage.models import CrawlRun, OutboxMessage, Physician, Review
 from spiders.items import ReviewItem
 from spiders.parsers import parse_ratemds
 from spiders.pipelines import StorePipeline
@@ -234,7 +234,7 @@ def test_unicode_only_item_fields_survive_validation() -> None:
     item = ReviewItem("ratemds", "z1", PROFILE, PROFILE, text=f"{EMOJI}{ZERO_WIDTH}", rating=5)
     from dataclasses import asdict
 
-    from reputation.reviews import validate_review
+    from reputation.imports.incoming import validate_review
 
     assert validate_review(asdict(item), NOW).text == f"{EMOJI}{ZERO_WIDTH}"
 

@@ -25,16 +25,16 @@ from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
-from reputation.db import Database
-from reputation.models import CrawlRun
-from reputation.normalize import (
+from reputation.imports.incoming import Rejected, ReviewIn, validate_review
+from reputation.imports.normalize import (
     clean_text,
     normalise_rating,
     normalise_url,
     parse_when,
     reviewer_key,
 )
-from reputation.reviews import Rejected, ReviewIn, validate_review
+from reputation.storage.db import Database
+from reputation.storage.models import CrawlRun
 from spiders import parsers
 from spiders.base import BaseSpider, page_status, page_text
 from spiders.items import PageItem, ReviewItem
@@ -1019,8 +1019,8 @@ def test_the_spiders_decode_an_undeclared_latin1_page_as_a_browser_would() -> No
 
 
 def test_pipeline_keeps_the_public_rating_of_page_one_and_ignores_junk(db: Database) -> None:
-    from reputation.models import Profile
-    from reputation.roster import apply_roster, parse_roster
+    from reputation.imports.roster import apply_roster, parse_roster
+    from reputation.storage.models import Profile
     from tests.factories import roster_csv
 
     with db.transaction() as session:

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from reputation.db import Database
-from reputation.ingest import ingest_file
-from reputation.models import Review
-from reputation.roster import apply_roster, parse_roster
+from reputation.imports.ingest import ingest_file
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.storage.db import Database
+from reputation.storage.models import Review
 from tests.conftest import NOW
 from tests.factories import review_records, roster_csv, write_jsonl
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from reputation.db import Database
-from reputation.jobruns import (
+from reputation.storage.db import Database
+from reputation.storage.jobruns import (
     JOURNAL,
     JobOutcome,
     append_journal,
@@ -16,7 +16,7 @@ from reputation.jobruns import (
     recent_runs,
     record_outcome,
 )
-from reputation.models import JobRun
+from reputation.storage.models import JobRun
 from tests.conftest import NOW
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from reputation import lexicon
-from reputation.classify import _required, _split_top
+from reputation.classifier import lexicon
+from reputation.classifier.classify import _required, _split_top
 from tests.conftest import shared_path
 
 # A cue that matches fewer corpus reviews than this was most likely written from one review.

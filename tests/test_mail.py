@@ -15,14 +15,17 @@ from sqlalchemy import select
 from alerts.evaluate import evaluate
 from alerts.notify import _reviews, enqueue_alert_mail, plan_mails
 from alerts.notify import alert_context as alert_context_of
-from alerts.relay import Outgoing, build_message
+from alerts.rules import AlertState, Transition
 from repmon.app import console as app_console
 from repmon.cli import main
-from reputation.alertrules import AlertState, Transition
-from reputation.classifying import classify_stored
-from reputation.db import Database
-from reputation.ingest import ingest_file
-from reputation.models import (
+from reputation.classifier.stored import classify_stored
+from reputation.imports.ingest import ingest_file
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.mail.message import Outgoing, build_message
+from reputation.mail.render import RISK_ROUTED, flag_spans, render_mail, safe_url, source_name
+from reputation.settings import load_settings
+from reputation.storage.db import Database
+from reputation.storage.models import (
     Alert,
     AlertThread,
     Classification,
@@ -31,9 +34,6 @@ from reputation.models import (
     Review,
     Subscription,
 )
-from reputation.render import RISK_ROUTED, flag_spans, render_mail, safe_url, source_name
-from reputation.roster import apply_roster, parse_roster
-from reputation.settings import load_settings
 from tests.factories import npi, roster_csv, write_jsonl
 from tests.test_alerts_flow import NOW, history
 from tests.test_render import alert_context
@@ -189,7 +189,7 @@ def test_praise_gets_no_complaint_chips_or_highlighting(db: Database, tmp_path: 
 
 
 def _version() -> str:
-    from reputation.classify import CLASSIFIER_VERSION
+    from reputation.classifier.classify import CLASSIFIER_VERSION
 
     return CLASSIFIER_VERSION
 
@@ -340,7 +340,7 @@ def test_migration_keeps_each_existing_thread_with_its_recipient(db_url: str) ->
     from alembic import command
     from sqlalchemy import text
 
-    from reputation.db import alembic_config
+    from reputation.storage.db import alembic_config
 
     old = Database(db_url)
     with old.engine.begin() as conn:

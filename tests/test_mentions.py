@@ -13,14 +13,14 @@ from sqlalchemy import select
 from alerts.evaluate import evaluate
 from alerts.notify import describe_alert
 from repmon.cli import main
-from reputation.classifying import classify_stored
-from reputation.db import Database
-from reputation.ingest import ingest_file
+from reputation.classifier.stored import classify_stored
+from reputation.imports.ingest import ingest_file
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.mail.render import render_mail
 from reputation.mentions import candidates, post_text, store_mention
-from reputation.models import Alert, Mention, Physician
-from reputation.render import render_mail
-from reputation.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
+from reputation.storage.db import Database
+from reputation.storage.models import Alert, Mention, Physician
 from tests.factories import npi, roster_csv, write_jsonl
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from reputation.db import Database, alembic_config
-from reputation.models import Base
+from reputation.storage.db import Database, alembic_config
+from reputation.storage.models import Base
 
 
 def test_migrations_match_the_models(db: Database) -> None:

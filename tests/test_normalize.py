@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reputation.normalize import (
+from reputation.imports.normalize import (
     clean_text,
     normalise_rating,
     normalise_url,

@@ -8,9 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from reputation.db import Database
-from reputation.models import OutboxMessage
-from reputation.outbox import (
+from reputation.mail.outbox import (
     backoff_delay,
     claim_batch,
     compact_sent,
@@ -23,7 +21,9 @@ from reputation.outbox import (
     recover_stuck,
     sender_domain,
 )
-from reputation.render import RenderedMail
+from reputation.mail.render import RenderedMail
+from reputation.storage.db import Database
+from reputation.storage.models import OutboxMessage
 from tests.conftest import NOW
 
 MAIL = RenderedMail(subject="Alert", text="plain", html="<p>html</p>")

@@ -5,7 +5,11 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_DATA = {"templates": ROOT / "templates", "reputation": ROOT / "reputation"}
+RUNTIME_DATA = {
+    "templates": ROOT / "templates",
+    "reputation.storage": ROOT / "reputation" / "storage",
+    "reputation.classifier": ROOT / "reputation" / "classifier",
+}
 
 
 def test_every_template_and_data_file_is_package_data() -> None:
@@ -26,7 +30,7 @@ def test_every_template_and_data_file_is_package_data() -> None:
 
 
 def test_the_code_finds_templates_through_the_package() -> None:
-    from reputation.render import TEMPLATES
+    from reputation.mail.render import TEMPLATES
     from reputation.reply import SHIPPED_TEMPLATES
     from templates import FOLDER
 

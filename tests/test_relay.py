@@ -19,15 +19,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-import alerts.relay as relay
-from alerts.relay import drain
+import repmon.relay as relay
 from repmon.app import App
 from repmon.commands.outbox import outbox
-from reputation.db import Database
-from reputation.models import OutboxMessage, Recipient
-from reputation.outbox import enqueue
-from reputation.render import render_mail
+from repmon.relay import drain
+from reputation.mail.outbox import enqueue
+from reputation.mail.render import render_mail
 from reputation.settings import Settings, load_settings
+from reputation.storage.db import Database
+from reputation.storage.models import OutboxMessage, Recipient
 from tests.conftest import NOW
 from tests.test_render import HOSTILE_TEXT, alert_context
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
-from reputation.render import format_when, highlight, one_line, render_mail, safe_url, stars
+from reputation.mail.render import format_when, highlight, one_line, render_mail, safe_url, stars
 from tests.conftest import NOW
 
 HOSTILE_TEXT = (

@@ -1,11 +1,11 @@
 import pytest
 from sqlalchemy import func, select
 
-from reputation.db import Database
 from reputation.errors import InputError
-from reputation.models import Physician, Practice, Profile
-from reputation.npi import npi_problem, with_check_digit
-from reputation.roster import apply_roster, parse_roster
+from reputation.imports.npi import npi_problem, with_check_digit
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.storage.db import Database
+from reputation.storage.models import Physician, Practice, Profile
 from tests.factories import npi, roster_csv
 
 

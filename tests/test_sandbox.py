@@ -14,7 +14,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from reputation.npi import npi_problem
+from reputation.imports.npi import npi_problem
 from spiders.parsers import detect_challenge, parse_healthgrades, parse_ratemds
 from spiders.sandbox import DEFAULT_ANCHOR, build_world, serve
 from spiders.sandbox.apis import relative_time
@@ -177,7 +177,7 @@ def test_429_challenge_robots_and_blocking() -> None:
 
 
 def test_only_the_planted_review_alleges_harm() -> None:
-    from reputation.classify import classify
+    from reputation.classifier.classify import classify
 
     world = build_world()
     later = world.anchor + timedelta(days=120)

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from repmon.cli import main
 from repmon.scrapyd import Node, ScrapydError
-from reputation.db import Database
-from reputation.models import CrawlRun, Review
+from reputation.storage.db import Database
+from reputation.storage.models import CrawlRun, Review
 from spiders.sandbox import DEFAULT_ANCHOR, scrapy_settings, serve
 
 pytestmark = pytest.mark.slow

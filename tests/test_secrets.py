@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, select, text
 
 from repmon.app import console, err_console
 from repmon.cli import main
-from reputation.db import Database
-from reputation.models import Base
+from reputation.storage.db import Database
+from reputation.storage.models import Base
 from spiders.redact import RedactingFilter, redact_text, redact_url
 from spiders.sandbox import DEFAULT_ANCHOR, scrapy_settings, serve
 from tests.conftest import PG_URL

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from reputation.classify import classify
-from reputation.sentiment import (
+from reputation.classifier.classify import classify
+from reputation.classifier.sentiment import (
     analyzer,
     discount_stories,
     document_compound,

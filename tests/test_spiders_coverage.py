@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from repmon.cli import main
-from reputation.crawlhealth import COVERAGE, CrawlFact, crawl_health
-from reputation.crawls import CrawlCounts, decide_status
-from reputation.reviews import SOURCES
+from reputation.crawls.health import COVERAGE, CrawlFact, crawl_health
+from reputation.crawls.runs import CrawlCounts, decide_status
+from reputation.imports.incoming import SOURCES
 from spiders.sandbox.http import serve_app, static_app
 from tests.crawling import ROOT, only_run, scrapy_crawl
 

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from repmon.cli import main
-from repmon.crawling import CrawlRequest, run_crawls
-from reputation.db import Database
-from reputation.roster import apply_roster, parse_roster
+from repmon.processes import CrawlRequest, run_crawls
+from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import load_settings
+from reputation.storage.db import Database
 from spiders.config import preflight, repmon_settings
 from spiders.sandbox import DEFAULT_ANCHOR, build_world, scrapy_settings, serve
 from spiders.sandbox.http import Reply, Request, serve_app

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reputation.crawls import RETRY_AFTER_EXCEEDED, CrawlCounts, decide_status
+from reputation.crawls.runs import RETRY_AFTER_EXCEEDED, CrawlCounts, decide_status
 from spiders.middlewares import retry_after
 from spiders.sandbox.http import Reply, Request, serve_app
 from tests.crawling import only_run, scrapy_crawl

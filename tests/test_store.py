@@ -3,11 +3,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reputation.db import Database
-from reputation.models import Profile, Review, ReviewRevision
-from reputation.reviews import validate_review
-from reputation.roster import apply_roster, parse_roster
-from reputation.store import (
+from reputation.imports.incoming import validate_review
+from reputation.imports.roster import apply_roster, parse_roster
+from reputation.storage.db import Database
+from reputation.storage.models import Profile, Review, ReviewRevision
+from reputation.storage.store import (
     Outcome,
     known_external_ids,
     mark_complete,
@@ -102,8 +102,8 @@ def test_incremental_stop_trusts_only_completed_profiles(db: Database) -> None:
 
 def test_insert_ignore_counts_what_went_in_on_every_backend(db: Database) -> None:
     # psycopg reported -1 for a batch, so new social mentions were counted as not new.
-    from reputation.dbinsert import insert_ignore
-    from reputation.models import Practice
+    from reputation.storage.dialect import insert_ignore
+    from reputation.storage.models import Practice
 
     with db.transaction() as s:
         assert insert_ignore(s, Practice, [{"name": "A"}], ["name"]) == 1

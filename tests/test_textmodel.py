@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reputation import classify as classify_module
-from reputation.classify import classify
-from reputation.textmodel import MODEL_PATH, TextModel, model, tokens, train
+from reputation.classifier import classify as classify_module
+from reputation.classifier.bagofwords import MODEL_PATH, TextModel, model, tokens, train
+from reputation.classifier.classify import classify
 
 ROOT = Path(__file__).resolve().parents[1]
 NHS = ROOT.parent / "shared/corpus/nhs_fft_v6_mit.csv.gz"

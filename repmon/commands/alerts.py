@@ -10,14 +10,14 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
+from alerts.backtest import DetectorSet, backtest, per_month
 from alerts.evaluate import Thresholds, evaluate, load_history
 from alerts.notify import describe_alert
 from repmon.app import App, cell, console, now_option, pass_app, terminal_safe
-from reputation.backtest import DetectorSet, backtest, per_month
 from reputation.errors import NotFound, RepmonError
 from reputation.findings import KIND_LABELS
-from reputation.models import Alert, Silence
-from reputation.render import render_mail
+from reputation.mail.render import render_mail
+from reputation.storage.models import Alert, Silence
 
 __all__ = ["alerts"]
 

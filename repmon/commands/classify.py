@@ -10,8 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from reputation.classify import CLASSIFIER_VERSION, classify
-from reputation.evaluation import (
+from reputation.classifier.classify import CLASSIFIER_VERSION, classify
+from reputation.classifier.evaluation import (
     HALVES,
     LABELS,
     Report,

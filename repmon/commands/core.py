@@ -23,13 +23,13 @@ from repmon.app import (
     now_option,
     pass_app,
 )
+from reputation.classifier.lexicon import CATEGORIES
 from reputation.errors import RepmonError
-from reputation.ingest import ingest_file
-from reputation.lexicon import CATEGORIES
-from reputation.models import Physician, Practice, Profile
-from reputation.queries import ReviewFilter, count_reviews, iter_reviews
-from reputation.roster import apply_roster, parse_roster
+from reputation.imports.ingest import ingest_file
+from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import SETTINGS, env_name
+from reputation.storage.models import Physician, Practice, Profile
+from reputation.storage.queries import ReviewFilter, count_reviews, iter_reviews
 
 __all__ = ["config", "ingest", "init", "reviews", "roster"]
 
@@ -219,7 +219,7 @@ def reviews(
     limit: int | None,
 ) -> None:
     """List or export stored reviews, newest first."""
-    from reputation.classify import CLASSIFIER_VERSION
+    from reputation.classifier.classify import CLASSIFIER_VERSION
 
     since_utc = since.replace(tzinfo=UTC) if since else None
     flt = ReviewFilter(

@@ -11,11 +11,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from repmon.app import App, cell, console, parse_now, pass_app
-from repmon.crawling import ENGINES, CrawlRequest, run_crawls, settle_dead_runs
-from reputation.crawlhealth import COVERAGE
+from repmon.processes import ENGINES, CrawlRequest, run_crawls, settle_dead_runs
+from reputation.crawls.health import COVERAGE
 from reputation.errors import RepmonError
-from reputation.models import CrawlRun
-from reputation.reviews import SOURCES
+from reputation.imports.incoming import SOURCES
+from reputation.storage.models import CrawlRun
 
 __all__ = ["crawl", "crawls"]
 

@@ -12,11 +12,11 @@ from rich.table import Table
 from sqlalchemy import inspect, select, text
 
 from repmon.app import App, cell, console, pass_app
-from repmon.crawling import latest_runs, settle_dead_runs
+from repmon.processes import latest_runs, settle_dead_runs
 from reputation.findings import open_alert_summary
-from reputation.jobruns import JOURNAL, journaled_outcomes, recent_runs
-from reputation.models import Alert, DaemonLease
-from reputation.outbox import count_by_status
+from reputation.mail.outbox import count_by_status
+from reputation.storage.jobruns import JOURNAL, journaled_outcomes, recent_runs
+from reputation.storage.models import Alert, DaemonLease
 
 __all__ = ["run", "status"]
 

@@ -11,10 +11,10 @@ from rich.table import Table
 
 from alerts.notify import describe_alert
 from repmon.app import App, console, pass_app
-from reputation.db import Database
 from reputation.errors import RepmonError
 from reputation.findings import KIND_LABELS
-from reputation.models import Alert
+from reputation.storage.db import Database
+from reputation.storage.models import Alert
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, serve
 
 __all__ = ["demo", "sandbox"]

@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from repmon.app import App, console, now_option, pass_app
-from reputation.digests import (
+from reputation.digests.plan import (
     DigestJob,
     DigestOptions,
     build_digests,
@@ -22,10 +22,10 @@ from reputation.digests import (
     render_digest,
 )
 from reputation.isoweek import IsoWeek
-from reputation.models import Physician, Practice
-from reputation.outbox import sender_domain
-from reputation.queries import find_physician, find_practice
-from reputation.render import RenderedMail
+from reputation.mail.outbox import sender_domain
+from reputation.mail.render import RenderedMail
+from reputation.storage.models import Physician, Practice
+from reputation.storage.queries import find_physician, find_practice
 
 __all__ = ["digest", "to_eml"]
 
@@ -78,7 +78,7 @@ def digest(
     now: datetime,
 ) -> None:
     """Render weekly digests to files (--out) or enqueue them for subscribers (--send)."""
-    from reputation.classify import CLASSIFIER_VERSION
+    from reputation.classifier.classify import CLASSIFIER_VERSION
 
     if npi and practice:
         raise click.UsageError("give --physician or --practice, not both")

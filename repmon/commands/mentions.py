@@ -53,7 +53,7 @@ def mentions(
     """List or export social posts with their match, newest first; `assign` corrects a match."""
     if ctx.invoked_subcommand is not None:
         return
-    from reputation.classify import CLASSIFIER_VERSION
+    from reputation.classifier.classify import CLASSIFIER_VERSION
 
     if npi and unmatched:
         raise RepmonError("--physician and --unmatched exclude each other")

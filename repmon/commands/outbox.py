@@ -10,10 +10,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from alerts.relay import drain
 from repmon.app import App, cell, console, now_option, pass_app
-from reputation.models import OUTBOX_STATUSES
-from reputation.outbox import count_by_status, list_messages
+from repmon.relay import drain
+from reputation.mail.outbox import count_by_status, list_messages
+from reputation.storage.models import OUTBOX_STATUSES
 
 __all__ = ["outbox"]
 

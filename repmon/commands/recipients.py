@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from repmon.app import App, console, pass_app
 from reputation.errors import RepmonError
-from reputation.models import Recipient, Subscription
-from reputation.queries import find_physician, find_practice
+from reputation.storage.models import Recipient, Subscription
+from reputation.storage.queries import find_physician, find_practice
 
 __all__ = ["recipients"]
 

@@ -8,9 +8,9 @@ import click
 from sqlalchemy import delete
 
 from repmon.app import App, console, now_option, pass_app
-from reputation.classify import CLASSIFIER_VERSION
-from reputation.classifying import classify_stored
-from reputation.models import Classification
+from reputation.classifier.classify import CLASSIFIER_VERSION
+from reputation.classifier.stored import classify_stored
+from reputation.storage.models import Classification
 
 __all__ = ["reclassify"]
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from repmon.app import App, console, json_line, pass_app
 from reputation.errors import NotFound
-from reputation.models import Classification, Physician, Practice, Review
 from reputation.reply import Finding, check_reply, choose_template, load_templates, suggest_reply
+from reputation.storage.models import Classification, Physician, Practice, Review
 
 __all__ = ["reply"]
 
@@ -41,7 +41,7 @@ def reply() -> None:
 @pass_app
 def reply_suggest(app: App, review_id: int, contact: str | None, as_json: bool) -> None:
     """Print the approved reply for review REVIEW_ID, checked for PHI."""
-    from reputation.classify import CLASSIFIER_VERSION
+    from reputation.classifier.classify import CLASSIFIER_VERSION
 
     with app.database().session() as session:
         review = session.get(Review, review_id)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from repmon.app import App, console, pass_app
 from repmon.scrapyd import STATES, Node, ScrapydError, build_egg, egg_version, nodes
 from reputation.errors import RepmonError
-from reputation.models import CrawlRun
+from reputation.storage.models import CrawlRun
 
 __all__ = ["scrapyd"]
 

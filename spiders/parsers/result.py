@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reputation.normalize import normalise_rating
+from reputation.imports.normalize import normalise_rating
 from spiders.items import MentionItem, ReviewItem
 
 __all__ = [

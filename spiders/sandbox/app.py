@@ -23,7 +23,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reputation.reviews import SOURCES
+from reputation.imports.incoming import SOURCES
 from spiders.sandbox import pages
 from spiders.sandbox.http import Reply, Request
 from spiders.sandbox.model import Physician, World

@@ -11,7 +11,7 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from reputation.npi import with_check_digit
+from reputation.imports.npi import with_check_digit
 from spiders.sandbox import texts
 from spiders.sandbox.model import (
     CLUSTER_INDEX,

@@ -1,0 +1,220 @@
+"""Evaluation of the classifier against hand labels: P/R/F1, confusion, harm, worst mistakes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reputation.classifier.classify import Classification
+
+__all__ = [
+    "CODE_FOR",
+    "HALVES",
+    "LABELS",
+    "Example",
+    "Gold",
+    "Mistake",
+    "Prediction",
+    "Report",
+    "Scores",
+    "auc",
+    "evaluate",
+    "in_half",
+    "load_examples",
+    "load_gold",
+    "prediction_from",
+    "scores",
+]
+
+# Codebook letters for the classifier's category names.
+CODE_FOR = {"bedside_manner": "B", "service": "S", "clinical_skill": "C"}
+LABELS = ("B", "S", "C", "U", "P")
+# Two halves of any id set, by the CRC-32 of the id: thresholds and weights are chosen on "tune",
+# and only "held-out" figures are quoted (it was never read to choose anything).
+HALVES = {"tune": 0, "held-out": 1}
+
+
+def in_half(review_id: str, half: str | None) -> bool:
+    """Whether ``review_id`` falls in ``half`` ("tune" or "held-out"; None: every id)."""
+    if half is None:
+        return True
+    if half not in HALVES:
+        raise ValueError(f"half must be one of {', '.join(HALVES)}, not {half!r}")
+    return zlib.crc32(review_id.encode()) % 2 == HALVES[half]
+
+
+@dataclass(frozen=True)
+class Gold:
+    """One hand-labelled review: codebook letters and the harm flag."""
+
+    id: str
+    labels: frozenset[str]
+    harm: bool
+
+
+@dataclass(frozen=True)
+class Example:
+    """A labelled review joined to its text and rating."""
+
+    gold: Gold
+    text: str
+    rating: float | None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The classifier's decision in codebook letters (B/S/C, or U, or P)."""
+
+    id: str
+    labels: frozenset[str]
+    harm: bool
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Counts and precision/recall/F1 for one label."""
+
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float:
+        """Share of predicted positives that are right."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        """Share of gold positives that were found."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A review where labels differ: what was missed and what was added."""
+
+    id: str
+    missed: frozenset[str]
+    spurious: frozenset[str]
+
+    @property
+    def size(self) -> int:
+        """How many label decisions were wrong."""
+        return len(self.missed) + len(self.spurious)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything `repmon eval` prints."""
+
+    n: int
+    per_label: dict[str, Scores]
+    harm: Scores
+    confusion: dict[tuple[str, str], int]
+    mistakes: tuple[Mistake, ...]
+
+
+def prediction_from(review_id: str, result: Classification) -> Prediction:
+    """Express a Classification in codebook letters."""
+    labels = {CODE_FOR[c.name] for c in result.categories}
+    if not labels:
+        labels = {"U"} if result.unspecified else {"P"}
+    return Prediction(review_id, frozenset(labels), "harm" in result.flags)
+
+
+def auc(values: Sequence[float], truth: Sequence[bool]) -> float:
+    """Area under the ROC curve of ``values`` against ``truth`` (rank statistic; ties count
+    half); ValueError when one class is missing."""
+    positives = sum(truth)
+    negatives = len(truth) - positives
+    if len(values) != len(truth) or not positives or not negatives:
+        raise ValueError("AUC needs one truth per value and both classes present")
+    ranked = sorted(zip(values, truth, strict=True))
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        mean_rank = (i + 1 + j) / 2
+        rank_sum += mean_rank * sum(1 for _, positive in ranked[i:j] if positive)
+        i = j
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def scores(pairs: Iterable[tuple[bool, bool]]) -> Scores:
+    """Count (gold, predicted) booleans into Scores."""
+    counts = Counter(pairs)
+    return Scores(tp=counts[True, True], fp=counts[False, True], fn=counts[True, False])
+
+
+def evaluate(golds: Sequence[Gold], predictions: Sequence[Prediction], worst: int = 15) -> Report:
+    """Compare predictions with gold labels (matched by id)."""
+    by_id = {p.id: p for p in predictions}
+    pairs = [(g, by_id[g.id]) for g in golds if g.id in by_id]
+    per_label = {
+        label: scores((label in g.labels, label in p.labels) for g, p in pairs) for label in LABELS
+    }
+    harm = scores((g.harm, p.harm) for g, p in pairs)
+    confusion: Counter[tuple[str, str]] = Counter()
+    for g, p in pairs:
+        for gold_label in g.labels:
+            for predicted in p.labels:
+                confusion[gold_label, predicted] += 1
+    mistakes = [
+        Mistake(
+            g.id,
+            frozenset(g.labels - p.labels) | ({"harm"} if g.harm and not p.harm else set()),
+            frozenset(p.labels - g.labels) | ({"harm"} if p.harm and not g.harm else set()),
+        )
+        for g, p in pairs
+    ]
+    mistakes = sorted((m for m in mistakes if m.size), key=lambda m: (-m.size, m.id))[:worst]
+    return Report(len(pairs), per_label, harm, dict(confusion), tuple(mistakes))
+
+
+def load_gold(labels_path: Path) -> list[Gold]:
+    """Read a labels JSONL file ({"id", "labels", "harm"} per line)."""
+    golds: list[Gold] = []
+    with labels_path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                golds.append(Gold(str(row["id"]), frozenset(row["labels"]), bool(row["harm"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
+    return golds
+
+
+def load_examples(labels_path: Path, corpus_path: Path, half: str | None = None) -> list[Example]:
+    """Join labels to texts and ratings, streaming the corpus and keeping only labelled ids."""
+    golds = {g.id: g for g in load_gold(labels_path) if in_half(g.id, half)}
+    found: dict[str, Example] = {}
+    opener = gzip.open if corpus_path.suffix == ".gz" else open
+    with opener(corpus_path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            review_id = line[8 : line.find('"', 8)] if line.startswith('{"id": "') else None
+            if review_id is not None and review_id not in golds:
+                continue  # cheap skip without parsing the line
+            row = json.loads(line)
+            if row.get("id") in golds:
+                rating = row.get("rating")
+                gold = golds[row["id"]]
+                found[gold.id] = Example(gold, str(row.get("text") or ""), _rating(rating))
+    return [found[i] for i in golds if i in found]
+
+
+def _rating(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

@@ -1,0 +1,131 @@
+"""Read-side queries shared by the CLI, alerts and digests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from reputation.classifier.lexicon import CATEGORIES
+from reputation.errors import NotFound
+from reputation.storage.models import Classification, Physician, Practice, Review
+
+__all__ = [
+    "ReviewFilter",
+    "count_reviews",
+    "find_physician",
+    "find_practice",
+    "iter_reviews",
+    "review_row",
+]
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """Which reviews to list."""
+
+    physician_npi: str | None = None
+    practice: str | None = None
+    since: datetime | None = None
+    category: str | None = None
+    negative: bool = False
+    unanswered: bool = False  # no owner response yet
+    include_deleted: bool = False
+
+
+def find_physician(session: Session, npi: str) -> Physician:
+    """The physician with this NPI, or NotFound saying so."""
+    physician = session.scalar(select(Physician).where(Physician.npi == npi))
+    if physician is None:
+        raise NotFound(f"no physician with NPI {npi} (see `repmon roster list`)")
+    return physician
+
+
+def find_practice(session: Session, key: str) -> Practice:
+    """The practice with this id or name, or NotFound saying so."""
+    condition = Practice.name == key
+    if key.isdigit():
+        condition = or_(condition, Practice.id == int(key))
+    practice = session.scalar(select(Practice).where(condition))
+    if practice is None:
+        raise NotFound(f"no practice {key!r} (give its id or exact name; see `repmon roster list`)")
+    return practice
+
+
+def _statement(
+    session: Session, f: ReviewFilter, version: str
+) -> Select[Review, Physician, Classification]:
+    stmt = (
+        select(Review, Physician, Classification)
+        .outerjoin(Physician, Review.physician_id == Physician.id)
+        .outerjoin(
+            Classification,
+            (Classification.review_id == Review.id)
+            & (Classification.classifier_version == version),
+        )
+        .order_by(Review.published_at.desc(), Review.id.desc())
+    )
+    if f.physician_npi:
+        stmt = stmt.where(Review.physician_id == find_physician(session, f.physician_npi).id)
+    if f.practice:
+        stmt = stmt.where(Physician.practice_id == find_practice(session, f.practice).id)
+    if f.since:
+        stmt = stmt.where(Review.published_at >= f.since)
+    if f.category:
+        if f.category not in CATEGORIES:
+            raise NotFound(f"unknown category {f.category!r} (one of {', '.join(CATEGORIES)})")
+        stmt = stmt.where(getattr(Classification, f.category).is_(True))
+    if f.negative:
+        stmt = stmt.where(Classification.negative.is_(True))
+    if f.unanswered:
+        stmt = stmt.where(
+            Review.response_at.is_(None),
+            or_(Review.response_text.is_(None), Review.response_text == ""),
+        )
+    if not f.include_deleted:
+        stmt = stmt.where(Review.deleted_at.is_(None))
+    return stmt
+
+
+def review_row(
+    review: Review, physician: Physician | None, c: Classification | None
+) -> dict[str, Any]:
+    """A review as a flat dict for listing and export."""
+    return {
+        "id": review.id,
+        "source": review.source,
+        "external_id": review.external_id,
+        "npi": physician.npi if physician else "",
+        "physician": physician.name if physician else "",
+        "published_at": review.published_at.isoformat() if review.published_at else "",
+        "rating": review.rating,
+        "author": review.author,
+        "title": review.title,
+        "text": review.text,
+        "url": review.url,
+        "response_text": review.response_text or "",
+        "response_at": review.response_at.isoformat() if review.response_at else "",
+        "sentiment": c.label if c else "",
+        "categories": [name for name in CATEGORIES if c and getattr(c, name)],
+        "flags": [f for f in ("harm", "legal", "phi") if c and getattr(c, f)],
+        "deleted": review.deleted_at is not None,
+    }
+
+
+def iter_reviews(session: Session, f: ReviewFilter, version: str) -> Iterator[dict[str, Any]]:
+    """Stream matching reviews as dicts, newest first."""
+    result = session.execute(_statement(session, f, version).execution_options(yield_per=500))
+    for review, physician, classification in result:
+        yield review_row(review, physician, classification)
+
+
+def count_reviews(session: Session, f: ReviewFilter, version: str) -> int:
+    """How many reviews match."""
+    stmt = select(func.count()).select_from(
+        _statement(session, f, version).order_by(None).subquery()
+    )
+    return session.scalar(stmt) or 0
