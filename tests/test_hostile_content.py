@@ -33,7 +33,7 @@ from spiders.parsers import parse_ratemds
 from spiders.pipelines import StorePipeline
 from spiders.sites.ratemds import RateMDsSpider
 from tests.factories import write_jsonl
-from tests.test_hostile_parsers import js_embed
+from tests.hostile import js_embed
 from tests.test_render import alert_context
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
