@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from alerts.rules import ClusterAlert
+from alerts.kinds import ClusterAlert
 from reputation.classifier.lexicon import CATEGORIES
 from reputation.imports.normalize import reviewer_key
 

@@ -6,79 +6,24 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerts.clusters import ClusterConfig, find_clusters
-from alerts.history import History, HistoryCache, load_history
+from alerts.detectors import Thresholds, history_horizon, run_detectors
+from alerts.history import HistoryCache
+from alerts.lifecycle import AlertState, SilenceRule, Transition, step
 from alerts.notify import alert_context, enqueue_alert_mail
-from alerts.ratingdrop import rating_drop
 from alerts.routing import recipients_for
-from alerts.rules import (
-    RATING_DROP_PRIOR_DAYS,
-    RATING_DROP_WINDOW_DAYS,
-    Alert,
-    AlertState,
-    LifecyclePolicy,
-    SilenceRule,
-    Transition,
-    crawl_health,
-    immediate,
-    step,
-    unanswered,
-)
 from reputation.settings import Settings
 from reputation.storage.db import Database
 from reputation.storage.models import Alert as AlertRow
 from reputation.storage.models import Physician, Silence
 
-__all__ = [
-    "EvaluationReport",
-    "History",
-    "HistoryCache",
-    "Thresholds",
-    "evaluate",
-    "find_alerts",
-    "history_cache",
-    "history_horizon",
-    "load_history",
-]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Everything the detectors and the lifecycle take from the settings."""
-
-    clusters: ClusterConfig = field(default_factory=ClusterConfig)
-    policy: LifecyclePolicy = field(default_factory=LifecyclePolicy)
-    rating_drop: float = 1.0
-    rating_min_count: int = 5
-    unanswered_days: float = 7.0
-    stale_days: float = 14.0
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> Thresholds:
-        """Read the alerts.* settings."""
-        return cls(
-            clusters=ClusterConfig.from_settings(s),
-            policy=LifecyclePolicy(
-                for_={"cluster": timedelta(hours=float(s["alerts.cluster.for_hours"]))},
-                resolve_after={
-                    "cluster": timedelta(days=float(s["alerts.cluster.resolve_after_days"]))
-                },
-                default_resolve_after=timedelta(days=float(s["alerts.resolve_after_days"])),
-                repeat_interval=timedelta(days=float(s["alerts.repeat_days"])),
-                send_resolved=bool(s["alerts.send_resolved"]),
-            ),
-            rating_drop=float(s["alerts.rating_drop"]),
-            rating_min_count=int(s["alerts.rating_min_count"]),
-            unanswered_days=float(s["alerts.unanswered_days"]),
-            stale_days=float(s["crawl.stale_after_days"]),
-        )
+__all__ = ["EvaluationReport", "evaluate", "history_cache"]
 
 
 @dataclass
@@ -90,36 +35,6 @@ class EvaluationReport:
     transitions: list[Transition] = field(default_factory=list)
     emails: int = 0  # emails enqueued
     recipients: int = 0  # recipients they went to
-
-
-def history_horizon(t: Thresholds) -> timedelta:
-    """How far back the detectors look: the longest window plus its baseline, and a day."""
-    clusters = max(t.clusters.windows, default=0) + t.clusters.baseline_days
-    drop = RATING_DROP_WINDOW_DAYS + RATING_DROP_PRIOR_DAYS
-    return timedelta(days=max(clusters, drop) + 1)
-
-
-def find_alerts(history: History, now: datetime, t: Thresholds) -> list[Alert]:
-    """Run every detector at `now` (pure)."""
-    found: list[Alert] = []
-    found.extend(find_clusters(history.index, now, t.clusters))
-    found.extend(immediate(history.facts, now))
-    found.extend(
-        rating_drop(
-            history.ratings,
-            now,
-            min_drop=t.rating_drop,
-            min_count=t.rating_min_count,
-            fdr_q=t.clusters.fdr_q,
-        )
-    )
-    found.extend(
-        unanswered(
-            [f for f in history.facts if not f.social], now, timedelta(days=t.unanswered_days)
-        )
-    )
-    found.extend(crawl_health(history.runs, now, timedelta(days=t.stale_days)))
-    return found
 
 
 def _state(row: AlertRow) -> AlertState:
@@ -223,7 +138,7 @@ def evaluate(
     cache = cache or history_cache(db.url)
     with db.transaction() as session:
         history = cache.history(session, now, since=now - history_horizon(thresholds))
-        findings = find_alerts(history, now, thresholds)
+        findings = run_detectors(history, now, thresholds)
         rows = {r.fingerprint: r for r in session.scalars(select(AlertRow))}
         silences = [
             SilenceRule(s.matchers, s.expires_at, s.created_at, s.reason)

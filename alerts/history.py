@@ -26,8 +26,8 @@ from sqlalchemy import Float, Integer, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from alerts.clusters import EventIndex
+from alerts.detectors import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
 from alerts.ratingdrop import RatingSeries
-from alerts.rules import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
 from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
 from reputation.storage.models import (
     Classification,

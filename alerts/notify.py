@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.rules import Transition
+from alerts.lifecycle import Transition
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.findings import CATEGORY_WORDS, describe
 from reputation.mail.outbox import enqueue, sender_domain, unsubscribe_link

@@ -14,21 +14,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
 from alerts.clusters import benjamini_hochberg
-from alerts.rules import (
-    RATING_DROP_PRIOR_DAYS,
-    RATING_DROP_WINDOW_DAYS,
-    RatingDropAlert,
-    ReviewFacts,
-)
+from alerts.kinds import RatingDropAlert
 from reputation.imports.normalize import reviewer_key
 
-__all__ = ["RatingSeries", "rating_drop"]
+if TYPE_CHECKING:
+    from alerts.detectors import ReviewFacts
+
+__all__ = ["RATING_DROP_PRIOR_DAYS", "RATING_DROP_WINDOW_DAYS", "RatingSeries", "rating_drop"]
+
+# The recent window and the year before it that a drop compares (alerts.history loads that much).
+RATING_DROP_WINDOW_DAYS = 90
+RATING_DROP_PRIOR_DAYS = 365
 
 _DAY = 86400.0
 F64 = NDArray[np.float64]

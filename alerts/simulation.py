@@ -8,13 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.clusters import CATEGORIES, ReviewEvent
 
-__all__ = ["History", "PlantedCluster", "generate_history", "plant_cluster", "plant_clusters"]
+__all__ = [
+    "PlantedCluster",
+    "SimulatedHistory",
+    "generate_history",
+    "plant_cluster",
+    "plant_clusters",
+]
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
-class History:
+class SimulatedHistory:
     """A generated history: events sorted by time, its date range and its practices."""
 
     events: tuple[ReviewEvent, ...]
@@ -48,7 +54,7 @@ def generate_history(
     start: datetime = START,
     repeat_reviewer_rate: float = 0.02,
     own_rate: bool = False,
-) -> History:
+) -> SimulatedHistory:
     """Each physician gets uniform(per_month) reviews a month, each negative with one rate.
 
     With `own_rate`, each physician instead has a monthly rate drawn once from uniform
@@ -86,7 +92,7 @@ def generate_history(
                     )
                 )
     events.sort(key=lambda e: e.published_at)
-    return History(tuple(events), start, start + month * months, practice_of)
+    return SimulatedHistory(tuple(events), start, start + month * months, practice_of)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -98,13 +104,13 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 
 def plant_cluster(
-    history: History,
+    history: SimulatedHistory,
     physician_id: int,
     at: datetime,
     rng: random.Random,
     count: int = 5,
     span: timedelta = timedelta(days=13),
-) -> tuple[History, PlantedCluster]:
+) -> tuple[SimulatedHistory, PlantedCluster]:
     """Add `count` negatives from different reviewers on one physician within `span` after `at`."""
     next_id = max((e.review_id for e in history.events), default=0) + 1
     seconds = span.total_seconds()
@@ -124,12 +130,12 @@ def plant_cluster(
     events = tuple(sorted((*history.events, *added), key=lambda e: e.published_at))
     ids = tuple(e.review_id for e in added)
     planted = PlantedCluster(physician_id, ids, added[0].published_at, added[-1].published_at)
-    return History(events, history.start, history.end, history.practice_of), planted
+    return SimulatedHistory(events, history.start, history.end, history.practice_of), planted
 
 
 def plant_clusters(
-    history: History, n: int, seed: int, earliest_day: int = 90, count: int = 5
-) -> tuple[History, list[PlantedCluster]]:
+    history: SimulatedHistory, n: int, seed: int, earliest_day: int = 90, count: int = 5
+) -> tuple[SimulatedHistory, list[PlantedCluster]]:
     """Plant n clusters on distinct random physicians at random times after `earliest_day`."""
     rng = random.Random(seed)
     ids = sorted(history.practice_of)

@@ -44,15 +44,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert
 
 from alerts.clusters import ReviewEvent
-from alerts.evaluate import (
-    EvaluationReport,
-    HistoryCache,
-    Thresholds,
-    evaluate,
-    history_horizon,
-    load_history,
-)
-from alerts.simulation import History
+from alerts.detectors import Thresholds, history_horizon
+from alerts.evaluate import EvaluationReport, evaluate
+from alerts.history import HistoryCache, load_history
+from alerts.simulation import SimulatedHistory
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.settings import Settings, load_settings
 from reputation.storage.db import Database
@@ -123,7 +118,9 @@ def cli_seconds(db_url: str, now: datetime, data_dir: Path) -> float:
     return time.perf_counter() - t
 
 
-def measure(url: Callable[[int], str], history: History, sizes: list[int], data_dir: Path) -> None:
+def measure(
+    url: Callable[[int], str], history: SimulatedHistory, sizes: list[int], data_dir: Path
+) -> None:
     """Write each size into a fresh schema/file and time the evaluations a process meets."""
     events = sorted(history.events, key=lambda e: e.published_at)
     step = {n: max(1, len(events) // n) for n in sizes}

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import create_engine, insert, text
 
 from alerts.clusters import CATEGORIES, ReviewEvent
-from alerts.simulation import History, generate_history
+from alerts.simulation import SimulatedHistory, generate_history
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.imports.npi import with_check_digit
 from reputation.storage.db import Database
@@ -125,7 +125,10 @@ def chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 def store_history(
-    db: Database, history: History, events: Sequence[ReviewEvent], harm: Collection[int] = ()
+    db: Database,
+    history: SimulatedHistory,
+    events: Sequence[ReviewEvent],
+    harm: Collection[int] = (),
 ) -> None:
     """Store a simulated roster and events as reviews with their classification (fast, bulk).
 
@@ -196,7 +199,7 @@ def scratch_schema(server_url: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
-def simulated_history(physicians: int, reviews: int, months: int = 24) -> History:
+def simulated_history(physicians: int, reviews: int, months: int = 24) -> SimulatedHistory:
     """A synthetic history of about `reviews` reviews (a little over), practices of ~25."""
     per_month = max(1, math.ceil(2.1 * reviews / (physicians * months)) - 1)
     return generate_history(

@@ -5,25 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from alerts.ratingdrop import RatingSeries, rating_drop
-from alerts.rules import (
-    AlertState,
+from alerts.detectors import CrawlRunFacts, ReviewFacts, crawl_health, immediate, unanswered
+from alerts.kinds import (
     ClusterAlert,
     CrawlHealthAlert,
-    CrawlRunFacts,
     FlagBacklogAlert,
     ImmediateAlert,
-    LifecyclePolicy,
     RatingDropAlert,
-    ReviewFacts,
-    SilenceRule,
-    crawl_health,
-    expand,
     fingerprint,
-    immediate,
-    step,
-    unanswered,
 )
+from alerts.lifecycle import AlertState, LifecyclePolicy, SilenceRule, expand, step
+from alerts.ratingdrop import RatingSeries, rating_drop
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

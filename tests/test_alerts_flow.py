@@ -7,14 +7,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from alerts.evaluate import (
-    HistoryCache,
-    Thresholds,
-    evaluate,
-    find_alerts,
-    history_horizon,
-    load_history,
-)
+from alerts.detectors import Thresholds, history_horizon, run_detectors
+from alerts.evaluate import evaluate
+from alerts.history import HistoryCache, load_history
 from alerts.simulation import generate_history, plant_clusters
 from repmon.cli import main
 from reputation.classifier.stored import classify_stored
@@ -155,8 +150,8 @@ def test_loading_only_the_horizon_finds_exactly_what_the_whole_history_finds(db:
             whole = load_history(s, now)
             recent = load_history(s, now, since=now - horizon)
         assert recent.size < whole.size  # the point: less is loaded
-        expected = find_alerts(whole, now, thresholds)
-        assert find_alerts(recent, now, thresholds) == expected
+        expected = run_detectors(whole, now, thresholds)
+        assert run_detectors(recent, now, thresholds) == expected
         found_any |= {type(a).__name__ for a in expected}
     assert {"ClusterAlert", "FlagBacklogAlert"} <= found_any  # the comparison covered both
     assert planted
@@ -173,8 +168,8 @@ def test_the_cache_reads_only_what_changed_and_finds_what_a_full_load_finds(
         with db.session() as s:
             cached = cache.history(s, now, now - horizon)
             fresh = load_history(s, now, since=now - horizon)
-        found = find_alerts(cached, now, thresholds)
-        assert found == find_alerts(fresh, now, thresholds)
+        found = run_detectors(cached, now, thresholds)
+        assert found == run_detectors(fresh, now, thresholds)
         assert cached.size == fresh.size
         return list(found)
 

@@ -8,7 +8,7 @@ import pytest
 
 from alerts.backtest import BacktestAlert, DetectorSet, backtest, per_month
 from alerts.clusters import EventIndex, find_clusters
-from alerts.rules import ReviewFacts
+from alerts.detectors import ReviewFacts
 from alerts.simulation import generate_history, plant_clusters
 
 NULL_SEEDS = range(5)

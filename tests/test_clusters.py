@@ -21,20 +21,20 @@ from alerts.clusters import (
     reviewer_key,
     upper_tail,
 )
+from alerts.kinds import ClusterAlert
 from alerts.ratingdrop import t_tail
-from alerts.rules import ClusterAlert
-from alerts.simulation import History, generate_history, plant_clusters
+from alerts.simulation import SimulatedHistory, generate_history, plant_clusters
 
 NOW = datetime(2025, 9, 15, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def history() -> History:
+def history() -> SimulatedHistory:
     return generate_history(seed=3)
 
 
 def extra(
-    history: History,
+    history: SimulatedHistory,
     physician_id: int,
     keys: Sequence[str],
     negative: bool = True,
@@ -111,11 +111,13 @@ def test_family_fdr_selects_the_strong_family_only() -> None:
     assert q[0] <= 0.05 < q[1:].min()
 
 
-def test_null_history_has_no_cluster_at_one_evaluation(history: History) -> None:
+def test_null_history_has_no_cluster_at_one_evaluation(history: SimulatedHistory) -> None:
     assert find_clusters(EventIndex.build(history.events), NOW) == []
 
 
-def test_five_negatives_from_five_reviewers_make_a_cluster_with_evidence(history: History) -> None:
+def test_five_negatives_from_five_reviewers_make_a_cluster_with_evidence(
+    history: SimulatedHistory,
+) -> None:
     added = extra(history, 7, [f"angry {i}" for i in range(5)])
     found = find_clusters(EventIndex.build([*history.events, *added]), NOW)
     mine = clusters_on(found, 7)
@@ -134,24 +136,26 @@ def test_five_negatives_from_five_reviewers_make_a_cluster_with_evidence(history
     }
 
 
-def test_one_angry_reviewer_on_several_sites_makes_no_cluster(history: History) -> None:
+def test_one_angry_reviewer_on_several_sites_makes_no_cluster(history: SimulatedHistory) -> None:
     added = extra(history, 7, ["jane doe"] * 5)
     assert clusters_on(find_clusters(EventIndex.build([*history.events, *added]), NOW), 7) == []
 
 
-def test_anonymous_reviews_count_as_distinct(history: History) -> None:
+def test_anonymous_reviews_count_as_distinct(history: SimulatedHistory) -> None:
     added = extra(history, 7, [""] * 5)
     assert clusters_on(find_clusters(EventIndex.build([*history.events, *added]), NOW), 7)
 
 
-def test_gate_needs_min_negatives(history: History) -> None:
+def test_gate_needs_min_negatives(history: SimulatedHistory) -> None:
     added = extra(history, 7, ["a", "b", "c"], days=3.0)
     strict = ClusterConfig(min_negatives=4)
     events = [*history.events, *added]
     assert clusters_on(find_clusters(EventIndex.build(events), NOW, strict), 7) == []
 
 
-def test_a_volume_surge_at_the_usual_negative_rate_is_not_a_cluster(history: History) -> None:
+def test_a_volume_surge_at_the_usual_negative_rate_is_not_a_cluster(
+    history: SimulatedHistory,
+) -> None:
     keys = [f"fan {i}" for i in range(30)]
     added = extra(history, 7, keys, negative=False, days=20.0)
     added += extra(history, 7, [f"critic {i}" for i in range(5)], days=20.0)
@@ -159,7 +163,7 @@ def test_a_volume_surge_at_the_usual_negative_rate_is_not_a_cluster(history: His
     assert clusters_on(found, 7) == []
 
 
-def test_practice_cluster_holds_back_its_physicians(history: History) -> None:
+def test_practice_cluster_holds_back_its_physicians(history: SimulatedHistory) -> None:
     practice = 1
     members = [p for p, q in sorted(history.practice_of.items()) if q == practice][:8]
     added: list[ReviewEvent] = []
@@ -175,7 +179,7 @@ def test_practice_cluster_holds_back_its_physicians(history: History) -> None:
     assert isinstance(notes["inhibited"], list) and len(notes["inhibited"]) >= len(members)
 
 
-def test_too_little_history_evaluates_nothing(history: History) -> None:
+def test_too_little_history_evaluates_nothing(history: SimulatedHistory) -> None:
     index = EventIndex.build(history.events)
     assert find_clusters(index, history.start + timedelta(days=20)) == []
     assert find_clusters(EventIndex.build([]), NOW) == []
@@ -210,7 +214,9 @@ def test_window_weights_must_be_positive() -> None:
         ClusterConfig(window_weights=((14, 0.0),))
 
 
-def test_the_window_weights_move_the_error_budget_between_windows(history: History) -> None:
+def test_the_window_weights_move_the_error_budget_between_windows(
+    history: SimulatedHistory,
+) -> None:
     # Weighted BH: the same finding is found when its window carries the weight, not when the
     # other windows do (weights scale to mean 1, so a light window needs a smaller p-value).
     added = extra(history, 7, [f"angry {i}" for i in range(5)])
@@ -221,7 +227,7 @@ def test_the_window_weights_move_the_error_budget_between_windows(history: Histo
     assert clusters_on(find_clusters(index, NOW, light), 7) == []
 
 
-def test_the_tail_allows_for_how_well_the_volume_is_known(history: History) -> None:
+def test_the_tail_allows_for_how_well_the_volume_is_known(history: SimulatedHistory) -> None:
     # The expected count is an estimate: its gamma posterior (about one over the entity's
     # reviews) widens the tail beyond Poisson even where physicians' rates do not spread.
     added = extra(history, 7, [f"angry {i}" for i in range(5)])
@@ -243,7 +249,7 @@ def test_a_busy_physicians_cluster_is_caught_within_a_day() -> None:
 
 
 def test_a_practice_finding_one_physician_explains_is_that_physicians_alert(
-    history: History,
+    history: SimulatedHistory,
 ) -> None:
     # Issue 14 item 2: one physician's burst (plus a stray negative on two colleagues) makes the
     # practice significant too; the alert must be the physician's, the practice its context.

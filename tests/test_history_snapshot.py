@@ -11,17 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from alerts.evaluate import (
-    HistoryCache,
-    Thresholds,
-    evaluate,
-    find_alerts,
-    history_horizon,
-    load_history,
-)
-from alerts.history import Columns
-from alerts.history import History as HistoryData
-from alerts.simulation import History, generate_history, plant_clusters
+from alerts.detectors import Thresholds, history_horizon, run_detectors
+from alerts.evaluate import evaluate
+from alerts.history import Columns, History, HistoryCache, load_history
+from alerts.simulation import SimulatedHistory, generate_history, plant_clusters
 from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
 from reputation.mentions import assign_mention
 from reputation.settings import load_settings
@@ -42,7 +35,7 @@ HORIZON = history_horizon(Thresholds())
 
 
 @pytest.fixture
-def stored(db: Database) -> History:
+def stored(db: Database) -> SimulatedHistory:
     """Two years on 40 physicians with planted clusters; physician 1 has no practice."""
     simulated = generate_history(seed=7, physicians=40, months=24, practices=4, start=START)
     simulated, planted = plant_clusters(simulated, 4, seed=7, earliest_day=500)
@@ -73,12 +66,12 @@ def _new_process(db: Database, now: datetime) -> HistoryCache:
     with db.session() as s:
         cached = cache.history(s, now, now - HORIZON)
         fresh = load_history(s, now, since=now - HORIZON)
-    assert find_alerts(cached, now, thresholds) == find_alerts(fresh, now, thresholds)
+    assert run_detectors(cached, now, thresholds) == run_detectors(fresh, now, thresholds)
     assert _reviews(cached, now) == _reviews(fresh, now)
     return cache
 
 
-def _reviews(history: HistoryData, now: datetime) -> set[int]:
+def _reviews(history: History, now: datetime) -> set[int]:
     """The reviews indexed up to `now` (a cache may hold later ones; detectors bound time)."""
     index = history.index
     rows = (index.times <= now.timestamp() / 86400.0) & ~index.social
@@ -125,7 +118,7 @@ def _classification(review_id: int, negative: bool, at: datetime) -> Classificat
 
 
 def test_a_new_process_reads_the_snapshot_and_what_changed_since(
-    db: Database, stored: History
+    db: Database, stored: SimulatedHistory
 ) -> None:
     now = stored.end
     first = _snapshot(db, now)
@@ -178,7 +171,9 @@ def test_a_new_process_reads_the_snapshot_and_what_changed_since(
     assert changed.snapshot_due is False  # a few rows: the stored snapshot still serves
 
 
-def test_what_the_marks_cannot_follow_reads_everything(db: Database, stored: History) -> None:
+def test_what_the_marks_cannot_follow_reads_everything(
+    db: Database, stored: SimulatedHistory
+) -> None:
     now = stored.end
     _snapshot(db, now)
     # A physician moves to another practice: the roster changed.
@@ -203,7 +198,7 @@ def test_what_the_marks_cannot_follow_reads_everything(db: Database, stored: His
 
 
 def test_a_snapshot_of_another_classifier_or_layout_or_unreadable_is_ignored(
-    db: Database, stored: History
+    db: Database, stored: SimulatedHistory
 ) -> None:
     now = stored.end
     _snapshot(db, now)
@@ -221,7 +216,7 @@ def test_a_snapshot_of_another_classifier_or_layout_or_unreadable_is_ignored(
 
 
 def test_an_interrupted_snapshot_write_leaves_the_previous_one(
-    db: Database, stored: History
+    db: Database, stored: SimulatedHistory
 ) -> None:
     now = stored.end
     first = _snapshot(db, now)
@@ -238,7 +233,7 @@ def test_an_interrupted_snapshot_write_leaves_the_previous_one(
 
 
 def test_a_reassigned_social_post_follows_without_reading_the_reviews(
-    db: Database, stored: History
+    db: Database, stored: SimulatedHistory
 ) -> None:
     now = stored.end
     with db.transaction() as s:
@@ -279,13 +274,16 @@ def test_a_reassigned_social_post_follows_without_reading_the_reviews(
     assert set(history.index.physician_of_row[history.index.social].tolist()) == {9}
 
 
-def test_the_snapshot_serves_a_new_operating_system_process(db: Database, stored: History) -> None:
+def test_the_snapshot_serves_a_new_operating_system_process(
+    db: Database, stored: SimulatedHistory
+) -> None:
     # Marks compared across processes must not depend on per-process hashing (hash(None)).
     now = stored.end
     _snapshot(db, now)
     code = (
         "import sys; from datetime import datetime, timedelta\n"
-        "from alerts.evaluate import HistoryCache, Thresholds, history_horizon\n"
+        "from alerts.detectors import Thresholds, history_horizon\n"
+        "from alerts.history import HistoryCache\n"
         "from reputation.storage.db import Database\n"
         "db = Database(sys.argv[1]); now = datetime.fromisoformat(sys.argv[2])\n"
         "cache = HistoryCache()\n"
@@ -327,7 +325,7 @@ def test_columns_round_trip_and_refuse_other_bytes() -> None:
 
 
 def test_a_review_given_a_physician_or_losing_its_classification_reads_everything(
-    db: Database, stored: History
+    db: Database, stored: SimulatedHistory
 ) -> None:
     # What no high-water mark locates: an unmatched review attached to a physician (a crawl
     # after a roster import), a classification removed (`repmon reclassify --all`).
@@ -353,7 +351,7 @@ def test_a_review_given_a_physician_or_losing_its_classification_reads_everythin
 
 
 def test_when_most_reviews_changed_one_full_read_replaces_reading_them_by_id(
-    db: Database, stored: History
+    db: Database, stored: SimulatedHistory
 ) -> None:
     now = stored.end
     _snapshot(db, now)
@@ -364,7 +362,7 @@ def test_when_most_reviews_changed_one_full_read_replaces_reading_them_by_id(
 
 
 def test_reviews_committed_late_under_lower_ids_are_read_alone(
-    db: Database, stored: History
+    db: Database, stored: SimulatedHistory
 ) -> None:
     # Concurrent crawls on PostgreSQL commit ids out of order: a review may arrive under an
     # id below the newest one an evaluation saw. Its classification is newer, so it is read.

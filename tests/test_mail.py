@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from alerts.evaluate import evaluate
+from alerts.lifecycle import AlertState, Transition
 from alerts.notify import _reviews, enqueue_alert_mail, plan_mails
 from alerts.notify import alert_context as alert_context_of
-from alerts.rules import AlertState, Transition
 from repmon.app import console as app_console
 from repmon.cli import main
 from reputation.classifier.stored import classify_stored

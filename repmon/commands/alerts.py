@@ -11,7 +11,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from alerts.backtest import DetectorSet, backtest, per_month
-from alerts.evaluate import Thresholds, evaluate, load_history
+from alerts.detectors import Thresholds
+from alerts.evaluate import evaluate
+from alerts.history import load_history
 from alerts.notify import describe_alert
 from repmon.app import App, cell, console, now_option, pass_app, terminal_safe
 from reputation.errors import NotFound, RepmonError
@@ -195,13 +197,10 @@ def alerts_backtest(app: App, start: datetime, end: datetime, as_json: bool) -> 
     t = Thresholds.from_settings(app.settings)
     with app.database().session() as session:
         history = load_history(session, end, all_facts=True)
-    detectors = DetectorSet(
-        clusters=t.clusters,
-        immediate=True,
-        unanswered_days=t.unanswered_days,
-        rating_drop={"min_drop": t.rating_drop, "min_count": t.rating_min_count},
-    )
-    raised = backtest((), start, end, detectors, t.policy, history.facts, index=history.index)
+    raised = backtest(
+        (), start, end, DetectorSet.everything(t), t.policy, history.facts,
+        index=history.index, runs=history.runs,
+    )  # fmt: skip
     if as_json:
         for alert in raised:
             click.echo(json.dumps(alert.as_json()))
