@@ -15,8 +15,8 @@ from typing import Protocol
 
 from alerts.clusters import ClusterConfig, EventIndex, find_clusters
 from alerts.kinds import (
-    Alert,
     CrawlHealthAlert,
+    Detection,
     FlagBacklogAlert,
     ImmediateAlert,
     UnansweredAlert,
@@ -29,6 +29,7 @@ from alerts.ratingdrop import (
     rating_drop,
 )
 from reputation.settings import Settings
+from reputation.vocabulary import RISK_FLAGS
 
 __all__ = [
     "DETECTOR_KINDS",
@@ -92,7 +93,7 @@ def immediate(
     out: list[ImmediateAlert | FlagBacklogAlert] = []
     backlog: dict[str, list[ReviewFacts]] = defaultdict(list)
     for r in reviews:
-        flags = sorted(r.flags & {"harm", "legal"})
+        flags = sorted(r.flags.intersection(RISK_FLAGS))
         if not flags or r.published_at > now:
             continue
         seen = r.first_seen_at if r.first_seen_at is not None and r.first_seen_at <= now else None
@@ -234,10 +235,10 @@ DETECTOR_KINDS = frozenset({"cluster", "immediate", "rating_drop", "unanswered",
 
 def run_detectors(
     evidence: Evidence, now: datetime, t: Thresholds, kinds: frozenset[str] = DETECTOR_KINDS
-) -> list[Alert]:
+) -> list[Detection]:
     """Run every detector named in `kinds` at `now` (pure): the evaluation runs all of them,
     a backtest those it replays; both take their thresholds and lookbacks from here."""
-    found: list[Alert] = []
+    found: list[Detection] = []
     if "cluster" in kinds:
         found.extend(find_clusters(evidence.index, now, t.clusters))
     if "immediate" in kinds:

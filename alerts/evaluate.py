@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts.detectors import Thresholds, history_horizon, run_detectors
 from alerts.history import HistoryCache
+from alerts.kinds import parse_entity
 from alerts.lifecycle import AlertState, SilenceRule, Transition, step
 from alerts.notify import alert_context, enqueue_alert_mail
 from alerts.routing import recipients_for
@@ -22,6 +23,7 @@ from reputation.settings import Settings
 from reputation.storage.db import Database
 from reputation.storage.models import Alert as AlertRow
 from reputation.storage.models import Physician, Silence
+from reputation.vocabulary import ALERT_KINDS
 
 __all__ = ["EvaluationReport", "evaluate", "history_cache"]
 
@@ -54,7 +56,7 @@ def _state(row: AlertRow) -> AlertState:
 
 
 def _entity_ids(labels: dict[str, str], session: Session) -> tuple[int | None, int | None]:
-    kind, _, ident = labels.get("entity", "").partition(":")
+    kind, ident = parse_entity(labels.get("entity", ""))
     if kind == "physician" and ident.isdigit():
         physician = session.get(Physician, int(ident))
         return int(ident), physician.practice_id if physician else None
@@ -98,13 +100,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-# The order alerts take in an email: what needs a person first comes first (and titles it).
-SEVERITY = ("immediate", "flag_backlog", "cluster", "rating_drop", "crawl_health", "unanswered")
 
 
 def _importance(pair: tuple[Transition, AlertRow]) -> tuple[int, int, float]:
+    # What needs a person first comes first in an email (and titles it).
     move, row = pair
-    rank = SEVERITY.index(row.kind) if row.kind in SEVERITY else len(SEVERITY)
+    rank = ALERT_KINDS.index(row.kind) if row.kind in ALERT_KINDS else len(ALERT_KINDS)
     q = row.annotations.get("q_value")
     return (move.event == "resolved", rank, float(q) if isinstance(q, int | float) else 1.0)
 

@@ -38,6 +38,8 @@ from reputation.storage.models import (
     Review,
     ReviewRevision,
 )
+from reputation.storage.queries import classified
+from reputation.vocabulary import RISK_FLAGS
 
 __all__ = ["Columns", "History", "HistoryCache", "assemble", "load_history"]
 
@@ -57,8 +59,7 @@ class History:
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-IMMEDIATE = frozenset({"harm", "legal"})
-FLAG_NAMES = (*CATEGORIES, *sorted(IMMEDIATE))
+FLAG_NAMES = (*CATEGORIES, *RISK_FLAGS)
 # A social post counts toward a cluster only when matched this surely (name and place, or a
 # person's assignment); a weaker match still pages on harm/legal, naming the post.
 HIGH_CONFIDENCE = 0.9
@@ -120,7 +121,7 @@ class Columns:
             since, until = first_since
             first = (
                 select(Review.physician_id, func.min(Review.published_at).label("first"))
-                .join(Classification, _classified())
+                .join(Classification, classified(CLASSIFIER_VERSION))
                 .where(Review.deleted_at.is_(None), Review.published_at <= until)
                 .group_by(Review.physician_id)
                 .subquery()
@@ -209,12 +210,6 @@ _DTYPES: dict[str, Any] = {
 _FIELDS = tuple(_DTYPES)
 
 
-def _classified() -> Any:
-    return (Classification.review_id == Review.id) & (
-        Classification.classifier_version == CLASSIFIER_VERSION
-    )
-
-
 def _review_query(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     return (
@@ -228,7 +223,7 @@ def _review_query(session: Session) -> Any:
             _bits(),
         )
         .join(Physician, Review.physician_id == Physician.id)
-        .join(Classification, _classified())
+        .join(Classification, classified(CLASSIFIER_VERSION))
         .where(Review.deleted_at.is_(None), Review.published_at.is_not(None))
     )
 
@@ -294,7 +289,7 @@ def assemble(
     else:
         young = columns.days >= until.timestamp() / 86400.0 - FACTS_DAYS
         wanted = columns.ids[(bad > 0) | (neg & young)].tolist()
-    facts = _facts(session, wanted, until, _classified())
+    facts = _facts(session, wanted, until, classified(CLASSIFIER_VERSION))
     facts.extend(_post_facts(session, until))
     runs = [
         CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)

@@ -14,15 +14,28 @@ from datetime import datetime
 from typing import ClassVar, Literal
 
 __all__ = [
-    "Alert",
     "ClusterAlert",
     "CrawlHealthAlert",
+    "Detection",
     "FlagBacklogAlert",
     "ImmediateAlert",
     "RatingDropAlert",
     "UnansweredAlert",
+    "entity_label",
     "fingerprint",
+    "parse_entity",
 ]
+
+
+def entity_label(kind: str, ident: int | str) -> str:
+    """An alert's `entity` label: 'physician:7', 'practice:2', 'source:yelp'."""
+    return f"{kind}:{ident}"
+
+
+def parse_entity(label: str) -> tuple[str, str]:
+    """('physician', '7') from 'physician:7'; the id part is '' when the label has none."""
+    kind, _, ident = label.partition(":")
+    return kind, ident
 
 
 def fingerprint(labels: Mapping[str, str]) -> str:
@@ -79,7 +92,7 @@ class ClusterAlert(_Kind):
         """Identity labels of this alert."""
         return {
             "kind": self.kind,
-            "entity": f"{self.entity_kind}:{self.entity_id}",
+            "entity": entity_label(self.entity_kind, self.entity_id),
             "category": self.category,
             "window": f"{self.window_days}d",
         }
@@ -97,7 +110,7 @@ class ClusterAlert(_Kind):
             "category_split": dict(self.category_split),
             "review_ids": list(self.review_ids),
             "mention_ids": list(self.mention_ids),
-            "members": {f"physician:{p}": n for p, n in self.members},
+            "members": {entity_label("physician", p): n for p, n in self.members},
             "inhibited": [
                 {"entity": a.labels()["entity"], **a.labels(), **a.annotations()}
                 for a in self.inhibited
@@ -120,7 +133,7 @@ class ImmediateAlert(_Kind):
         """Identity labels of this alert."""
         return {
             "kind": self.kind,
-            "entity": f"physician:{self.physician_id}",
+            "entity": entity_label("physician", self.physician_id),
             "category": self.flag,
             "window": f"{'mention' if self.social else 'review'}:{self.review_id}",
         }
@@ -158,7 +171,7 @@ class FlagBacklogAlert(_Kind):
             "summary": f"{len(self.review_ids)} older reviews {word}",
             "count": len(self.review_ids),
             "review_ids": list(self.review_ids),
-            "physicians": {f"physician:{p}": n for p, n in self.physician_counts},
+            "physicians": {entity_label("physician", p): n for p, n in self.physician_counts},
             "oldest": self.oldest.isoformat(),
             "newest": self.newest.isoformat(),
         }
@@ -182,7 +195,7 @@ class RatingDropAlert(_Kind):
         """Identity labels of this alert."""
         return {
             "kind": self.kind,
-            "entity": f"physician:{self.physician_id}",
+            "entity": entity_label("physician", self.physician_id),
             "category": "all",
             "window": f"{self.window_days}d",
         }
@@ -214,7 +227,7 @@ class UnansweredAlert(_Kind):
         """Identity labels of this alert."""
         return {
             "kind": self.kind,
-            "entity": f"physician:{self.physician_id}",
+            "entity": entity_label("physician", self.physician_id),
             "category": "all",
             "window": f"review:{self.review_id}",
         }
@@ -238,7 +251,7 @@ class CrawlHealthAlert(_Kind):
         """Identity labels of this alert."""
         return {
             "kind": self.kind,
-            "entity": f"source:{self.source}",
+            "entity": entity_label("source", self.source),
             "category": self.problem,
             "window": "",
         }
@@ -248,7 +261,8 @@ class CrawlHealthAlert(_Kind):
         return {"since": self.since.isoformat(), "detail": self.detail}
 
 
-Alert = (
+# Any alert a detector finds (a stored alert is a reputation.storage.models.Alert row).
+Detection = (
     ClusterAlert
     | ImmediateAlert
     | FlagBacklogAlert

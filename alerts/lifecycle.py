@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from alerts.kinds import Alert, ClusterAlert
+from alerts.kinds import ClusterAlert, Detection
 
 __all__ = [
     "AlertState",
@@ -91,9 +91,9 @@ class AlertState:
 Event = Literal["pending", "fired", "reminder", "resolved", "dropped"]
 
 
-def expand(findings: Sequence[Alert]) -> tuple[dict[str, Alert], frozenset[str]]:
+def expand(findings: Sequence[Detection]) -> tuple[dict[str, Detection], frozenset[str]]:
     """All alerts by fingerprint, including those held (inhibited) by another, and the held."""
-    current: dict[str, Alert] = {}
+    current: dict[str, Detection] = {}
     held: set[str] = set()
     for a in findings:
         current.setdefault(a.fingerprint(), a)
@@ -112,7 +112,7 @@ class Transition:
     fingerprint: str
     event: Event
     state: AlertState
-    alert: Alert | None
+    alert: Detection | None
     notify: bool
     silenced: bool = False
     inhibited: bool = False
@@ -128,7 +128,7 @@ class StepResult:
 
 def step(
     previous: Mapping[str, AlertState],
-    findings: Sequence[Alert],
+    findings: Sequence[Detection],
     now: datetime,
     policy: LifecyclePolicy | None = None,
     silences: Sequence[SilenceRule] = (),
@@ -148,7 +148,7 @@ def step(
         if st.kind == "cluster" and st.state == "firing"
     }
 
-    def emit(event: Event, st: AlertState, alert: Alert | None, notifiable: bool) -> None:
+    def emit(event: Event, st: AlertState, alert: Detection | None, notifiable: bool) -> None:
         muted = any(s.mutes(st.labels, now) for s in silences)
         inhibited = st.fingerprint in quiet
         notify = notifiable and not (muted or inhibited)

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.kinds import parse_entity
 from alerts.lifecycle import Transition
-from reputation.classifier.classify import CLASSIFIER_VERSION
+from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
+from reputation.classifier.stored import evidence_spans
 from reputation.findings import CATEGORY_WORDS, describe
 from reputation.mail.outbox import enqueue, sender_domain, unsubscribe_link
 from reputation.mail.render import doctor, flag_spans, one_line, render_mail, source_name
@@ -36,6 +38,8 @@ from reputation.storage.models import (
     Recipient,
     Review,
 )
+from reputation.storage.queries import classified
+from reputation.vocabulary import RISK_FLAGS
 
 __all__ = [
     "MAIL_ORDER",
@@ -47,7 +51,6 @@ __all__ = [
     "status_word",
 ]
 
-SAFETY_FLAGS = ("harm", "legal")
 MAX_REVIEWS = 8
 SUBJECT_MAX = 70
 # Mail topics in the order they are enqueued: what needs a person first comes first.
@@ -92,7 +95,7 @@ def status_word(event: str) -> str:
 
 
 def _names(session: Session, entity: str) -> dict[str, str]:
-    kind, _, ident = entity.partition(":")
+    kind, ident = parse_entity(entity)
     name, short = ident, ident
     if kind == "physician" and ident.isdigit():
         physician = session.get(Physician, int(ident))
@@ -120,11 +123,7 @@ def _reviews(
         return []
     rows = session.execute(
         select(Review, Classification, Physician, Practice)
-        .outerjoin(
-            Classification,
-            (Classification.review_id == Review.id)
-            & (Classification.classifier_version == CLASSIFIER_VERSION),
-        )
+        .outerjoin(Classification, classified(CLASSIFIER_VERSION))
         .outerjoin(Physician, Physician.id == Review.physician_id)
         .outerjoin(Practice, Practice.id == Physician.practice_id)
         .where(Review.id.in_(ids))
@@ -132,15 +131,13 @@ def _reviews(
     result = []
     for review, c, physician, practice in rows:
         text = review.text or review.title
-        flags = [f for f in SAFETY_FLAGS if c is not None and getattr(c, f)]
+        flags = [f for f in RISK_FLAGS if c is not None and getattr(c, f)]
         positive = c.label == "positive" if c is not None else (review.rating or 0) >= 4
-        categories = [] if c is None or positive else list(c.detail.get("categories", []))
+        categories = [] if c is None or positive else evidence_spans(c.detail)
         # A harm/legal review highlights the sentence that alleges it, not a side complaint.
-        evidence = _flag_evidence(text, flags) or [
-            e for cat in categories for e in cat.get("evidence", [])
-        ]
+        evidence = _flag_evidence(text, flags) or categories
         evidence = [e for e in evidence if 0 <= e["start"] < e["end"] <= len(text)]
-        names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
+        names = [n for n in CATEGORIES if c and getattr(c, n)]
         reply = None
         if draft is not None and not flags:
             reply = draft_reply(
@@ -178,11 +175,7 @@ def _posts(session: Session, ids: list[int], now: datetime) -> list[dict[str, An
         return []
     rows = session.execute(
         select(Mention, Classification, Physician)
-        .outerjoin(
-            Classification,
-            (Classification.mention_id == Mention.id)
-            & (Classification.classifier_version == CLASSIFIER_VERSION),
-        )
+        .outerjoin(Classification, classified(CLASSIFIER_VERSION, mention=True))
         .outerjoin(Physician, Physician.id == Mention.physician_id)
         .where(Mention.id.in_(ids))
         .order_by(Mention.published_at)
@@ -190,7 +183,7 @@ def _posts(session: Session, ids: list[int], now: datetime) -> list[dict[str, An
     posts = []
     for post, c, physician in rows:
         text = post_text(post.title, post.text)
-        flags = [f for f in SAFETY_FLAGS if c is not None and getattr(c, f)]
+        flags = [f for f in RISK_FLAGS if c is not None and getattr(c, f)]
         names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
         posts.append(
             {

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from reputation.errors import RepmonError
+from reputation.imports.normalize import CONTROL_CHARACTERS
 from reputation.settings import Settings, load_settings
 from reputation.storage.db import Database, open_database
 
@@ -41,16 +42,13 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# What stored text may hold that a terminal would obey: C0/C1 controls (ESC [ moves the
-# cursor, clears the screen, retitles the window; U+009B is a one-byte CSI) and the bidi
-# overrides and isolates that reverse the rest of a line. Tab and newline are kept.
-_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# JSON keeps every character, but escapes those a terminal or a JS parser would act on.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(value: object) -> str:
     """Text without the control characters and bidi overrides a terminal would act on."""
-    return _TERMINAL_UNSAFE.sub("", str(value))
+    return CONTROL_CHARACTERS.sub("", str(value))
 
 
 class SafeConsole(Console):

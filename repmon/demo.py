@@ -21,6 +21,7 @@ from urllib.request import urlopen
 from sqlalchemy import select
 
 from alerts.evaluate import evaluate
+from alerts.kinds import entity_label
 from repmon.processes import CrawlRequest, run_crawls
 from repmon.relay import drain
 from reputation.classifier.classify import CLASSIFIER_VERSION
@@ -119,7 +120,7 @@ def _check(report: DemoReport, truth: dict[str, dict[str, str]], db: Database) -
     firing = [a for a in report.alerts if a.state == "firing"]
     clusters = [a for a in firing if a.kind == "cluster"]
     shown = [a for a in clusters if a.fingerprint not in report.held]
-    planted = f"physician:{doc.id}"
+    planted = entity_label("physician", doc.id)
     # The physician's own alert, not a practice alert that folds them in (issue 14 item 2).
     on_planted = [a for a in shown if a.labels["entity"] == planted]
     elsewhere = [a for a in shown if a.labels["entity"] != planted]
@@ -136,7 +137,7 @@ def _check(report: DemoReport, truth: dict[str, dict[str, str]], db: Database) -
     misses: Any = truth.get("near_misses", {})
     with db.session() as session:
         near = {
-            f"physician:{p.id}": p.name
+            entity_label("physician", p.id): p.name
             for p in session.scalars(
                 select(Physician).where(Physician.npi.in_([m["npi"] for m in misses.values()]))
             )
@@ -159,7 +160,7 @@ def _check(report: DemoReport, truth: dict[str, dict[str, str]], db: Database) -
     harm = [a for a in firing if a.kind == "immediate"]
     report.checks.append(
         (
-            any(a.labels["entity"] == f"physician:{surgeon.id}" for a in harm),
+            any(a.labels["entity"] == entity_label("physician", surgeon.id) for a in harm),
             f"harm review on {surgeon.name} alerted at once",
         )
     )

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CATEGORY_WORDS", "KIND_LABELS", "Finding", "describe", "open_alert_summary"]
+from reputation.vocabulary import FINDING_KINDS, KIND_LABELS
+
+__all__ = ["CATEGORY_WORDS", "Finding", "describe", "open_alert_summary"]
 
 CATEGORY_WORDS = {
     "bedside_manner": "bedside-manner",
@@ -19,20 +21,6 @@ CATEGORY_WORDS = {
     "clinical_skill": "clinical-skill",
     "all": "negative-review",
 }
-KIND_LABELS = {
-    "cluster": "Complaint cluster",
-    "harm": "Possible patient harm",
-    "legal": "Legal threat",
-    "flag_backlog": "Older reviews alleging harm or legal action",
-    "rating_drop": "Rating drop",
-    "unanswered": "Awaiting a reply",
-    "crawl_health": "Source health",
-}
-KIND_ORDER = (
-    "harm", "legal", "flag_backlog", "cluster", "rating_drop", "crawl_health", "unanswered"
-)
-
-
 @dataclass(frozen=True)
 class Finding:
     """What an alert says: `subject` leads with the short name, `title` with the full one."""
@@ -51,7 +39,7 @@ class Finding:
     @property
     def rank(self) -> int:
         """Where it sorts among findings: safety first, then clusters, drops, sources."""
-        return KIND_ORDER.index(self.kind) if self.kind in KIND_ORDER else len(KIND_ORDER)
+        return FINDING_KINDS.index(self.kind) if self.kind in FINDING_KINDS else len(FINDING_KINDS)
 
 
 def _number(value: Any) -> float | None:
@@ -175,7 +163,7 @@ def open_alert_summary(alerts: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
         about.setdefault(key, set()).add(str(labels.get("entity", "")))
     if not alerts_of:
         return "none open"
-    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    order = {k: i for i, k in enumerate(FINDING_KINDS)}
     parts = []
     for key in sorted(alerts_of, key=lambda k: order.get(k, len(order))):
         part = f"{KIND_LABELS.get(key, key.replace('_', ' '))} {alerts_of[key]}"

@@ -17,7 +17,8 @@ from reputation.errors import NotFound
 from reputation.imports.normalize import clean_text, content_hash, parse_when
 from reputation.storage.dialect import insert_ignore
 from reputation.storage.models import Classification, Mention, Physician, Practice
-from reputation.storage.queries import find_physician
+from reputation.storage.queries import classified, find_physician
+from reputation.vocabulary import FLAGS
 
 __all__ = [
     "Candidate",
@@ -188,7 +189,7 @@ def mention_row(
         "assigned_by": m.assigned_by,
         "sentiment": c.label if c else "",
         "categories": [name for name in CATEGORIES if c and getattr(c, name)],
-        "flags": [f for f in ("harm", "legal", "phi") if c and getattr(c, f)],
+        "flags": [f for f in FLAGS if c and getattr(c, f)],
     }
 
 
@@ -197,11 +198,7 @@ def iter_mentions(session: Session, f: MentionFilter, version: str) -> Iterator[
     stmt = (
         select(Mention, Physician, Classification)
         .outerjoin(Physician, Mention.physician_id == Physician.id)
-        .outerjoin(
-            Classification,
-            (Classification.mention_id == Mention.id)
-            & (Classification.classifier_version == version),
-        )
+        .outerjoin(Classification, classified(version, mention=True))
         .order_by(Mention.published_at.desc(), Mention.id.desc())
     )
     if f.physician_npi:

@@ -9,14 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from repmon.commands.classify import classify_cmd
-from reputation.classifier.classify import CLASSIFIER_VERSION, Classification, classify
+from reputation.classifier.classify import CLASSIFIER_VERSION, ClassifierResult, classify
 
 
-def names(result: Classification) -> set[str]:
+def names(result: ClassifierResult) -> set[str]:
     return {c.name for c in result.categories}
 
 
-def assert_spans(text: str, result: Classification) -> None:
+def assert_spans(text: str, result: ClassifierResult) -> None:
     for category in result.categories:
         assert category.evidence, category.name
         for evidence in category.evidence:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from repmon.cli import main
-from reputation.crawls.health import COVERAGE, CrawlFact, crawl_health
+from reputation.crawls.health import COVERAGE, CrawlFact, source_health
 from reputation.crawls.runs import CrawlCounts, decide_status
 from reputation.imports.incoming import SOURCES
 from spiders.sandbox.http import serve_app, static_app
@@ -39,7 +39,7 @@ def test_a_profile_cut_short_is_partial_with_how_much_was_read() -> None:
     assert decide_status(CrawlCounts(4, 6, 0, 0, 0, 12, 0, "finished"))[0] == "ok"
     began = NOW - timedelta(hours=3)
     runs = [CrawlFact("healthgrades", "partial", began, began, "6 of 40")]
-    (health,) = crawl_health(runs, ["healthgrades"], NOW, "UTC")
+    (health,) = source_health(runs, ["healthgrades"], NOW, "UTC")
     assert (health.level, health.text) == (
         "warn",
         "Healthgrades: partial (6 of 40), last crawl 3 h ago",

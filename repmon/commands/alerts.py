@@ -17,9 +17,9 @@ from alerts.history import load_history
 from alerts.notify import describe_alert
 from repmon.app import App, cell, console, now_option, pass_app, terminal_safe
 from reputation.errors import NotFound, RepmonError
-from reputation.findings import KIND_LABELS
 from reputation.mail.render import render_mail
 from reputation.storage.models import Alert, Silence
+from reputation.vocabulary import KIND_LABELS
 
 __all__ = ["alerts"]
 

@@ -12,9 +12,9 @@ from rich.table import Table
 from alerts.notify import describe_alert
 from repmon.app import App, console, pass_app
 from reputation.errors import RepmonError
-from reputation.findings import KIND_LABELS
 from reputation.storage.db import Database
 from reputation.storage.models import Alert
+from reputation.vocabulary import KIND_LABELS
 from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, serve
 
 __all__ = ["demo", "sandbox"]

@@ -31,13 +31,13 @@ from reputation.classifier.sentiment import (
     verdict_shift,
 )
 from reputation.classifier.topics import category_model
+from reputation.vocabulary import FLAGS
 
 __all__ = [
     "CATEGORIES",
     "CLASSIFIER_VERSION",
-    "FLAGS",
     "Category",
-    "Classification",
+    "ClassifierResult",
     "Evidence",
     "Sentiment",
     "Signals",
@@ -49,7 +49,6 @@ __all__ = [
 
 CLASSIFIER_VERSION = "model-2"
 CATEGORIES = lexicon.CATEGORIES
-FLAGS = ("harm", "legal", "phi")
 _MAX_EVIDENCE = 3
 _PRAISE = 0.5  # sentence compound from which a sentence counts as praise
 # How much one cue of each kind is worth; a category's confidence combines its cues.
@@ -83,7 +82,7 @@ class Sentiment:
 
 
 @dataclass(frozen=True)
-class Classification:
+class ClassifierResult:
     """Everything the classifier says about one review or mention."""
 
     sentiment: Sentiment
@@ -648,7 +647,7 @@ def _topic_of(found: Signals, category: Category) -> float:
     return max((found.topics[i].get(category.name, 0.0) for i in sentences), default=0.0)
 
 
-def decide(found: Signals, thresholds: Mapping[str, Thresholds] = THRESHOLDS) -> Classification:
+def decide(found: Signals, thresholds: Mapping[str, Thresholds] = THRESHOLDS) -> ClassifierResult:
     """Combine rules and model: a rule hit stands where the model confirms it, and the model
     alone makes a category (or harm) above its own threshold; evidence is always a sentence."""
     review = found.review
@@ -684,7 +683,7 @@ def decide(found: Signals, thresholds: Mapping[str, Thresholds] = THRESHOLDS) ->
         if flag != "phi" and review.spans
         for a, b in (review.spans[flag_sentences[flag]],)
     )
-    return Classification(
+    return ClassifierResult(
         sentiment=found.sentiment,
         categories=tuple(categories),
         flags=flags,
@@ -694,6 +693,6 @@ def decide(found: Signals, thresholds: Mapping[str, Thresholds] = THRESHOLDS) ->
     )
 
 
-def classify(text: str, rating: float | None) -> Classification:
+def classify(text: str, rating: float | None) -> ClassifierResult:
     """Classify one review or mention; ``rating`` is 0-5 stars or None when there is none."""
     return decide(signals(text, rating))

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reputation.classifier.classify import Classification
+from reputation.classifier.classify import ClassifierResult
 
 __all__ = [
     "CODE_FOR",
@@ -125,8 +125,8 @@ class Report:
     mistakes: tuple[Mistake, ...]
 
 
-def prediction_from(review_id: str, result: Classification) -> Prediction:
-    """Express a Classification in codebook letters."""
+def prediction_from(review_id: str, result: ClassifierResult) -> Prediction:
+    """Express a ClassifierResult in codebook letters."""
     labels = {CODE_FOR[c.name] for c in result.categories}
     if not labels:
         labels = {"U"} if result.unspecified else {"P"}

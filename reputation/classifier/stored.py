@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION, Classification, classify
+from reputation.classifier.classify import (
+    CATEGORIES,
+    CLASSIFIER_VERSION,
+    ClassifierResult,
+    classify,
+)
 from reputation.storage.db import Database
 from reputation.storage.models import Classification as Row
 from reputation.storage.models import Mention, Review
+from reputation.vocabulary import FLAGS
 
-__all__ = ["classify_stored", "to_row_values"]
+__all__ = ["classify_stored", "evidence_spans", "to_row_values"]
 
 BATCH = 500
 
 
-def to_row_values(result: Classification) -> dict[str, object]:
+def evidence_spans(detail: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The evidence of every category in a stored classification's `detail` JSON, as
+    {"text", "start", "end"} dicts; malformed entries are skipped."""
+    spans = []
+    for category in (detail or {}).get("categories", []):
+        for ev in category.get("evidence", []) if isinstance(category, dict) else []:
+            if (
+                isinstance(ev, dict)
+                and isinstance(ev.get("text"), str)
+                and isinstance(ev.get("start"), int)
+                and isinstance(ev.get("end"), int)
+            ):
+                spans.append(ev)
+    return spans
+
+
+def to_row_values(result: ClassifierResult) -> dict[str, object]:
     """The Classification table's columns for one classifier result."""
     names = set(result.category_names())
     values: dict[str, object] = {
@@ -30,7 +53,7 @@ def to_row_values(result: Classification) -> dict[str, object]:
         "detail": result.to_dict(),
     }
     values.update({name: name in names for name in CATEGORIES})
-    values.update({flag: flag in result.flags for flag in ("harm", "legal", "phi")})
+    values.update({flag: flag in result.flags for flag in FLAGS})
     return values
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from reputation.isoweek import zone
 
-__all__ = ["COVERAGE", "CrawlFact", "CrawlHealth", "crawl_health", "duration", "source_label"]
+__all__ = ["COVERAGE", "CrawlFact", "CrawlHealth", "duration", "source_health", "source_label"]
 
 SOURCE_LABELS = {
     "google": "Google",
@@ -89,7 +89,7 @@ def _since(now: datetime, then: datetime, tz: str) -> str:
     return local.strftime("%A") if (today - local.date()).days < 7 else local.strftime("%a %d %b")
 
 
-def crawl_health(
+def source_health(
     runs: Iterable[CrawlFact], sources: Iterable[str], now: datetime, tz: str
 ) -> tuple[CrawlHealth, ...]:
     """One line per source (expected or crawled): ok, blocked since when, or no crawl yet."""

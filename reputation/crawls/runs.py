@@ -18,7 +18,7 @@ from reputation.storage.queries import find_physician, find_practice
 __all__ = [
     "RETRY_AFTER_EXCEEDED",
     "CrawlCounts",
-    "Target",
+    "CrawlTarget",
     "decide_status",
     "finish_run",
     "interrupt_stale_runs",
@@ -36,7 +36,7 @@ RETRY_AFTER_EXCEEDED = "retry_after_exceeded"
 
 
 @dataclass(frozen=True)
-class Target:
+class CrawlTarget:
     """One profile to crawl."""
 
     profile_id: int | None
@@ -68,7 +68,7 @@ class CrawlCounts:
 
 def targets(
     session: Session, source: str, npi: str | None = None, practice: str | None = None
-) -> list[Target]:
+) -> list[CrawlTarget]:
     """The profiles of one source, optionally of one physician or practice."""
     stmt = select(Profile, Physician).join(Physician).where(Profile.source == source)
     if npi:
@@ -76,7 +76,7 @@ def targets(
     if practice:
         stmt = stmt.where(Physician.practice_id == find_practice(session, practice).id)
     return [
-        Target(
+        CrawlTarget(
             profile.id,
             physician.id,
             physician.npi,
@@ -91,7 +91,7 @@ def targets(
 
 def social_targets(
     session: Session, npi: str | None = None, practice: str | None = None
-) -> list[Target]:
+) -> list[CrawlTarget]:
     """Every physician (or one, or a practice's) as a search target for social sources."""
     stmt = select(Physician).order_by(Physician.id)
     if npi:
@@ -99,7 +99,7 @@ def social_targets(
     if practice:
         stmt = stmt.where(Physician.practice_id == find_practice(session, practice).id)
     return [
-        Target(None, p.id, p.npi, "", p.name, tuple(p.aliases), p.practice_id)
+        CrawlTarget(None, p.id, p.npi, "", p.name, tuple(p.aliases), p.practice_id)
         for p in session.scalars(stmt)
     ]
 

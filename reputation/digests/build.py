@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from reputation.crawls.health import (
     CrawlFact,
     CrawlHealth,
-    crawl_health,
     duration,
+    source_health,
     source_label,
 )
 from reputation.isoweek import IsoWeek, zone
 from reputation.mail.render import flag_spans
+from reputation.vocabulary import RISK_FLAGS
 
 __all__ = [
     "RESPONSE_TARGET_PCT",
@@ -48,7 +49,6 @@ CATEGORY_LABELS = {
 }
 # Harm and legal reviews show the one risk banner instead (reputation.mail.render.RISK_ROUTED).
 FLAG_LABELS = {"phi": "Contains health info"}
-RISK_FLAGS = frozenset({"harm", "legal"})
 RESPONSE_TARGET_PCT = 90  # of negative reviews answered within the response deadline
 MAX_MENTIONS = 10
 _EXCERPT = 600
@@ -297,7 +297,7 @@ def _segments(text: str, evidence: Iterable[str]) -> tuple[tuple[str, bool], ...
 def _alleging(r: ReviewFact) -> tuple[str, ...]:
     """The sentences alleging harm or a legal threat: what a risk review highlights."""
     return tuple(
-        r.text[a:b] for f in sorted(RISK_FLAGS & set(r.flags)) for a, b in flag_spans(r.text, f)
+        r.text[a:b] for f in RISK_FLAGS if f in r.flags for a, b in flag_spans(r.text, f)
     )
 
 
@@ -310,7 +310,7 @@ def _item(
 ) -> ReviewItem:
     local = r.published_at.astimezone(zone(tz))
     age = max(0, (now - r.published_at).days)
-    risk = bool(RISK_FLAGS & set(r.flags))
+    risk = bool(set(r.flags).intersection(RISK_FLAGS))
     praise = r.positive and not r.negative  # praise gets no complaint chips or highlighting
     return ReviewItem(
         id=r.id,
@@ -539,7 +539,7 @@ def build_digest(
     )
     items = [_item(r, tz, now, deadline_days, drafts) for r in waiting]
     overdue = sum(1 for r in items if r.overdue)
-    crawls = crawl_health(data.crawls, data.sources, now, tz)
+    crawls = source_health(data.crawls, data.sources, now, tz)
     trend_mean = _mean([r.rating for r in window if r.rating is not None], min_reviews)
     prior_mean = _mean([r.rating for r in before if r.rating is not None], min_reviews)
     week_mean = _mean([r.rating for r in new if r.rating is not None], min_reviews)

@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from reputation.classifier.lexicon import CATEGORIES
+from reputation.classifier.stored import evidence_spans
 from reputation.crawls.health import CrawlFact
 from reputation.digests.build import TREND_WEEKS, AlertFact, DigestData, MentionFact, ReviewFact
 from reputation.findings import describe
@@ -28,6 +29,8 @@ from reputation.storage.models import (
     Profile,
     Review,
 )
+from reputation.storage.queries import classified
+from reputation.vocabulary import FLAGS
 
 __all__ = ["CRAWL_LOOKBACK_DAYS", "UNANSWERED_LOOKBACK_DAYS", "load_digest_data", "load_window"]
 
@@ -35,7 +38,6 @@ Scope = tuple[str, int]
 Public = tuple[str, float | None, int | None]  # source, the site's own stars, rating count
 UNANSWERED_LOOKBACK_DAYS = 180
 CRAWL_LOOKBACK_DAYS = 30
-_FLAGS = ("harm", "legal", "phi")
 _IN_LIMIT = 500  # above this many physicians, load everything and filter in Python
 
 
@@ -48,15 +50,6 @@ def load_window(weeks: Iterable[IsoWeek]) -> tuple[datetime, datetime]:
         datetime.combine(first, time(0), tzinfo=UTC) - timedelta(days=1),
         datetime.combine(last, time(0), tzinfo=UTC) + timedelta(days=1),
     )
-
-
-def _evidence(detail: dict[str, Any] | None) -> tuple[str, ...]:
-    out = []
-    for category in (detail or {}).get("categories", []):
-        for ev in category.get("evidence", []) if isinstance(category, dict) else []:
-            if isinstance(ev, dict) and isinstance(ev.get("text"), str):
-                out.append(ev["text"])
-    return tuple(out)
 
 
 def _review_stmt(version: str, physician_ids: Sequence[int] | None) -> Any:
@@ -82,7 +75,7 @@ def _review_stmt(version: str, physician_ids: Sequence[int] | None) -> Any:
             c.phi,
             c.detail,
         )
-        .outerjoin(c, and_(c.review_id == Review.id, c.classifier_version == version))
+        .outerjoin(c, classified(version))
         .where(
             Review.deleted_at.is_(None),
             Review.physician_id.is_not(None),
@@ -114,8 +107,8 @@ def _fact(
         negative=negative,
         responded=bool(row.response_text) or row.response_at is not None,
         categories=tuple(n for n in CATEGORIES if getattr(row, n)),
-        flags=tuple(n for n in _FLAGS if getattr(row, n)),
-        evidence=_evidence(row.detail),
+        flags=tuple(n for n in FLAGS if getattr(row, n)),
+        evidence=tuple(e["text"] for e in evidence_spans(row.detail)),
         positive=row.label == "positive" if row.label is not None else (row.rating or 0) >= 4,
         practice_name=(practice_of or {}).get(row.physician_id, ""),
     )
@@ -133,7 +126,7 @@ def _org_mix(
     ]
     row = session.execute(
         select(func.count(Review.id), *sums)
-        .outerjoin(c, and_(c.review_id == Review.id, c.classifier_version == version))
+        .outerjoin(c, classified(version))
         .where(Review.deleted_at.is_(None), Review.published_at >= start, Review.published_at < end)
     ).one()
     return tuple((n, int(v)) for n, v in zip(CATEGORIES, row[1:], strict=True)), int(row[0])
@@ -395,7 +388,7 @@ def _mentions(
     c = Classification
     stmt = (
         select(Mention, c.negative, *(getattr(c, n) for n in CATEGORIES))
-        .outerjoin(c, and_(c.mention_id == Mention.id, c.classifier_version == version))
+        .outerjoin(c, classified(version, mention=True))
         .where(
             Mention.physician_id.is_not(None),
             Mention.confidence >= MIN_CONFIDENCE,

@@ -16,6 +16,7 @@ from dateutil import parser as dateparser
 from dateutil.relativedelta import relativedelta
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "clean_text",
     "content_hash",
     "normalise_rating",
@@ -39,6 +40,12 @@ _RELATIVE = re.compile(
 # Unix times above this are milliseconds (year 33658 in seconds).
 _MS_THRESHOLD = 1e12
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+
+
+# What stored text may hold that a terminal or a mail client would obey: C0/C1 controls except
+# tab and newline (ESC [ moves the cursor; U+009B is a one-byte CSI) and the bidi overrides and
+# isolates that reverse the rest of a line or disguise a link. Removed before text is shown.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def parse_when(value: Any, now: datetime) -> datetime:

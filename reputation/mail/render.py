@@ -25,7 +25,8 @@ from markupsafe import Markup, escape
 
 from reputation.classifier import lexicon
 from reputation.crawls.health import source_label
-from reputation.findings import KIND_LABELS
+from reputation.imports.normalize import CONTROL_CHARACTERS
+from reputation.vocabulary import KIND_LABELS
 from templates import FOLDER
 
 __all__ = [
@@ -51,8 +52,6 @@ TEXT_MARK = ("»", "«")
 # The one thing every email says about a review alleging harm or a legal threat.
 RISK_ROUTED = "Routed to risk management — do not reply publicly"
 
-# C0/C1 controls except tab and newline, and the bidi overrides that can disguise a link.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 
 
@@ -69,14 +68,14 @@ def one_line(value: object) -> str:
     """Text folded onto one line with no control characters: safe as a mail header value."""
     text = _LINE_BREAKS.sub(" ", str(value))
     text = "".join(" " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in text)
-    text = _UNSAFE.sub("", text)
+    text = CONTROL_CHARACTERS.sub("", text)
     return " ".join(text.split())
 
 
 def _clean(value: object) -> object:
     """Drop control characters from strings printed by templates (Markup is already safe)."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return _UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+        return CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     return value
 
 

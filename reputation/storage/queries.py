@@ -7,21 +7,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from reputation.classifier.lexicon import CATEGORIES
 from reputation.errors import NotFound
-from reputation.storage.models import Classification, Physician, Practice, Review
+from reputation.storage.models import Classification, Mention, Physician, Practice, Review
+from reputation.vocabulary import FLAGS
 
 __all__ = [
     "ReviewFilter",
+    "classified",
     "count_reviews",
     "find_physician",
     "find_practice",
     "iter_reviews",
     "review_row",
 ]
+
+
+def classified(version: str, *, mention: bool = False) -> ColumnElement[bool]:
+    """The join condition from a review (or, with `mention`, a social post) to its
+    classification by classifier `version`: the one spelling of "the current classification"."""
+    owner = (
+        Classification.mention_id == Mention.id
+        if mention
+        else Classification.review_id == Review.id
+    )
+    return owner & (Classification.classifier_version == version)
 
 
 @dataclass(frozen=True)
@@ -62,11 +75,7 @@ def _statement(
     stmt = (
         select(Review, Physician, Classification)
         .outerjoin(Physician, Review.physician_id == Physician.id)
-        .outerjoin(
-            Classification,
-            (Classification.review_id == Review.id)
-            & (Classification.classifier_version == version),
-        )
+        .outerjoin(Classification, classified(version))
         .order_by(Review.published_at.desc(), Review.id.desc())
     )
     if f.physician_npi:
@@ -111,7 +120,7 @@ def review_row(
         "response_at": review.response_at.isoformat() if review.response_at else "",
         "sentiment": c.label if c else "",
         "categories": [name for name in CATEGORIES if c and getattr(c, name)],
-        "flags": [f for f in ("harm", "legal", "phi") if c and getattr(c, f)],
+        "flags": [f for f in FLAGS if c and getattr(c, f)],
         "deleted": review.deleted_at is not None,
     }
 
