@@ -29,7 +29,7 @@ from alerts.ratingdrop import (
     rating_drop,
 )
 from reputation.settings import Settings
-from reputation.vocabulary import RISK_FLAGS
+from reputation.vocabulary import ALERT_KINDS, RISK_FLAGS
 
 __all__ = [
     "DETECTOR_KINDS",
@@ -230,7 +230,8 @@ class Evidence(Protocol):
     def runs(self) -> Sequence[CrawlRunFacts]: ...
 
 
-DETECTOR_KINDS = frozenset({"cluster", "immediate", "rating_drop", "unanswered", "crawl_health"})
+# What run_detectors can run (the immediate detector also makes the flag_backlog summaries).
+DETECTOR_KINDS = frozenset(ALERT_KINDS) - {"flag_backlog"}
 
 
 def run_detectors(

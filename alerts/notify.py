@@ -23,7 +23,8 @@ from alerts.lifecycle import Transition
 from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
 from reputation.classifier.stored import evidence_spans
 from reputation.findings import CATEGORY_WORDS, describe
-from reputation.mail.outbox import enqueue, sender_domain, unsubscribe_link
+from reputation.mail.message import sender_domain, unsubscribe_link
+from reputation.mail.outbox import enqueue
 from reputation.mail.render import doctor, flag_spans, one_line, render_mail, source_name
 from reputation.mentions import post_text
 from reputation.reply import draft_reply, load_templates

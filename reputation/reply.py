@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reputation.errors import ConfigError
 from reputation.mail.render import doctor
+from reputation.vocabulary import FLAGS, RISK_FLAGS
 from templates import FOLDER
 
 __all__ = [
@@ -32,7 +33,6 @@ __all__ = [
 SHIPPED_TEMPLATES = FOLDER / "replies.toml"
 PLACEHOLDERS = ("physician", "practice", "contact")
 CATEGORY_ORDER = ("safety", "clinical_skill", "bedside_manner", "service", "general", "positive")
-SAFETY_FLAGS = ("harm", "legal", "phi")
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -258,7 +258,7 @@ def load_templates(path: Path | str | None = None) -> dict[str, ReplyTemplate]:
 def choose_template(categories: Iterable[str], rating: float | None = None) -> str:
     """Which template fits: safety flags first, then the complaint, else general or positive."""
     names = set(categories)
-    if names & set(SAFETY_FLAGS):
+    if names & set(FLAGS):
         return "safety"
     for category in CATEGORY_ORDER[1:4]:
         if category in names:
@@ -305,7 +305,7 @@ def draft_reply(
     for a draft that fails `check_reply` (an organisation's own template could).
     """
     names = list(categories)
-    if {"harm", "legal"} & set(names):
+    if set(names).intersection(RISK_FLAGS):
         return None
     text = suggest_reply("", names, physician_name, practice_name, contact, rating=rating,
                          templates=templates)  # fmt: skip

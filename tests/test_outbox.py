@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from reputation.mail.message import sender_domain
 from reputation.mail.outbox import (
     backoff_delay,
     claim_batch,
@@ -19,7 +20,6 @@ from reputation.mail.outbox import (
     mark_retry,
     mark_sent,
     recover_stuck,
-    sender_domain,
 )
 from reputation.mail.render import RenderedMail
 from reputation.storage.db import Database

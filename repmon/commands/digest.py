@@ -22,7 +22,7 @@ from reputation.digests.plan import (
     render_digest,
 )
 from reputation.isoweek import IsoWeek
-from reputation.mail.outbox import sender_domain
+from reputation.mail.message import sender_domain
 from reputation.mail.render import RenderedMail
 from reputation.storage.models import Physician, Practice
 from reputation.storage.queries import find_physician, find_practice

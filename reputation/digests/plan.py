@@ -14,7 +14,8 @@ from reputation.digests.build import RESPONSE_TARGET_PCT, Digest, ReviewFact, bu
 from reputation.digests.load import load_digest_data
 from reputation.errors import ConfigError
 from reputation.isoweek import IsoWeek, zone
-from reputation.mail.outbox import enqueue, sender_domain, unsubscribe_link
+from reputation.mail.message import sender_domain, unsubscribe_link
+from reputation.mail.outbox import enqueue
 from reputation.mail.render import RenderedMail, render_mail
 from reputation.reply import draft_reply, load_templates
 from reputation.storage.models import OutboxMessage, Physician, Practice, Recipient, Subscription

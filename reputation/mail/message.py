@@ -13,10 +13,26 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 
-from reputation.mail.outbox import sender_domain, unsubscribe_link
 from reputation.mail.render import PRODUCT, one_line
 
-__all__ = ["Outgoing", "build_message"]
+__all__ = ["DEFAULT_DOMAIN", "Outgoing", "build_message", "sender_domain", "unsubscribe_link"]
+
+DEFAULT_DOMAIN = "repmon.local"
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of a From: value such as 'Repmon <repmon@example.org>', or repmon.local."""
+    local, at, domain = parseaddr(sender)[1].rpartition("@")
+    domain = domain.strip().lower() if at and local else ""
+    ok = domain and all(c.isalnum() or c in ".-" for c in domain)
+    return domain if ok else DEFAULT_DOMAIN
+
+
+def unsubscribe_link(sender: str, topic: str) -> str:
+    """The mailto: of List-Unsubscribe and of the footer: to the sender, naming the list."""
+    addr = parseaddr(" ".join(str(sender).split()))[1]
+    addr = addr if addr.count("@") == 1 and all(c not in addr for c in "?&<>") else ""
+    return f"mailto:{addr or 'repmon@' + DEFAULT_DOMAIN}?subject=unsubscribe%20{topic}"
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from reputation.mail.message import DEFAULT_DOMAIN
 from reputation.storage.dialect import insert_ignore_statement
 from reputation.storage.models import UNCOMPACTED, OutboxMessage
 
 __all__ = [
-    "DEFAULT_DOMAIN",
     "MAX_BACKOFF_SECONDS",
     "OUTAGE_MAX_DELAY",
     "MailParts",
@@ -36,11 +35,8 @@ __all__ = [
     "mark_sent",
     "new_message_id",
     "recover_stuck",
-    "sender_domain",
-    "unsubscribe_link",
 ]
 
-DEFAULT_DOMAIN = "repmon.local"
 MAX_BACKOFF_SECONDS = 6 * 3600.0
 OUTAGE_MAX_DELAY = timedelta(minutes=15)
 _LIMITS = {"subject": 500, "last_error": 2000}
@@ -55,21 +51,6 @@ class MailParts(Protocol):
     def text(self) -> str: ...
     @property
     def html(self) -> str: ...
-
-
-def sender_domain(sender: str) -> str:
-    """The domain of a From: value such as 'Repmon <repmon@example.org>', or repmon.local."""
-    local, at, domain = parseaddr(sender)[1].rpartition("@")
-    domain = domain.strip().lower() if at and local else ""
-    ok = domain and all(c.isalnum() or c in ".-" for c in domain)
-    return domain if ok else DEFAULT_DOMAIN
-
-
-def unsubscribe_link(sender: str, topic: str) -> str:
-    """The mailto: of List-Unsubscribe and of the footer: to the sender, naming the list."""
-    addr = parseaddr(" ".join(str(sender).split()))[1]
-    addr = addr if addr.count("@") == 1 and all(c not in addr for c in "?&<>") else ""
-    return f"mailto:{addr or 'repmon@' + DEFAULT_DOMAIN}?subject=unsubscribe%20{topic}"
 
 
 def new_message_id(domain: str = DEFAULT_DOMAIN) -> str:
