@@ -35,12 +35,11 @@ from numpy.typing import NDArray
 from scipy import special
 
 from alerts.kinds import ClusterAlert
-from reputation.classifier.lexicon import CATEGORIES
 from reputation.imports.normalize import reviewer_key
+from reputation.vocabulary import CATEGORIES
 
 __all__ = [
     "ALL",
-    "CATEGORIES",
     "ClusterConfig",
     "EventIndex",
     "ReviewEvent",

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from alerts.clusters import EventIndex
 from alerts.detectors import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
 from alerts.ratingdrop import RatingSeries
-from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
+from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.storage.models import (
     Classification,
     CrawlRun,
@@ -39,7 +39,7 @@ from reputation.storage.models import (
     ReviewRevision,
 )
 from reputation.storage.queries import classified
-from reputation.vocabulary import RISK_FLAGS
+from reputation.vocabulary import CATEGORIES, RISK_FLAGS
 
 __all__ = ["Columns", "History", "HistoryCache", "assemble", "load_history"]
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from alerts.kinds import parse_entity
 from alerts.lifecycle import Transition
-from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
+from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.classifier.stored import evidence_spans
 from reputation.findings import CATEGORY_WORDS, describe
 from reputation.mail.message import sender_domain, unsubscribe_link
@@ -40,7 +40,7 @@ from reputation.storage.models import (
     Review,
 )
 from reputation.storage.queries import classified
-from reputation.vocabulary import RISK_FLAGS
+from reputation.vocabulary import CATEGORIES, RISK_FLAGS
 
 __all__ = [
     "MAIL_ORDER",
@@ -185,7 +185,7 @@ def _posts(session: Session, ids: list[int], now: datetime) -> list[dict[str, An
     for post, c, physician in rows:
         text = post_text(post.title, post.text)
         flags = [f for f in RISK_FLAGS if c is not None and getattr(c, f)]
-        names = [n for n in ("bedside_manner", "service", "clinical_skill") if c and getattr(c, n)]
+        names = [n for n in CATEGORIES if c and getattr(c, n)]
         posts.append(
             {
                 "id": post.id,

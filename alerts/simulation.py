@@ -6,7 +6,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from alerts.clusters import CATEGORIES, ReviewEvent
+from alerts.clusters import ReviewEvent
+from reputation.vocabulary import CATEGORIES
 
 __all__ = [
     "PlantedCluster",

@@ -12,13 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reputation.classifier.lexicon import CATEGORIES
 from reputation.errors import NotFound
 from reputation.imports.normalize import clean_text, content_hash, parse_when
 from reputation.storage.dialect import insert_ignore
 from reputation.storage.models import Classification, Mention, Physician, Practice
 from reputation.storage.queries import classified, find_physician
-from reputation.vocabulary import FLAGS
+from reputation.vocabulary import CATEGORIES, FLAGS
 
 __all__ = [
     "Candidate",

@@ -1,9 +1,13 @@
-"""Words the whole product shares, each defined once: the review flags and the alert kinds.
+"""Words the whole product shares, each defined once: the complaint categories, the review
+flags and the alert kinds.
 
 Pure data; every layer may import it.
 """
 
-__all__ = ["ALERT_KINDS", "FINDING_KINDS", "FLAGS", "KIND_LABELS", "RISK_FLAGS"]
+__all__ = ["ALERT_KINDS", "CATEGORIES", "FINDING_KINDS", "FLAGS", "KIND_LABELS", "RISK_FLAGS"]
+
+# The complaint categories of the Vanguard study (../shared/labels/CODEBOOK.md); a column each.
+CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 
 # What the classifier may flag on a review or a social post; a column each in `classification`.
 FLAGS = ("harm", "legal", "phi")

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert, text
 
-from alerts.clusters import CATEGORIES, ReviewEvent
+from alerts.clusters import ReviewEvent
 from alerts.simulation import SimulatedHistory, generate_history
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.imports.npi import with_check_digit
 from reputation.storage.db import Database
 from reputation.storage.models import Classification, Physician, Practice, Review
+from reputation.vocabulary import CATEGORIES
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gia", "Hugo", "Ines", "Jon", "Kai", "Lena"]
 LAST = ["Abara", "Brandt", "Castillo", "Dimitrov", "Eriksen", "Fontaine", "Gupta", "Halvorsen"]

@@ -6,7 +6,7 @@
   rendering) import no SQLAlchemy, directly or through the project's modules, and read no clock.
 - Every package says in its docstring what it owns; no two modules of a package have names
   that differ by a suffix (digest/digests, classify/classifying).
-- The flags and the alert kinds are spelled once, in reputation/vocabulary.py.
+- The categories, the flags and the alert kinds are spelled once, in reputation/vocabulary.py.
 """
 
 import ast
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reputation.vocabulary import ALERT_KINDS, FLAGS
+from reputation.vocabulary import ALERT_KINDS, CATEGORIES, FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("reputation", "spiders", "alerts", "repmon", "templates")
@@ -188,14 +188,15 @@ def _string_collections(path: Path) -> list[tuple[int, set[str]]]:
     return found
 
 
-def test_flags_and_alert_kinds_are_spelled_once() -> None:
+def test_categories_flags_and_alert_kinds_are_spelled_once() -> None:
     bad = []
     for top in ("reputation", "alerts", "repmon"):
         for path in sorted((ROOT / top).rglob("*.py")):
             if path.name == "vocabulary.py" or "migrations" in path.parts:
                 continue
             for line, values in _string_collections(path):
-                if values <= set(FLAGS) or (len(values) >= 3 and values <= set(ALERT_KINDS)):
+                spelled = values <= set(FLAGS) or values == set(CATEGORIES)
+                if spelled or (len(values) >= 3 and values <= set(ALERT_KINDS)):
                     bad.append(f"{path.relative_to(ROOT)}:{line} spells {sorted(values)}")
     assert not bad, "use reputation.vocabulary:\n" + "\n".join(bad)
 

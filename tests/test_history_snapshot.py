@@ -15,7 +15,7 @@ from alerts.detectors import Thresholds, history_horizon, run_detectors
 from alerts.evaluate import evaluate
 from alerts.history import Columns, History, HistoryCache, load_history
 from alerts.simulation import SimulatedHistory, generate_history, plant_clusters
-from reputation.classifier.classify import CATEGORIES, CLASSIFIER_VERSION
+from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.mentions import assign_mention
 from reputation.settings import load_settings
 from reputation.storage.db import Database
@@ -27,6 +27,7 @@ from reputation.storage.models import (
     Review,
     ReviewRevision,
 )
+from reputation.vocabulary import CATEGORIES
 from tests.factories import store_history
 
 ROOT = Path(__file__).resolve().parents[1]

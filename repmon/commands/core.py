@@ -23,13 +23,13 @@ from repmon.app import (
     now_option,
     pass_app,
 )
-from reputation.classifier.lexicon import CATEGORIES
 from reputation.errors import RepmonError
 from reputation.imports.ingest import ingest_file
 from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import SETTINGS, env_name
 from reputation.storage.models import Physician, Practice, Profile
 from reputation.storage.queries import ReviewFilter, count_reviews, iter_reviews
+from reputation.vocabulary import CATEGORIES
 
 __all__ = ["config", "ingest", "init", "reviews", "roster"]
 

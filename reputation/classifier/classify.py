@@ -31,10 +31,9 @@ from reputation.classifier.sentiment import (
     verdict_shift,
 )
 from reputation.classifier.topics import category_model
-from reputation.vocabulary import FLAGS
+from reputation.vocabulary import CATEGORIES, FLAGS
 
 __all__ = [
-    "CATEGORIES",
     "CLASSIFIER_VERSION",
     "Category",
     "ClassifierResult",
@@ -48,7 +47,6 @@ __all__ = [
 ]
 
 CLASSIFIER_VERSION = "model-2"
-CATEGORIES = lexicon.CATEGORIES
 _MAX_EVIDENCE = 3
 _PRAISE = 0.5  # sentence compound from which a sentence counts as praise
 # How much one cue of each kind is worth; a category's confidence combines its cues.

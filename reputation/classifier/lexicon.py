@@ -41,7 +41,6 @@ one review uses was fitted to that review.
 from __future__ import annotations
 
 # The complaint categories of the codebook; every module that names them imports this.
-CATEGORIES = ("bedside_manner", "service", "clinical_skill")
 
 # Cue lists are packed several to a line, to read as word lists.
 # fmt: off

@@ -9,16 +9,11 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from reputation.classifier.classify import (
-    CATEGORIES,
-    CLASSIFIER_VERSION,
-    ClassifierResult,
-    classify,
-)
+from reputation.classifier.classify import CLASSIFIER_VERSION, ClassifierResult, classify
 from reputation.storage.db import Database
 from reputation.storage.models import Classification as Row
 from reputation.storage.models import Mention, Review
-from reputation.vocabulary import FLAGS
+from reputation.vocabulary import CATEGORIES, FLAGS
 
 __all__ = ["classify_stored", "evidence_spans", "to_row_values"]
 

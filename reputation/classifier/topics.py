@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from reputation.classifier.bagofwords import TextModel, sigmoid
-from reputation.classifier.lexicon import CATEGORIES
+from reputation.vocabulary import CATEGORIES
 
 __all__ = [
     "EXAMPLES_DIR",

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from reputation.classifier.lexicon import CATEGORIES
 from reputation.classifier.stored import evidence_spans
 from reputation.crawls.health import CrawlFact
 from reputation.digests.build import TREND_WEEKS, AlertFact, DigestData, MentionFact, ReviewFact
@@ -30,7 +29,7 @@ from reputation.storage.models import (
     Review,
 )
 from reputation.storage.queries import classified
-from reputation.vocabulary import FLAGS
+from reputation.vocabulary import CATEGORIES, FLAGS
 
 __all__ = ["CRAWL_LOOKBACK_DAYS", "UNANSWERED_LOOKBACK_DAYS", "load_digest_data", "load_window"]
 

@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from reputation.classifier.lexicon import CATEGORIES
 from reputation.errors import NotFound
 from reputation.storage.models import Classification, Mention, Physician, Practice, Review
-from reputation.vocabulary import FLAGS
+from reputation.vocabulary import CATEGORIES, FLAGS
 
 __all__ = [
     "ReviewFilter",
