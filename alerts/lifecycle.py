@@ -7,6 +7,7 @@ mute notifications but not state.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Literal
 from alerts.kinds import ClusterAlert, Detection
 
 __all__ = [
+    "SILENCE_LABELS",
     "AlertState",
     "Event",
     "LifecyclePolicy",
@@ -23,6 +25,8 @@ __all__ = [
     "StepResult",
     "Transition",
     "expand",
+    "parse_duration",
+    "parse_matchers",
     "step",
 ]
 
@@ -43,6 +47,29 @@ class SilenceRule:
         if now >= self.expires_at or (self.starts_at is not None and now < self.starts_at):
             return False
         return all(v == "*" or labels.get(k) == v for k, v in self.matchers.items())
+
+
+SILENCE_LABELS = ("kind", "entity", "category", "window")
+
+
+def parse_matchers(matchers: Sequence[str]) -> dict[str, str]:
+    """{"entity": "physician:12"} from ["entity=physician:12"]; ValueError names a bad one."""
+    parsed = {}
+    for m in matchers:
+        key, sep, value = m.partition("=")
+        if not sep or key not in SILENCE_LABELS:
+            raise ValueError(f"--match {m!r}: use kind=, entity=, category= or window=")
+        parsed[key] = value
+    return parsed
+
+
+def parse_duration(text: str) -> timedelta:
+    """12h, 7d or 2w as a timedelta; ValueError otherwise."""
+    match = re.fullmatch(r"(\d+)([hdw])", text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 12h, 7d or 2w")
+    n, unit = int(match.group(1)), match.group(2)
+    return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,17 @@ from reputation.storage.models import (
     Recipient,
     Review,
 )
-from reputation.storage.queries import classified
+from reputation.storage.queries import classified, select_alerts
 from reputation.vocabulary import CATEGORIES, RISK_FLAGS
 
 __all__ = [
     "MAIL_ORDER",
     "PlannedMail",
+    "alert_as_text",
     "alert_context",
+    "alert_views",
     "describe_alert",
+    "describe_moves",
     "enqueue_alert_mail",
     "plan_mails",
     "status_word",
@@ -384,3 +387,43 @@ def enqueue_alert_mail(
                 )
     session.flush()
     return sent
+
+
+def describe_moves(
+    session: Session, moves: Sequence[Transition], now: datetime
+) -> list[tuple[dict[str, Any], Transition]]:
+    """Each transition's alert as shown (describe_alert), with the transition; gone rows skipped."""
+    prints = [m.fingerprint for m in moves]
+    rows = {
+        a.fingerprint: a
+        for a in session.scalars(select(Alert).where(Alert.fingerprint.in_(prints)))
+    }
+    return [
+        (describe_alert(session, rows[m.fingerprint], m.event, now), m)
+        for m in moves
+        if m.fingerprint in rows
+    ]
+
+
+def alert_views(
+    session: Session, state: str | None, now: datetime
+) -> list[tuple[Alert, dict[str, Any]]]:
+    """Stored alerts, newest first (of one state, if given), each with its view."""
+    rows = session.scalars(select_alerts(state))
+    return [(a, describe_alert(session, a, a.state, now)) for a in rows]
+
+
+def alert_as_text(session: Session, alert: Alert, now: datetime, settings: Settings) -> str:
+    """One alert as its email's text part reads, without the footer."""
+    view = describe_alert(session, alert, alert.state, now)
+    context = {
+        "recipient": {"name": "", "email": "you"},
+        "now": now,
+        "tz": str(settings["timezone"]),
+        "topic": view["kind"],
+        "subject": f"Alert {alert.id} ({view['status']}): {view['title']}",
+        "deadline_days": settings["alerts.unanswered_days"],
+        "unsubscribe": "",
+        "alerts": [view],
+    }
+    return render_mail("alert", context).text.split("\n--\n")[0]

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 
 from alerts.backtest import DetectorSet, backtest, per_month
 from alerts.detectors import Thresholds
 from alerts.evaluate import evaluate
 from alerts.history import load_history
-from alerts.notify import describe_alert
+from alerts.lifecycle import parse_duration, parse_matchers
+from alerts.notify import alert_as_text, alert_views, describe_moves
 from repmon.app import App, cell, console, now_option, pass_app, terminal_safe
 from reputation.errors import NotFound, RepmonError
-from reputation.mail.render import render_mail
 from reputation.storage.models import Alert, Silence
+from reputation.storage.queries import alert_as_dict, select_alerts
 from reputation.vocabulary import KIND_LABELS
 
 __all__ = ["alerts"]
@@ -39,43 +38,15 @@ def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
     report = evaluate(db, app.settings, now, notify=not no_notify)
     moves = [m for m in report.transitions if m.event in ("fired", "resolved", "reminder")]
     with db.session() as session:
-        rows = {
-            a.fingerprint: a
-            for a in session.scalars(
-                select(Alert).where(Alert.fingerprint.in_([m.fingerprint for m in moves]))
-            )
-        }
-        for move in moves:
-            row = rows.get(move.fingerprint)
-            if row is None:
-                continue
-            view = describe_alert(session, row, move.event, now)
-            console.print(
-                cell(
-                    f"{view['status']:9} {KIND_LABELS.get(view['kind'], view['kind']).lower()}: "
-                    f"{view['title']}" + ("  (silenced)" if move.silenced else "")
-                )
-            )
+        for view, move in describe_moves(session, moves, now):
+            label = KIND_LABELS.get(view["kind"], view["kind"]).lower()
+            silenced = "  (silenced)" if move.silenced else ""
+            console.print(cell(f"{view['status']:9} {label}: {view['title']}{silenced}"))
     console.print(
         f"{report.firing} firing, {report.pending} pending; "
         f"{report.emails} email(s) to {report.recipients} recipient(s) enqueued "
         "(send them with `repmon outbox flush`)"
     )
-
-
-def _alert_dict(a: Alert) -> dict[str, object]:
-    return {
-        "id": a.id,
-        "fingerprint": a.fingerprint,
-        "kind": a.kind,
-        "state": a.state,
-        "labels": a.labels,
-        "annotations": a.annotations,
-        "started_at": a.started_at.isoformat(),
-        "fired_at": a.fired_at.isoformat() if a.fired_at else None,
-        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
-        "last_seen_at": a.last_seen_at.isoformat(),
-    }
 
 
 @alerts.command("list")
@@ -86,18 +57,13 @@ def _alert_dict(a: Alert) -> dict[str, object]:
 def alerts_list(app: App, state: str | None, as_json: bool, now: datetime) -> None:
     """List alerts, newest first: status, what, who and the finding in words."""
     with app.database().session() as session:
-        stmt = select(Alert).order_by(Alert.started_at.desc(), Alert.id.desc())
-        if state:
-            stmt = stmt.where(Alert.state == state)
-        rows = session.scalars(stmt).all()
-        if not as_json:
-            views = [describe_alert(session, a, a.state, now) for a in rows]
-    if as_json:
-        for a in rows:
-            click.echo(json.dumps(_alert_dict(a)))
-        return
+        if as_json:
+            for a in session.scalars(select_alerts(state)):
+                click.echo(json.dumps(alert_as_dict(a)))
+            return
+        rows = alert_views(session, state, now)
     table = Table("id", "status", "what", "who", "finding", "since")
-    for a, view in zip(rows, views, strict=True):
+    for a, view in rows:
         table.add_row(
             str(a.id),
             view["status"],
@@ -121,29 +87,10 @@ def alerts_show(app: App, alert_id: int, as_json: bool, now: datetime) -> None:
         if alert is None:
             raise NotFound(f"no alert {alert_id} (see `repmon alerts list`)")
         if as_json:
-            click.echo(json.dumps(_alert_dict(alert), indent=2))
+            click.echo(json.dumps(alert_as_dict(alert), indent=2))
             return
-        view = describe_alert(session, alert, alert.state, now)
-    context = {
-        "recipient": {"name": "", "email": "you"},
-        "now": now,
-        "tz": str(app.settings["timezone"]),
-        "topic": view["kind"],
-        "subject": f"Alert {alert_id} ({view['status']}): {view['title']}",
-        "deadline_days": app.settings["alerts.unanswered_days"],
-        "unsubscribe": "",
-        "alerts": [view],
-    }
-    text = render_mail("alert", context).text
-    click.echo(terminal_safe(text.split("\n--\n")[0]))
-
-
-def _duration(text: str) -> timedelta:
-    match = re.fullmatch(r"(\d+)([hdw])", text.strip())
-    if not match:
-        raise click.BadParameter(f"{text!r} is not a duration like 12h, 7d or 2w")
-    n, unit = int(match.group(1)), match.group(2)
-    return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+        text = alert_as_text(session, alert, now, app.settings)
+    click.echo(terminal_safe(text))
 
 
 @alerts.command("silence")
@@ -164,13 +111,14 @@ def alerts_silence(
     app: App, matchers: tuple[str, ...], duration: str, reason: str, created_by: str, now: datetime
 ) -> None:
     """Mute notifications of matching alerts until the silence expires (states still change)."""
-    parsed = {}
-    for m in matchers:
-        key, sep, value = m.partition("=")
-        if not sep or key not in ("kind", "entity", "category", "window"):
-            raise RepmonError(f"--match {m!r}: use kind=, entity=, category= or window=")
-        parsed[key] = value
-    expires = now + _duration(duration)
+    try:
+        parsed = parse_matchers(matchers)
+    except ValueError as exc:
+        raise RepmonError(str(exc)) from exc
+    try:
+        expires = now + parse_duration(duration)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
     with app.database().transaction() as session:
         silence = Silence(
             matchers=parsed,

@@ -11,17 +11,19 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from reputation.errors import NotFound
-from reputation.storage.models import Classification, Mention, Physician, Practice, Review
+from reputation.storage.models import Alert, Classification, Mention, Physician, Practice, Review
 from reputation.vocabulary import CATEGORIES, FLAGS
 
 __all__ = [
     "ReviewFilter",
+    "alert_as_dict",
     "classified",
     "count_reviews",
     "find_physician",
     "find_practice",
     "iter_reviews",
     "review_row",
+    "select_alerts",
 ]
 
 
@@ -137,3 +139,25 @@ def count_reviews(session: Session, f: ReviewFilter, version: str) -> int:
         _statement(session, f, version).order_by(None).subquery()
     )
     return session.scalar(stmt) or 0
+
+
+def select_alerts(state: str | None = None) -> Select[Alert]:
+    """Stored alerts, newest first; of one state if given."""
+    stmt = select(Alert).order_by(Alert.started_at.desc(), Alert.id.desc())
+    return stmt.where(Alert.state == state) if state else stmt
+
+
+def alert_as_dict(a: Alert) -> dict[str, object]:
+    """A stored alert as JSON-ready values (`repmon alerts list|show --json`)."""
+    return {
+        "id": a.id,
+        "fingerprint": a.fingerprint,
+        "kind": a.kind,
+        "state": a.state,
+        "labels": a.labels,
+        "annotations": a.annotations,
+        "started_at": a.started_at.isoformat(),
+        "fired_at": a.fired_at.isoformat() if a.fired_at else None,
+        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+        "last_seen_at": a.last_seen_at.isoformat(),
+    }
