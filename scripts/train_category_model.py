@@ -4,7 +4,7 @@ Usage: .venv/bin/python scripts/train_category_model.py [--input CSV.GZ] [--outp
                                                          [--l2 3.0] [--cv [L2 ...]] [--check]
 
 Data: the NHS Friends-and-Family-Test comments of ../shared/corpus/nhs_fft_v6_mit.csv.gz (MIT
-licence, © 2021 NHS England) with their human category labels mapped by catmodel.NHS_TOPICS,
+licence, © 2021 NHS England) with their human category labels mapped by topics.NHS_TOPICS,
 and the project's own written examples (reputation/classifier/data/examples/*.jsonl, counted
 ``OWN_WEIGHT`` times: they are the only US-style phrasing). Comments with no usable label
 ("Labelling not possible", empty) are left out. Training is deterministic. --cv prints 5-fold

@@ -2,7 +2,7 @@
 
 Rules find complaints in the words someone wrote down; these models find the topic of a
 sentence from words no rule names. One logistic model per topic (``TOPICS``) over the words and
-word pairs of ``textmodel.tokens``, trained by ``scripts/train_category_model.py`` on:
+word pairs of ``bagofwords.tokens``, trained by ``scripts/train_category_model.py`` on:
 
 * the 7,908 NHS Friends-and-Family-Test comments with their 49 human category labels (MIT
   licence, © 2021 NHS England), mapped to our categories by ``NHS_TOPICS`` below;
@@ -107,7 +107,7 @@ class CategoryModel:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def probabilities(self, features: set[str]) -> dict[str, float]:
-        """P(topic) of one sentence for every topic, from its ``textmodel.tokens``."""
+        """P(topic) of one sentence for every topic, from its ``bagofwords.tokens``."""
         names, table = self._table
         rows = [table[token] for token in features if token in table]
         sums = [sum(column) for column in zip(*rows, strict=True)] if rows else [0.0] * len(names)

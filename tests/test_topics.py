@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reputation.classifier import topics as catmodel
+from reputation.classifier import topics
 from reputation.classifier.bagofwords import tokens
 from reputation.classifier.classify import THRESHOLDS, Thresholds, classify, decide, signals
 from reputation.classifier.topics import (
@@ -100,7 +100,7 @@ def test_version_names_the_model() -> None:
 def test_shipped_model_is_what_training_gives() -> None:
     script = ROOT / "scripts/train_category_model.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--check", "--output", str(catmodel.MODEL_PATH)],
+        [sys.executable, str(script), "--check", "--output", str(topics.MODEL_PATH)],
         capture_output=True,
         text=True,
         check=False,
