@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,9 +23,6 @@ from scipy import special
 from alerts.clusters import benjamini_hochberg
 from alerts.kinds import RatingDropAlert
 from reputation.imports.normalize import reviewer_key
-
-if TYPE_CHECKING:
-    from alerts.detectors import ReviewFacts
 
 __all__ = ["RATING_DROP_PRIOR_DAYS", "RATING_DROP_WINDOW_DAYS", "RatingSeries", "rating_drop"]
 
@@ -36,6 +33,23 @@ RATING_DROP_PRIOR_DAYS = 365
 _DAY = 86400.0
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+
+
+class RatedReview(Protocol):
+    """What a rating drop reads of one review (alerts.detectors.ReviewFacts fits)."""
+
+    @property
+    def review_id(self) -> int: ...
+    @property
+    def physician_id(self) -> int: ...
+    @property
+    def published_at(self) -> datetime: ...
+    @property
+    def rating(self) -> float | None: ...
+    @property
+    def social(self) -> bool: ...
+    @property
+    def author(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,7 @@ class RatingSeries:
             raise ValueError("RatingSeries: every column needs one value per review")
 
     @classmethod
-    def from_facts(cls, facts: Iterable[ReviewFacts]) -> RatingSeries:
+    def from_facts(cls, facts: Iterable[RatedReview]) -> RatingSeries:
         """The rated, non-social facts as a series."""
         rows = [f for f in facts if f.rating is not None and not f.social]
         return cls(

@@ -4,6 +4,7 @@
   and alerts/ import the core, never each other or the CLI.
 - Pure modules (the classifier, the detectors and the lifecycle, the digest build, mail
   rendering) import no SQLAlchemy, directly or through the project's modules, and read no clock.
+- No module of the core, alerts or the CLI is in an import cycle.
 - Every package says in its docstring what it owns; no two modules of a package have names
   that differ by a suffix (digest/digests, classify/classifying).
 - The categories, the flags and the alert kinds are spelled once, in reputation/vocabulary.py.
@@ -199,6 +200,24 @@ def test_categories_flags_and_alert_kinds_are_spelled_once() -> None:
                 if spelled or (len(values) >= 3 and values <= set(ALERT_KINDS)):
                     bad.append(f"{path.relative_to(ROOT)}:{line} spells {sorted(values)}")
     assert not bad, "use reputation.vocabulary:\n" + "\n".join(bad)
+
+
+def _modules(top: str) -> list[str]:
+    return sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / top).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+
+
+def test_the_core_alerts_and_cli_import_no_module_in_a_cycle() -> None:
+    modules = [m for top in ("reputation", "alerts", "repmon") for m in _modules(top)]
+    cycles = []
+    for start in modules:
+        direct = {_project_module(n) for n in _imported(_module_path(start))} - {None, start}
+        if any(start in _reach(m) for m in direct if m is not None):
+            cycles.append(start)
+    assert not cycles, f"modules in an import cycle: {cycles}"
 
 
 def test_the_checker_sees_imports_and_reach() -> None:
