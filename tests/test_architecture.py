@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.kinds import Detection
 from reputation.vocabulary import ALERT_KINDS, CATEGORIES, FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,6 +201,10 @@ def test_categories_flags_and_alert_kinds_are_spelled_once() -> None:
                 if spelled or (len(values) >= 3 and values <= set(ALERT_KINDS)):
                     bad.append(f"{path.relative_to(ROOT)}:{line} spells {sorted(values)}")
     assert not bad, "use reputation.vocabulary:\n" + "\n".join(bad)
+
+
+def test_the_closed_list_of_alert_kinds_is_the_vocabulary() -> None:
+    assert sorted(kind.kind for kind in Detection.__args__) == sorted(ALERT_KINDS)
 
 
 def _modules(top: str) -> list[str]:
