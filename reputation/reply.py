@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reputation.errors import ConfigError
 from reputation.mail.render import doctor
-from reputation.vocabulary import FLAGS, RISK_FLAGS
+from reputation.vocabulary import CATEGORIES, FLAGS, RISK_FLAGS
 from templates import FOLDER
 
 __all__ = [
     "LEXICONS",
     "SHIPPED_TEMPLATES",
     "Finding",
+    "ReplyPlan",
     "ReplyTemplate",
     "check_reply",
     "choose_template",
     "draft_reply",
     "load_templates",
+    "plan_reply",
+    "reply_categories",
     "suggest_reply",
 ]
 
@@ -310,3 +314,44 @@ def draft_reply(
     text = suggest_reply("", names, physician_name, practice_name, contact, rating=rating,
                          templates=templates)  # fmt: skip
     return None if check_reply(text, [physician_name, practice_name, contact]) else text
+
+
+def reply_categories(classification: Any | None) -> list[str]:
+    """What a stored classification says to a reply: its categories and flags, or positive."""
+    if classification is None:
+        return []
+    names = [n for n in (*CATEGORIES, *FLAGS) if getattr(classification, n)]
+    if classification.label == "positive" and not classification.negative:
+        names.append("positive")
+    return names
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """The reply suggested for one review: the template, its text and what the check found."""
+
+    categories: tuple[str, ...]
+    template: str
+    text: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def routed_to_risk(self) -> bool:
+        """Harm, legal or PHI: nobody replies publicly; risk management handles it."""
+        return self.template == "safety"
+
+
+def plan_reply(
+    categories: Sequence[str],
+    rating: float | None,
+    physician_name: str,
+    practice_name: str,
+    contact: str,
+    templates: Mapping[str, ReplyTemplate] | None = None,
+) -> ReplyPlan:
+    """The approved reply for a review of these categories, checked for PHI (names allowed)."""
+    text = suggest_reply(
+        "", categories, physician_name, practice_name, contact, rating=rating, templates=templates
+    )
+    findings = check_reply(text, [physician_name, practice_name, contact])
+    return ReplyPlan(tuple(categories), choose_template(categories, rating), text, tuple(findings))

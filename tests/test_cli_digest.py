@@ -11,12 +11,13 @@ from email.policy import default
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from repmon.cli import main
 from repmon.commands.digest import digest
 from repmon.commands.reply import reply
 from reputation.storage.db import Database
-from reputation.storage.models import Recipient, Subscription
+from reputation.storage.models import Physician, Recipient, Subscription
 from tests.conftest import NOW
 from tests.factories import review_records, roster_csv, write_jsonl
 
@@ -62,7 +63,8 @@ def test_digest_out_renders_eml_and_html_previews(workdir: Path) -> None:
     assert str(emls[0].relative_to(workdir)) in result.output
     msg = email.message_from_bytes(emls[0].read_bytes(), policy=default)
     assert isinstance(msg, EmailMessage)
-    assert msg["To"] == "preview" and "week 47" in str(msg["Subject"])
+    # Written by the relay's own builder: a preview goes to preview@ the sender's domain.
+    assert msg["To"] == "preview@localhost" and "week 47" in str(msg["Subject"])
     text = msg.get_body(("plain",))
     html = msg.get_body(("html",))
     assert text is not None and html is not None
@@ -73,6 +75,28 @@ def test_digest_out_renders_eml_and_html_previews(workdir: Path) -> None:
 
     everything = run("digest", "--out", "all", "--now", NOW.isoformat())
     assert len(list((workdir / "all").glob("*-practice-*-preview.eml"))) == 3, everything.output
+
+
+def test_a_digest_file_is_the_message_the_relay_sends_with_one_line_headers(workdir: Path) -> None:
+    roster = setup_reviews(workdir)
+    db = Database(os.environ["REPMON_DATABASE_URL"])
+    with db.transaction() as session:
+        query = select(Physician).where(Physician.npi == roster[0]["npi"])
+        physician = session.scalars(query).one()
+        physician.name = "Ann\r\nBcc: victim@example.org\nX-Evil: 1 Lee"
+    result = run("digest", "--week", "2026-W47", "--physician", roster[0]["npi"], "--out", "o",
+                 "--now", NOW.isoformat())  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (eml,) = (workdir / "o").glob("*.eml")
+    raw = eml.read_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    names = [line.split(":", 1)[0] for line in head.split("\r\n") if line and line[0] not in " \t"]
+    assert "Bcc" not in names and "X-Evil" not in names, head
+    msg = email.message_from_bytes(raw, policy=default)
+    assert "\n" not in str(msg["Subject"]) and "Ann" in str(msg["Subject"])
+    # The relay's headers: no auto-replies to us, a list people can leave.
+    assert msg["Auto-Submitted"] == "auto-generated" and "digest" in str(msg["List-Id"])
+    assert str(msg["List-Unsubscribe"]).startswith("<mailto:")
 
 
 def test_digest_send_enqueues_once_per_week(workdir: Path) -> None:

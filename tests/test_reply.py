@@ -14,6 +14,8 @@ from reputation.reply import (
     check_reply,
     choose_template,
     load_templates,
+    plan_reply,
+    reply_categories,
     suggest_reply,
 )
 
@@ -127,3 +129,22 @@ def test_reply_check_command(tmp_path: Path) -> None:
     good.write_text(f"Thank you. {PHYSICIAN} takes this seriously.\n")
     result = runner.invoke(reply, ["check", str(good), "--allow", PHYSICIAN])
     assert result.exit_code == 0 and "check: passed" in result.output
+
+
+def test_a_reply_plan_routes_flags_to_risk_and_checks_its_own_text() -> None:
+    harm = plan_reply(["clinical_skill", "harm"], 1.0, "Ann Lee", "Clinic", "555-0100")
+    assert harm.template == "safety" and harm.routed_to_risk and not harm.findings
+    service = plan_reply(["service"], 2.0, "Ann Lee", "Clinic", "555-0100")
+    assert service.template == "service" and not service.routed_to_risk
+    assert "Clinic" in service.text and service.categories == ("service",)
+
+
+class _Stored:
+    bedside_manner, service, clinical_skill = False, True, False
+    harm, legal, phi = False, True, False
+    label, negative = "negative", True
+
+
+def test_reply_categories_read_a_stored_classification() -> None:
+    assert reply_categories(None) == []
+    assert reply_categories(_Stored()) == ["service", "legal"]

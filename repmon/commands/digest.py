@@ -3,44 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 
 from repmon.app import App, console, now_option, pass_app
 from reputation.digests.plan import (
-    DigestJob,
     DigestOptions,
     build_digests,
+    digest_message,
     enqueue_digests,
     plan_digests,
     preview_jobs,
+    preview_scopes,
     render_digest,
 )
 from reputation.isoweek import IsoWeek
-from reputation.mail.message import sender_domain
-from reputation.mail.render import RenderedMail
-from reputation.storage.models import Physician, Practice
 from reputation.storage.queries import find_physician, find_practice
 
-__all__ = ["digest", "to_eml"]
-
-
-def to_eml(job: DigestJob, mail: RenderedMail, sender: str, now: datetime) -> bytes:
-    """The digest as an RFC 5322 message: text and HTML alternatives."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = job.to_addr
-    msg["Subject"] = mail.subject
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=sender_domain(sender))
-    msg.set_content(mail.text)
-    msg.add_alternative(mail.html, subtype="html")
-    return bytes(msg)
+__all__ = ["digest"]
 
 
 def _week(value: str | None) -> IsoWeek | None:
@@ -93,15 +75,7 @@ def digest(
         )
         if out is not None:
             if not jobs:
-                if physician_id is not None:
-                    scopes = [("physician", physician_id)]
-                elif practice_id is not None:
-                    scopes = [("practice", practice_id)]
-                else:
-                    scopes = [("practice", i) for i in session.scalars(select(Practice.id))]
-                    scopes = scopes or [
-                        ("physician", i) for i in session.scalars(select(Physician.id))
-                    ]
+                scopes = preview_scopes(session, physician_id, practice_id)
                 default = iso or IsoWeek.last_completed(now, options.timezone)
                 jobs = preview_jobs(default, options.timezone, scopes)
                 console.print(
@@ -114,7 +88,8 @@ def digest(
                 who = job.recipient_id if job.recipient_id is not None else "preview"
                 stem = out / f"digest-{job.week}-{job.scope}-{job.scope_id}-{who}"
                 stem.with_suffix(".html").write_text(mail.html, encoding="utf-8")
-                stem.with_suffix(".eml").write_bytes(to_eml(job, mail, options.sender, now))
+                message = digest_message(job, mail, options.sender, now)
+                stem.with_suffix(".eml").write_bytes(message.as_bytes())
                 console.print(f"{stem}.eml  {stem}.html")
         if send:
             counts = enqueue_digests(

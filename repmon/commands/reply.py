@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TextIO
 
 import click
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from repmon.app import App, console, json_line, pass_app
-from reputation.errors import NotFound
-from reputation.reply import Finding, check_reply, choose_template, load_templates, suggest_reply
-from reputation.storage.models import Classification, Physician, Practice, Review
+from reputation.classifier.classify import CLASSIFIER_VERSION
+from reputation.reply import Finding, check_reply, load_templates, plan_reply, reply_categories
+from reputation.storage.queries import review_to_answer
 
 __all__ = ["reply"]
 
-_CATEGORIES = ("bedside_manner", "service", "clinical_skill", "harm", "legal", "phi")
 
-
-def _print_findings(text: str, findings: list[Finding]) -> None:
+def _print_findings(text: str, findings: Sequence[Finding]) -> None:
     table = Table("line:col", "words", "why")
     for f in findings:
         line = text.count("\n", 0, f.start) + 1
@@ -41,67 +39,41 @@ def reply() -> None:
 @pass_app
 def reply_suggest(app: App, review_id: int, contact: str | None, as_json: bool) -> None:
     """Print the approved reply for review REVIEW_ID, checked for PHI."""
-    from reputation.classifier.classify import CLASSIFIER_VERSION
-
     with app.database().session() as session:
-        review = session.get(Review, review_id)
-        if review is None:
-            raise NotFound(f"no review with id {review_id} (see `repmon reviews`)")
-        c = session.scalars(
-            select(Classification)
-            .where(Classification.review_id == review_id)
-            .order_by(
-                (Classification.classifier_version == CLASSIFIER_VERSION).desc(),
-                Classification.id.desc(),
-            )
-        ).first()
-        physician = session.get(Physician, review.physician_id) if review.physician_id else None
-        practice = (
-            session.get(Practice, physician.practice_id)
-            if physician and physician.practice_id
-            else None
-        )
-        categories = [n for n in _CATEGORIES if c is not None and getattr(c, n)]
-        if c is not None and c.label == "positive" and not c.negative:
-            categories.append("positive")
-        names = [physician.name if physician else "", practice.name if practice else ""]
-        who = contact or str(app.settings["reply.contact"])
-        templates = load_templates(str(app.settings["reply.templates"]) or None)
-        text = suggest_reply(
-            review.text,
-            categories,
-            names[0],
-            names[1],
-            who,
-            rating=review.rating,
-            templates=templates,
-        )
-    key = choose_template(categories, review.rating)
-    findings = check_reply(text, [*names, who])
+        found = review_to_answer(session, review_id, CLASSIFIER_VERSION)
+    review = found.review
+    plan = plan_reply(
+        reply_categories(found.classification),
+        review.rating,
+        found.physician,
+        found.practice,
+        contact or str(app.settings["reply.contact"]),
+        load_templates(str(app.settings["reply.templates"]) or None),
+    )
     if as_json:
         record = {
             "review_id": review_id,
             "source": review.source,
-            "categories": categories,
-            "template": key,
-            "reply": text,
-            "routed_to_risk": key == "safety",
+            "categories": list(plan.categories),
+            "template": plan.template,
+            "reply": plan.text,
+            "routed_to_risk": plan.routed_to_risk,
             "check": [
                 {"start": f.start, "end": f.end, "words": f.words, "why": f.why, "kind": f.kind}
-                for f in findings
+                for f in plan.findings
             ],
         }
         click.echo(json_line(record))
-        if findings:
+        if plan.findings:
             raise click.exceptions.Exit(1)
         return
     console.print(
         f"[bold]review {review_id}[/] · {escape(review.source)} · "
-        f"{escape(', '.join(categories) or 'no category')} · template: {key}"
+        f"{escape(', '.join(plan.categories) or 'no category')} · template: {plan.template}"
     )
-    click.echo(text)
-    if findings:
-        _print_findings(text, findings)
+    click.echo(plan.text)
+    if plan.findings:
+        _print_findings(plan.text, plan.findings)
         raise click.exceptions.Exit(1)
     console.print("check: passed")
 

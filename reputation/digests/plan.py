@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
@@ -14,8 +15,8 @@ from reputation.digests.build import RESPONSE_TARGET_PCT, Digest, ReviewFact, bu
 from reputation.digests.load import load_digest_data
 from reputation.errors import ConfigError
 from reputation.isoweek import IsoWeek, zone
-from reputation.mail.message import sender_domain, unsubscribe_link
-from reputation.mail.outbox import enqueue
+from reputation.mail.message import Outgoing, build_message, sender_domain, unsubscribe_link
+from reputation.mail.outbox import enqueue, new_message_id
 from reputation.mail.render import RenderedMail, render_mail
 from reputation.reply import draft_reply, load_templates
 from reputation.storage.models import OutboxMessage, Physician, Practice, Recipient, Subscription
@@ -25,9 +26,11 @@ __all__ = [
     "DigestJob",
     "DigestOptions",
     "build_digests",
+    "digest_message",
     "enqueue_digests",
     "plan_digests",
     "preview_jobs",
+    "preview_scopes",
     "render_digest",
 ]
 
@@ -137,6 +140,19 @@ def plan_digests(
     return list(jobs.values())
 
 
+def preview_scopes(
+    session: Session, physician_id: int | None = None, practice_id: int | None = None
+) -> list[tuple[str, int]]:
+    """What to preview when nobody subscribes: the scope asked for, else every practice's
+    roll-up, else (no practices) every physician."""
+    if physician_id is not None:
+        return [("physician", physician_id)]
+    if practice_id is not None:
+        return [("practice", practice_id)]
+    scopes = [("practice", i) for i in session.scalars(select(Practice.id))]
+    return scopes or [("physician", i) for i in session.scalars(select(Physician.id))]
+
+
 def preview_jobs(week: IsoWeek, tz: str, scopes: Sequence[tuple[str, int]]) -> list[DigestJob]:
     """Digests addressed to nobody ("preview"), for rendering without subscribers."""
     return [DigestJob(None, PREVIEW, "", tz, scope, ident, week) for scope, ident in scopes]
@@ -228,3 +244,14 @@ def enqueue_digests(
         )
         enqueued += message is not None
     return DigestCounts(len(jobs), enqueued, len(jobs) - enqueued)
+
+
+def digest_message(job: DigestJob, mail: RenderedMail, sender: str, now: datetime) -> EmailMessage:
+    """The digest as the relay would send it (reputation.mail.message.build_message: one-line
+    headers, checked addresses); a preview goes to preview@ the sender's domain."""
+    domain = sender_domain(sender)
+    to = job.to_addr if job.recipient_id is not None else f"{PREVIEW}@{domain}"
+    out = Outgoing(
+        0, to, "", mail.subject, new_message_id(domain), None, None, mail.text, mail.html, TOPIC
+    )
+    return build_message(out, sender, now)

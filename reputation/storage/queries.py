@@ -161,3 +161,35 @@ def alert_as_dict(a: Alert) -> dict[str, object]:
         "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
         "last_seen_at": a.last_seen_at.isoformat(),
     }
+
+
+@dataclass(frozen=True)
+class ReviewToAnswer:
+    """A review with what a reply needs: its classification and the names it may use."""
+
+    review: Review
+    classification: Classification | None
+    physician: str
+    practice: str
+
+
+def review_to_answer(session: Session, review_id: int, version: str) -> ReviewToAnswer:
+    """Review `review_id` with its classification (by `version`, else the latest) and the
+    names of its physician and practice; NotFound names the id."""
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound(f"no review with id {review_id} (see `repmon reviews`)")
+    c = session.scalars(
+        select(Classification)
+        .where(Classification.review_id == review_id)
+        .order_by((Classification.classifier_version == version).desc(), Classification.id.desc())
+    ).first()
+    physician = session.get(Physician, review.physician_id) if review.physician_id else None
+    practice = (
+        session.get(Practice, physician.practice_id)
+        if physician and physician.practice_id
+        else None
+    )
+    return ReviewToAnswer(
+        review, c, physician.name if physician else "", practice.name if practice else ""
+    )
