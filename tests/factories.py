@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import create_engine, insert, text
 
 from alerts.clusters import ReviewEvent
+from alerts.kinds import ClusterAlert
 from alerts.simulation import SimulatedHistory, generate_history
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.imports.npi import with_check_digit
@@ -210,3 +211,21 @@ def simulated_history(physicians: int, reviews: int, months: int = 24) -> Simula
         per_month=(1, per_month),
         practices=max(1, physicians // 25),
     )
+
+
+def cluster_alert(entity_id: int = 7, observed: int = 5, **kw: object) -> ClusterAlert:
+    """A physician's 14-day cluster alert with plausible numbers; `kw` overrides fields."""
+    base: dict[str, object] = {
+        "entity_kind": "physician",
+        "entity_id": entity_id,
+        "category": "all",
+        "window_days": 14,
+        "observed": observed,
+        "expected": 0.25,
+        "p_value": 1e-6,
+        "q_value": 0.01,
+        "n_reviews": 6,
+        "distinct_reviewers": observed,
+    }
+    base.update(kw)
+    return ClusterAlert(**base)  # type: ignore[arg-type]

@@ -1,10 +1,121 @@
-"""Silences as a person types them: label matchers and durations (alerts.lifecycle)."""
+"""The alert lifecycle (alerts.lifecycle): pending, firing, resolved, reminders, silences,
+inhibited and continued alerts; and silences as a person types them."""
 
-from datetime import timedelta
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.lifecycle import parse_duration, parse_matchers
+from alerts.kinds import (
+    ImmediateAlert,
+)
+from alerts.lifecycle import (
+    AlertState,
+    LifecyclePolicy,
+    SilenceRule,
+    expand,
+    parse_duration,
+    parse_matchers,
+    step,
+)
+from tests.factories import cluster_alert as cluster
+
+NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def test_immediate_kinds_fire_at_once_and_others_wait_for_persistence() -> None:
+    policy = LifecyclePolicy(for_={"cluster": 2 * DAY}, min_consecutive={"cluster": 2})
+    harm = ImmediateAlert(1, 7, "harm", NOW)
+    first = step({}, [harm, cluster()], NOW, policy)
+    events = {t.state.kind: t.event for t in first.transitions}
+    assert events == {"immediate": "fired", "cluster": "pending"}
+    second = step(first.states, [harm, cluster()], NOW + DAY, policy)
+    assert [t.event for t in second.transitions] == []
+    third = step(second.states, [harm, cluster()], NOW + 2 * DAY, policy)
+    assert [(t.event, t.notify) for t in third.transitions] == [("fired", True)]
+    aged = step(third.states, [cluster()], NOW + 4 * DAY, policy)
+    assert [(t.event, t.notify) for t in aged.transitions] == [("resolved", False)]
+
+
+def test_pending_that_disappears_is_dropped_without_notice() -> None:
+    policy = LifecyclePolicy(for_={"cluster": 2 * DAY})
+    first = step({}, [cluster()], NOW, policy)
+    second = step(first.states, [], NOW + DAY, policy)
+    assert [(t.event, t.notify) for t in second.transitions] == [("dropped", False)]
+    assert second.states == {}
+
+
+def test_no_flapping_when_a_finding_comes_and_goes() -> None:
+    policy = LifecyclePolicy(resolve_after={"cluster": 5 * DAY}, repeat_interval=100 * DAY)
+    states: dict[str, AlertState] = {}
+    fired = resolved = 0
+    for day in range(30):
+        present = [cluster()] if day < 20 and day % 2 == 0 else []
+        result = step(states, present, NOW + day * DAY, policy)
+        states = result.states
+        fired += sum(t.event == "fired" for t in result.transitions)
+        resolved += sum(t.event == "resolved" for t in result.transitions)
+    assert (fired, resolved) == (1, 1)
+    assert next(iter(states.values())).state == "resolved"
+
+
+def test_repeat_interval_reminds_and_resolved_notice_is_optional() -> None:
+    policy = LifecyclePolicy(repeat_interval=3 * DAY, send_resolved=False)
+    states = step({}, [cluster()], NOW, policy).states
+    events = []
+    for day in range(1, 8):
+        result = step(states, [cluster()], NOW + day * DAY, policy)
+        states = result.states
+        events += [(day, t.event) for t in result.transitions]
+    assert events == [(3, "reminder"), (6, "reminder")]
+    later = step(states, [], NOW + 30 * DAY, policy)
+    assert [(t.event, t.notify) for t in later.transitions] == [("resolved", False)]
+
+
+def test_silence_mutes_notification_but_not_state_until_it_expires() -> None:
+    rule = SilenceRule({"kind": "cluster", "entity": "physician:7"}, NOW + 2 * DAY, reason="known")
+    first = step({}, [cluster(), cluster(entity_id=8)], NOW, silences=[rule])
+    muted = {t.state.labels["entity"]: (t.event, t.notify, t.silenced) for t in first.transitions}
+    assert muted == {
+        "physician:7": ("fired", False, True),
+        "physician:8": ("fired", True, False),
+    }
+    assert not rule.mutes({"kind": "cluster", "entity": "physician:7"}, NOW + 3 * DAY)
+    assert SilenceRule({"entity": "*"}, NOW + DAY).mutes({"entity": "x"}, NOW)
+
+
+def test_inhibited_alerts_track_state_silently() -> None:
+    child = cluster(entity_id=8)
+    parent = cluster(entity_id=1, entity_kind="practice", inhibited=(child,))
+    current, held = expand([parent])
+    assert set(current) == {parent.fingerprint(), child.fingerprint()}
+    assert held == {child.fingerprint()}
+    result = step({}, [parent], NOW)
+    notify = {t.fingerprint: (t.notify, t.inhibited) for t in result.transitions}
+    assert notify == {parent.fingerprint(): (True, False), child.fingerprint(): (False, True)}
+    assert result.states[child.fingerprint()].state == "firing"
+
+
+def test_a_new_window_of_a_firing_cluster_continues_it_without_paging_again() -> None:
+    # A cluster first seen in the 14-day window shows later in the 30-day window: the same
+    # problem on the same physician, not a second page; a new physician still pages.
+    first = step({}, [cluster(window_days=14)], NOW)
+    assert [m.notify for m in first.transitions] == [True]
+    later = NOW + DAY
+    second = step(first.states, [cluster(window_days=30), cluster(entity_id=8)], later)
+    moves = {(m.state.labels["entity"], m.state.labels["window"]): m for m in second.transitions}
+    assert not moves[("physician:7", "30d")].notify and moves[("physician:7", "30d")].inhibited
+    assert moves[("physician:8", "14d")].notify
+    # The 14-day alert resolves while the 30-day one fires: no "resolved" notice either.
+    third = step(second.states, [cluster(window_days=30)], later + 15 * DAY)
+    resolved = {
+        (m.state.labels["entity"], m.state.labels["window"]): m.notify
+        for m in third.transitions
+        if m.event == "resolved"
+    }
+    assert resolved == {("physician:7", "14d"): False, ("physician:8", "14d"): True}
 
 
 def test_matchers_are_parsed_per_label() -> None:
