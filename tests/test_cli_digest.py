@@ -63,8 +63,8 @@ def test_digest_out_renders_eml_and_html_previews(workdir: Path) -> None:
     assert str(emls[0].relative_to(workdir)) in result.output
     msg = email.message_from_bytes(emls[0].read_bytes(), policy=default)
     assert isinstance(msg, EmailMessage)
-    # Written by the relay's own builder: a preview goes to preview@ the sender's domain.
-    assert msg["To"] == "preview@localhost" and "week 47" in str(msg["Subject"])
+    # Written by the relay's own builder: a preview goes to an address that never resolves.
+    assert msg["To"] == "preview@invalid" and "week 47" in str(msg["Subject"])
     text = msg.get_body(("plain",))
     html = msg.get_body(("html",))
     assert text is not None and html is not None
@@ -89,14 +89,39 @@ def test_a_digest_file_is_the_message_the_relay_sends_with_one_line_headers(work
     assert result.exit_code == 0, result.output
     (eml,) = (workdir / "o").glob("*.eml")
     raw = eml.read_bytes()
-    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
-    names = [line.split(":", 1)[0] for line in head.split("\r\n") if line and line[0] not in " \t"]
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")
+    names = [line.split(":", 1)[0] for line in head.split("\n") if line and line[0] not in " \t"]
     assert "Bcc" not in names and "X-Evil" not in names, head
     msg = email.message_from_bytes(raw, policy=default)
     assert "\n" not in str(msg["Subject"]) and "Ann" in str(msg["Subject"])
     # The relay's headers: no auto-replies to us, a list people can leave.
     assert msg["Auto-Submitted"] == "auto-generated" and "digest" in str(msg["List-Id"])
     assert str(msg["List-Unsubscribe"]).startswith("<mailto:")
+
+
+def test_a_digest_to_an_unusable_address_is_skipped_and_named(workdir: Path) -> None:
+    roster = setup_reviews(workdir)
+    db = Database(os.environ["REPMON_DATABASE_URL"])
+    with db.transaction() as session:
+        query = select(Physician).where(Physician.npi == roster[0]["npi"])
+        physician = session.scalars(query).one()
+        good = Recipient(name="Ann\nLee", email="ann@example.org", timezone="UTC")
+        bad = Recipient(name="Bo", email="bo@x@example.org", timezone="UTC")
+        session.add_all([good, bad])
+        session.flush()
+        for r in (good, bad):
+            subscription = Subscription(
+                recipient_id=r.id, topic="digest", scope_type="physician", scope_id=physician.id
+            )
+            session.add(subscription)
+    result = CliRunner().invoke(
+        main, ["digest", "--week", "2026-W47", "--out", "o", "--now", NOW.isoformat()]
+    )
+    assert result.exit_code == 2 and "1 digest(s) not written" in result.output, result.output
+    assert "bad address 'bo@x@example.org'" in result.output
+    (eml,) = (workdir / "o").glob("*.eml")  # the good one is written, whole
+    msg = email.message_from_bytes(eml.read_bytes(), policy=default)
+    assert msg["To"] == "Ann Lee <ann@example.org>"
 
 
 def test_digest_send_enqueues_once_per_week(workdir: Path) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from reputation.errors import ConfigError
+from reputation.errors import ConfigError, NotFound
 from reputation.reply import (
     LEXICONS,
     SHIPPED_TEMPLATES,
@@ -18,6 +19,9 @@ from reputation.reply import (
     reply_categories,
     suggest_reply,
 )
+from reputation.storage.db import Database
+from reputation.storage.models import Classification, Physician, Practice, Review
+from reputation.storage.queries import review_to_answer
 
 PHYSICIAN, PRACTICE = "Dr. Ana Abara", "Lakeside Family Medicine"
 CONTACT = "our Patient Relations office at 555-0100 or relations@lakeside.example"
@@ -139,12 +143,53 @@ def test_a_reply_plan_routes_flags_to_risk_and_checks_its_own_text() -> None:
     assert "Clinic" in service.text and service.categories == ("service",)
 
 
-class _Stored:
-    bedside_manner, service, clinical_skill = False, True, False
-    harm, legal, phi = False, True, False
-    label, negative = "negative", True
+def _classification(version: str, **flags: object) -> Classification:
+    values: dict[str, object] = {"label": "negative", "negative": True, **flags}
+    return Classification(
+        classifier_version=version, content_hash="h", created_at=datetime(2026, 11, 1, tzinfo=UTC),
+        compound=-0.5, **values,
+    )  # fmt: skip
 
 
-def test_reply_categories_read_a_stored_classification() -> None:
+def test_reply_categories_are_complaints_and_flags_in_order_else_positive() -> None:
+    both = _classification("v", service=True, bedside_manner=True, phi=True)
+    assert reply_categories(both) == ["bedside_manner", "service", "phi"]
+    praise = _classification("v", label="positive", negative=False)
+    assert reply_categories(praise) == ["positive"]
+    mixed = _classification("v", label="positive", negative=True)  # positive words, a complaint
+    assert reply_categories(mixed) == []
     assert reply_categories(None) == []
-    assert reply_categories(_Stored()) == ["service", "legal"]
+
+
+def test_the_review_to_answer_has_the_current_classification_else_the_newest(
+    db: Database,
+) -> None:
+    with db.transaction() as session:
+        practice = Practice(name=PRACTICE)
+        session.add(practice)
+        session.flush()
+        doc = Physician(npi="1000000001", name=PHYSICIAN, practice_id=practice.id)
+        session.add(doc)
+        session.flush()
+        when = datetime(2026, 11, 1, tzinfo=UTC)
+        review = Review(
+            source="ratemds", external_id="e1", physician_id=doc.id, rating=2.0,
+            text="Waited two hours.", published_at=when, first_seen_at=when, last_seen_at=when,
+            content_hash="c1",
+        )  # fmt: skip
+        session.add(review)
+        session.flush()
+        current = _classification("v2", review_id=review.id, service=True)
+        session.add_all([current, _classification("v1", review_id=review.id, harm=True)])
+        review_id = review.id
+    with db.session() as session:
+        found = review_to_answer(session, review_id, "v2")
+        older = review_to_answer(session, review_id, "v3")
+        with pytest.raises(NotFound, match="no review with id 999"):
+            review_to_answer(session, 999, "v2")
+        assert (found.physician, found.practice) == (PHYSICIAN, PRACTICE)
+        assert reply_categories(found.classification) == ["service"]
+        # No classification by v3: the newest one (v1, harm) decides: risk management.
+        assert reply_categories(older.classification) == ["harm"]
+        plan = plan_reply(["harm"], 2.0, found.physician, found.practice, CONTACT)
+        assert plan.routed_to_risk and plan.template == "safety"

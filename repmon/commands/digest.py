@@ -19,6 +19,7 @@ from reputation.digests.plan import (
     preview_scopes,
     render_digest,
 )
+from reputation.errors import RepmonError
 from reputation.isoweek import IsoWeek
 from reputation.storage.queries import find_physician, find_practice
 
@@ -83,14 +84,28 @@ def digest(
                     'preview(s) addressed to "preview"'
                 )
             out.mkdir(parents=True, exist_ok=True)
+            skipped: list[str] = []
             for job, built in build_digests(session, jobs, now, options):
                 mail = render_digest(job, built, now, options.sender)
                 who = job.recipient_id if job.recipient_id is not None else "preview"
                 stem = out / f"digest-{job.week}-{job.scope}-{job.scope_id}-{who}"
+                try:
+                    message = digest_message(job, mail, options.sender, now)
+                except ValueError as exc:
+                    skipped.append(f"{stem.name}: {exc}")
+                    continue
                 stem.with_suffix(".html").write_text(mail.html, encoding="utf-8")
-                message = digest_message(job, mail, options.sender, now)
-                stem.with_suffix(".eml").write_bytes(message.as_bytes())
+                # Files in the platform's line endings, as before (the relay sends CRLF).
+                eml = message.as_bytes(policy=message.policy.clone(linesep="\n"))
+                stem.with_suffix(".eml").write_bytes(eml)
                 console.print(f"{stem}.eml  {stem}.html")
+            if skipped:
+                for line in skipped:
+                    console.print(f"skipped {line}", style="red")
+                raise RepmonError(
+                    f"{len(skipped)} digest(s) not written: fix the address "
+                    "(`repmon recipients list`) and run again"
+                )
         if send:
             counts = enqueue_digests(
                 session, iso, now, options, physician_id=physician_id, practice_id=practice_id

@@ -36,6 +36,8 @@ __all__ = [
 
 TOPIC = "digest"
 PREVIEW = "preview"
+# A preview written to a file is addressed to nobody: .invalid never resolves (RFC 6761).
+PREVIEW_ADDRESS = "preview@invalid"
 
 
 @dataclass(frozen=True)
@@ -248,10 +250,11 @@ def enqueue_digests(
 
 def digest_message(job: DigestJob, mail: RenderedMail, sender: str, now: datetime) -> EmailMessage:
     """The digest as the relay would send it (reputation.mail.message.build_message: one-line
-    headers, checked addresses); a preview goes to preview@ the sender's domain."""
+    headers, checked addresses), e.g. to write a file; ValueError names a bad address."""
+    to = job.to_addr if job.recipient_id is not None else PREVIEW_ADDRESS
     domain = sender_domain(sender)
-    to = job.to_addr if job.recipient_id is not None else f"{PREVIEW}@{domain}"
     out = Outgoing(
-        0, to, "", mail.subject, new_message_id(domain), None, None, mail.text, mail.html, TOPIC
-    )
+        0, to, job.recipient_name, mail.subject, new_message_id(domain), None, None,
+        mail.text, mail.html, TOPIC,
+    )  # fmt: skip
     return build_message(out, sender, now)
