@@ -8,6 +8,7 @@ mute notifications but not state.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -85,6 +86,10 @@ class LifecyclePolicy:
     repeat_interval: timedelta = timedelta(days=7)
     send_resolved: bool = True
     immediate_kinds: frozenset[str] = frozenset({"immediate"})
+    # A new cluster alert this share or more of whose negatives a fired cluster alert already
+    # named (a longer window of a streak paged before, once its first alert has resolved)
+    # continues that problem: it fires without paging again.
+    continued_share: float = 0.5
 
     def hold_down(self, kind: str) -> timedelta:
         """How long an alert stays firing after its condition was last seen."""
@@ -116,6 +121,16 @@ class AlertState:
 
 
 Event = Literal["pending", "fired", "reminder", "resolved", "dropped"]
+
+
+def _evidence(notes: Mapping[str, object]) -> set[tuple[str, object]]:
+    """The reviews and social posts a cluster alert names (the ids are of two tables)."""
+    out: set[tuple[str, object]] = set()
+    for key in ("review_ids", "mention_ids"):
+        ids = notes.get(key)
+        if isinstance(ids, list | tuple):
+            out.update((key, i) for i in ids)
+    return out
 
 
 def expand(findings: Sequence[Detection]) -> tuple[dict[str, Detection], frozenset[str]]:
@@ -174,6 +189,12 @@ def step(
         for st in previous.values()
         if st.kind == "cluster" and st.state == "firing"
     }
+    # Identity is the window, but the problem is its evidence: the negatives a cluster alert
+    # about the same entity named once it had fired (firing or since resolved) were paged.
+    paged: dict[str, set[tuple[str, object]]] = defaultdict(set)
+    for st in previous.values():
+        if st.kind == "cluster" and st.fired_at is not None:
+            paged[st.labels.get("entity", "")] |= _evidence(st.annotations)
 
     def emit(event: Event, st: AlertState, alert: Detection | None, notifiable: bool) -> None:
         muted = any(s.mutes(st.labels, now) for s in silences)
@@ -187,6 +208,10 @@ def step(
         new = old is None or old.state != "firing"
         if new and alert.kind == "cluster" and alert.labels()["entity"] in under:
             quiet.add(fp)
+        elif new and alert.kind == "cluster" and (named := _evidence(notes)):
+            seen = paged.get(alert.labels()["entity"], set())
+            if len(named & seen) >= policy.continued_share * len(named):
+                quiet.add(fp)
         if old is None or old.state == "resolved":
             st = AlertState(fp, alert.kind, alert.labels(), "pending", now, now, annotations=notes)
             if policy.ready(alert.kind, now, 1, now):

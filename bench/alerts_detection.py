@@ -10,6 +10,7 @@ planted clusters caught within a day of their last review (an alert naming the p
 its own, or a practice alert that holds its finding or leads with it), the busy ones among
 them (60+ reviews a year), and the other cluster alerts: their count, and per year = count x
 365 / days replayed (12 months less the first 60 days: 305 days, so 1 alert = 1.20 a year).
+Repeats: pages about a planted cluster beyond its first (not counted among the others).
 
 Parameters are chosen on seeds 101-140 only; seeds 1-10 are the test set (issue 14 item 3:
 >= 95% caught, mean <= 1 other alert a year, none above 2). Seeds 101-140 (400 planted):
@@ -22,6 +23,21 @@ The others at the chosen point are chance streaks with p 1e-5 to 2e-4, the same 
 physician's planted cluster (5 negatives against ~0.4 expected in 14 days: p ~ 6e-5), so a
 threshold catching the one admits the other: fewer others cost busy clusters (q 0.02: 380,
 busy 67/81, 22 others).
+
+Session 6, tuning seeds 101-200 (1,000 planted). Of the other alerts, 55 of 63 are single
+physicians' 14- or 30-day chance streaks, 4 are 90-day windows and 4 practice alerts; none
+is the same entity paging twice, and they are not bunched early in the replay. Repeat pages
+were a lifecycle bug: a streak paged in its 14-day window paged again as the 90-day window's
+finding once the first alert resolved. A new cluster alert at least half of whose negatives
+an alert about the same entity already named now fires without paging (continued_share):
+repeats 75 -> 36, others 64 -> 63, caught 974 -> 974 (busy 198/218). The remaining repeats
+are practice alerts a few days after a member's page that hold the member's finding (not
+significant without the member). Others per seed at the defaults: 7 of 100 seeds with 3+,
+so "none above 2 in 10 seeds" holds with ~0.93^10 = 48% chance. The q trade-off on the
+same seeds (repeats in brackets): q 0.025 974 caught, 63 others, 7 seeds 3+ (36); q 0.02
+951, 43, 2 (32); q 0.015 925, 35, 2 (25); q 0.01 869, 21, 0 (15): no q meets both targets
+with a margin, so the defaults stay. Test seeds 1-10, run once after: 96/100 caught (busy
+12/15), 4 others = 0.48 a year, seed 2 has 3 (3.6 a year): the max-per-seed target is missed.
 """
 
 from __future__ import annotations
@@ -65,6 +81,7 @@ class SeedResult:
     busy_caught: int
     others: int
     days_replayed: int
+    repeats: int = 0  # pages about a planted cluster beyond its first
 
     @property
     def others_a_year(self) -> float:
@@ -88,7 +105,7 @@ def run_seed(seed: int, planted_n: int, months: int, config: ClusterConfig) -> S
         index=EventIndex.build(history.events),
     )
     clusters = [a for a in alerts if a.kind == "cluster"]
-    caught, busy, busy_caught = 0, 0, 0
+    caught, busy, busy_caught, repeats = 0, 0, 0, 0
     explained: set[int] = set()
 
     def hit(p: PlantedCluster, a: BacktestAlert) -> bool:
@@ -102,24 +119,23 @@ def run_seed(seed: int, planted_n: int, months: int, config: ClusterConfig) -> S
         if found:
             caught += 1
             busy_caught += is_busy
-        # Any alert about the planted physician while its cluster is in a window is explained.
-        explained.update(
-            i
-            for i, a in enumerate(clusters)
-            if f"physician:{p.physician_id}" in _about(a)
-            and p.started_at <= a.at <= p.completed_at + timedelta(days=90)
-        )
-        # A practice alert while a planted member's cluster is in its windows is explained too.
+        # Any alert about the planted physician while its cluster is in a window is explained;
+        # so is a practice alert while a planted member's cluster is in its windows.
         practice = history.practice_of.get(p.physician_id)
-        explained.update(
+        mine = {
             i
             for i, a in enumerate(clusters)
-            if a.labels["entity"] == f"practice:{practice}"
+            if (
+                f"physician:{p.physician_id}" in _about(a)
+                or a.labels["entity"] == f"practice:{practice}"
+            )
             and p.started_at <= a.at <= p.completed_at + timedelta(days=90)
-        )
+        }
+        repeats += max(len(mine - explained) - 1, 0)
+        explained.update(mine)
     others = len(clusters) - len(explained)
     days = (history.end - start).days
-    return SeedResult(len(planted), caught, busy, busy_caught, others, days)
+    return SeedResult(len(planted), caught, busy, busy_caught, others, days, repeats)
 
 
 def _seeds(text: str) -> list[int]:
@@ -149,6 +165,7 @@ def main() -> None:
         config = replace(config, min_negatives=args.min_negatives)
     print(f"config: {config}")
     head = ("seed", "planted", "caught", "busy", "busy ok", "others", "days", "others/yr")
+    head = (*head, "repeats")
     print(" ".join(f"{h:>9}" for h in head))
     rows = []
     t0 = time.perf_counter()
@@ -156,7 +173,7 @@ def main() -> None:
         r = run_seed(seed, args.planted, args.months, config)
         rows.append(r)
         cells = (seed, r.planted, r.caught, r.busy, r.busy_caught, r.others, r.days_replayed)
-        print(" ".join(f"{c:>9}" for c in cells), f"{r.others_a_year:>9.2f}")
+        print(" ".join(f"{c:>9}" for c in cells), f"{r.others_a_year:>9.2f}", f"{r.repeats:>9}")
     n, ok = sum(r.planted for r in rows), sum(r.caught for r in rows)
     busy, busy_ok = sum(r.busy for r in rows), sum(r.busy_caught for r in rows)
     quiet, quiet_ok = n - busy, ok - busy_ok

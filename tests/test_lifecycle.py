@@ -118,6 +118,33 @@ def test_a_new_window_of_a_firing_cluster_continues_it_without_paging_again() ->
     assert resolved == {("physician:7", "14d"): False, ("physician:8", "14d"): True}
 
 
+def test_a_streak_already_paged_does_not_page_again_in_a_longer_window() -> None:
+    # Issue 14 item 3: a planted streak paged in its 14-day window, resolved after the
+    # hold-down, and paged again weeks later as the 90-day window's finding (the same five
+    # negatives and a few more). Most of its negatives were named: it continues, quietly.
+    streak = (101, 102, 103, 104, 105)
+    first = step({}, [cluster(review_ids=streak)], NOW)
+    assert [m.notify for m in first.transitions] == [True]
+    gone = step(first.states, [], NOW + 15 * DAY)
+    assert [m.event for m in gone.transitions] == ["resolved"]
+    longer = cluster(window_days=90, observed=8, review_ids=(*streak, 201, 202, 203))
+    later = step(gone.states, [longer], NOW + 40 * DAY)
+    (move,) = later.transitions
+    assert move.event == "fired" and not move.notify and move.inhibited
+    # New negatives on the same physician are a new problem and page; so do the same
+    # negatives under another entity (a practice alert names them for the first time).
+    fresh = cluster(window_days=30, review_ids=(301, 302, 303, 304, 105))
+    practice = cluster(entity_kind="practice", entity_id=3, review_ids=streak)
+    again = step(gone.states, [fresh, practice], NOW + 40 * DAY)
+    assert {m.state.labels["entity"]: m.notify for m in again.transitions} == {
+        "physician:7": True,
+        "practice:3": True,
+    }
+    # The share is a policy: at 1 only a finding wholly named before continues.
+    strict = LifecyclePolicy(continued_share=1.0)
+    assert step(gone.states, [longer], NOW + 40 * DAY, strict).transitions[0].notify
+
+
 def test_matchers_are_parsed_per_label() -> None:
     parsed = parse_matchers(["entity=physician:12", "kind=unanswered"])
     assert parsed == {"entity": "physician:12", "kind": "unanswered"}
