@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from email.policy import default
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -21,7 +22,7 @@ from repmon.cli import main
 from reputation.classifier.stored import classify_stored
 from reputation.imports.ingest import ingest_file
 from reputation.imports.roster import apply_roster, parse_roster
-from reputation.mail.message import Outgoing, build_message
+from reputation.mail.message import Outgoing, build_message, plain_address
 from reputation.mail.render import RISK_ROUTED, flag_spans, render_mail, safe_url, source_name
 from reputation.settings import load_settings
 from reputation.storage.db import Database
@@ -374,3 +375,26 @@ def test_migration_keeps_each_existing_thread_with_its_recipient(db_url: str) ->
         (thread,) = s.scalars(select(AlertThread)).all()
     assert (thread.alert_id, thread.recipient_id, thread.message_id) == (3, 7, "<m1@x.org>")
     old.dispose()
+
+
+@pytest.mark.parametrize(
+    ("addr", "plain"),
+    [
+        ("ann@example.org", True),
+        ("ann@x@example.org", False),
+        ("ann@", False),
+        ("@example.org", False),
+        ("Ann <ann@example.org>", False),
+        ("ann@example.org\r\nBcc: x@example.org", False),
+        ("a@b.org, c@d.org", False),
+    ],
+    ids=["plain", "two-ats", "no-domain", "no-local-part", "display-name", "crlf", "two-addresses"],
+)
+def test_one_check_of_a_plain_address_for_the_relay_and_the_cli(
+    workdir: Path, addr: str, plain: bool
+) -> None:
+    assert plain_address(addr) is plain
+    result = CliRunner().invoke(main, ["recipients", "add", addr, "--topic", "alerts"])
+    assert (result.exit_code == 0) is plain, result.output
+    if not plain:
+        assert "is not a plain email address" in result.output

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from repmon.app import App, console, pass_app
 from reputation.errors import RepmonError
+from reputation.mail.message import plain_address
 from reputation.storage.models import Recipient, Subscription
 from reputation.storage.queries import find_physician, find_practice
 
@@ -50,8 +51,8 @@ def recipients_add(
     practice: str | None,
 ) -> None:
     """Subscribe EMAIL to topics for a physician, a practice, or everything (default)."""
-    if "@" not in email or any(c in email for c in "\r\n<>, "):
-        raise RepmonError(f"{email!r} is not a plain email address")
+    if not plain_address(email):
+        raise RepmonError(f"{email!r} is not a plain email address (one name@domain)")
     if timezone:
         try:
             ZoneInfo(timezone)

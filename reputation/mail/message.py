@@ -15,7 +15,14 @@ from email.utils import format_datetime, parseaddr
 
 from reputation.mail.render import PRODUCT, one_line
 
-__all__ = ["DEFAULT_DOMAIN", "Outgoing", "build_message", "sender_domain", "unsubscribe_link"]
+__all__ = [
+    "DEFAULT_DOMAIN",
+    "Outgoing",
+    "build_message",
+    "plain_address",
+    "sender_domain",
+    "unsubscribe_link",
+]
 
 DEFAULT_DOMAIN = "repmon.local"
 
@@ -51,9 +58,19 @@ class Outgoing:
     kind: str = "alert"  # alert | safety | digest: decides List-Id and Importance
 
 
+def plain_address(addr: str) -> bool:
+    """Whether `addr` is one plain mailbox (local@domain, nothing else) that a header can carry."""
+    return (
+        addr == one_line(addr)
+        and addr.count("@") == 1
+        and not any(c in addr for c in " <>,;")
+        and all(addr.partition("@")[::2])
+    )
+
+
 def _address(name: str, addr: str) -> Address:
     """An Address from untrusted parts; ValueError if the address itself is unusable."""
-    if addr != one_line(addr) or " " in addr or addr.count("@") != 1:
+    if not plain_address(addr):
         raise ValueError(f"bad address {addr!r}")
     return Address(display_name=one_line(name)[:200], addr_spec=addr)
 
