@@ -133,7 +133,7 @@ def backtest(
     now = start
     while now < end:
         known = facts[bisect.bisect_left(keys, now - lookback) : bisect.bisect_right(keys, now)]
-        day = _Day(index, ratings, known, [r for r in runs if r.started_at <= now])
+        day = _Day(index, ratings, known, runs)  # crawl health bounds time itself
         findings = run_detectors(day, now, thresholds, kinds)
         result = step(states, findings, now, policy)
         states = result.states

@@ -60,6 +60,13 @@ class History:
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 FLAG_NAMES = (*CATEGORIES, *RISK_FLAGS)
+
+
+def _risk_marks(*on: bool) -> frozenset[str]:
+    """The risk flags set on a row whose harm and legal columns are `on`, in RISK_FLAGS order."""
+    return frozenset(flag for flag, set_ in zip(RISK_FLAGS, on, strict=True) if set_)
+
+
 # A social post counts toward a cluster only when matched this surely (name and place, or a
 # person's assignment); a weaker match still pages on harm/legal, naming the post.
 HIGH_CONFIDENCE = 0.9
@@ -342,7 +349,7 @@ def _facts(
             rid, pid, published, rating, negative, response, seen, since, harm, legal, by = row
             if pid is None or published is None:  # excluded by the query; narrows the types
                 continue
-            marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
+            marks = _risk_marks(harm, legal)
             since_at = _aware(since)
             facts = (rid, pid, published, rating, negative, response, marks, seen, since_at)
             out.append(ReviewFacts(*facts, author=by))
@@ -412,7 +419,7 @@ def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
     )
     out = []
     for mid, pid, when, seen, harm, legal in session.execute(query):
-        marks = frozenset(n for n, on in (("harm", harm), ("legal", legal)) if on)
+        marks = _risk_marks(harm, legal)
         published_at = _aware(when)
         if pid is None or published_at is None:
             continue
