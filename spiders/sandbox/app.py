@@ -23,8 +23,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import spiders.sandbox.pages as pages
 from reputation.imports.incoming import SOURCES
-from spiders.sandbox import pages
 from spiders.sandbox.http import Reply, Request
 from spiders.sandbox.model import Physician, World
 from spiders.sandbox.routes import SiteRoutes, json_reply, not_found

@@ -6,7 +6,7 @@ import random
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from spiders.sandbox import texts
+import spiders.sandbox.texts as texts
 from spiders.sandbox.model import (
     CLUSTER_INDEX,
     HARM_INDEX,

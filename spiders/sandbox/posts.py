@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from spiders.sandbox import texts
+import spiders.sandbox.texts as texts
 from spiders.sandbox.model import Physician, Post
 
 __all__ = ["make_posts"]

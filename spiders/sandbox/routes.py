@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from spiders.sandbox import apis, pages
+import spiders.sandbox.apis as apis
+import spiders.sandbox.pages as pages
 from spiders.sandbox.http import Reply, Request
 from spiders.sandbox.model import Physician, Post, World
 

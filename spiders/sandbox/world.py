@@ -11,8 +11,8 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import spiders.sandbox.texts as texts
 from reputation.imports.npi import with_check_digit
-from spiders.sandbox import texts
 from spiders.sandbox.model import (
     CLUSTER_INDEX,
     HARM_INDEX,
