@@ -486,7 +486,7 @@ def find_clusters(
         lo_i, hi_i, s = int(lows[i]), int(hi[ent[i]]), int(series[i])
         member_mu = expect[(int(window[i]), s)]
         worst = 0.0
-        for pid, n in index.members(lo_i, hi_i, s):
+        for pid, n in index.members(lo_i, hi_i, s):  # n reviews, k reviewers: k - n errs low
             j = int(np.searchsorted(phys_ids, pid))
             rest_mu = np.asarray([max(float(mu[i] - member_mu[j]), 0.0)])
             rest = float(upper_tail(np.asarray([k[i] - n]), rest_mu, alpha[i : i + 1])[0])
