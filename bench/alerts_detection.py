@@ -82,6 +82,7 @@ class SeedResult:
     others: int
     days_replayed: int
     repeats: int = 0  # pages about a planted cluster beyond its first
+    practice_others: int = 0  # other alerts on practices (the rest are on physicians)
 
     @property
     def others_a_year(self) -> float:
@@ -134,8 +135,13 @@ def run_seed(seed: int, planted_n: int, months: int, config: ClusterConfig) -> S
         repeats += max(len(mine - explained) - 1, 0)
         explained.update(mine)
     others = len(clusters) - len(explained)
+    on_practices = sum(
+        1
+        for i, a in enumerate(clusters)
+        if i not in explained and a.labels["entity"].startswith("practice:")
+    )
     days = (history.end - start).days
-    return SeedResult(len(planted), caught, busy, busy_caught, others, days, repeats)
+    return SeedResult(len(planted), caught, busy, busy_caught, others, days, repeats, on_practices)
 
 
 def _seeds(text: str) -> list[int]:
@@ -165,7 +171,7 @@ def main() -> None:
         config = replace(config, min_negatives=args.min_negatives)
     print(f"config: {config}")
     head = ("seed", "planted", "caught", "busy", "busy ok", "others", "days", "others/yr")
-    head = (*head, "repeats")
+    head = (*head, "repeats", "practice")
     print(" ".join(f"{h:>9}" for h in head))
     rows = []
     t0 = time.perf_counter()
@@ -173,17 +179,21 @@ def main() -> None:
         r = run_seed(seed, args.planted, args.months, config)
         rows.append(r)
         cells = (seed, r.planted, r.caught, r.busy, r.busy_caught, r.others, r.days_replayed)
-        print(" ".join(f"{c:>9}" for c in cells), f"{r.others_a_year:>9.2f}", f"{r.repeats:>9}")
+        tail = f"{r.others_a_year:>9.2f} {r.repeats:>9} {r.practice_others:>9}"
+        print(" ".join(f"{c:>9}" for c in cells), tail)
     n, ok = sum(r.planted for r in rows), sum(r.caught for r in rows)
     busy, busy_ok = sum(r.busy for r in rows), sum(r.busy_caught for r in rows)
     quiet, quiet_ok = n - busy, ok - busy_ok
     others, days = sum(r.others for r in rows), sum(r.days_replayed for r in rows)
     worst = max(rows, key=lambda r: r.others_a_year)
+    many = sum(r.others >= 3 for r in rows)
     print(
         f"caught {ok}/{n} = {ok / max(n, 1):.1%} (busy {busy_ok}/{busy}, not busy {quiet_ok}/"
         f"{quiet}); other cluster alerts: {others} in {days} seed-days replayed = "
         f"{others} x 365 / {days} = {others * 365 / max(days, 1):.2f} a year; most in one seed "
-        f"{worst.others} in {worst.days_replayed} days = {worst.others_a_year:.2f} a year "
+        f"{worst.others} in {worst.days_replayed} days = {worst.others_a_year:.2f} a year; "
+        f"seeds with 3+ others {many}/{len(rows)}; on practices "
+        f"{sum(r.practice_others for r in rows)}; repeats {sum(r.repeats for r in rows)} "
         f"({time.perf_counter() - t0:.0f} s)"
     )
 
