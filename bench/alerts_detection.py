@@ -38,6 +38,18 @@ same seeds (repeats in brackets): q 0.025 974 caught, 63 others, 7 seeds 3+ (36)
 951, 43, 2 (32); q 0.015 925, 35, 2 (25); q 0.01 869, 21, 0 (15): no q meets both targets
 with a margin, so the defaults stay. Test seeds 1-10, run once after: 96/100 caught (busy
 12/15), 4 others = 0.48 a year, seed 2 has 3 (3.6 a year): the max-per-seed target is missed.
+
+Session 7, tuning seeds 101-200. Of the 63 others, 59 were single physicians' streaks and 4
+practice alerts, one of them eight days after a member's own page over 4 of its negatives. A
+practice finding must now also be significant without whichever member matters most
+(intersection-union test), else it is that member's context (or nothing): caught 974 -> 977,
+others 63 -> 58, none on practices, seeds with 3+ others 7 -> 5, repeats 36 -> 4. The 58 are
+single physicians' streaks (46 14-day, 9 30-day, 3 90-day windows; p 9e-6 to 2e-4), none
+overlapping a planted cluster or another alert. q again, with the share of 10-seed sets
+resampled from these 100 seeds (20,000 draws) meeting all three targets: q 0.025 977 caught, 58
+others, 5 seeds 3+ (0.57); q 0.02 953, 39, 2 (0.55); q 0.015 929, 33, 2 (0.22); q 0.01 873, 19,
+0 (0.01). Chosen: q 0.025. Test seeds 1-10, run once after: 96/100 (busy 12/15), 4 others = 0.48
+a year, seed 2 has 3.
 """
 
 from __future__ import annotations
