@@ -494,7 +494,9 @@ def find_clusters(
                 worst, explainer[i] = rest, pid
         p_spread[i] = max(p[i], worst)
     plain, plain_q = family_fdr(np.minimum(p / weight, 1.0), ent, config.fdr_q)
-    hits, qv = family_fdr(np.minimum(p_spread / weight, 1.0), ent, config.fdr_q)
+    hits, qv = plain, plain_q
+    if explainer:  # some practice finding had its members tested
+        hits, qv = family_fdr(np.minimum(p_spread / weight, 1.0), ent, config.fdr_q)
     found: list[ClusterAlert] = []
     explained: list[tuple[int, ClusterAlert]] = []  # (the member, the practice finding)
     for i in sorted(distinct):
