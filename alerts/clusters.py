@@ -84,7 +84,6 @@ class ClusterConfig:
     fdr_q: float = 0.025
     volume_prior_days: float | None = None
     surge_p: float = 0.01
-    dominant_share: float = 0.5
     # Categories tested on their own besides all negatives. None by default: each multiplies
     # the tests (and the chance findings) while the overall test already sees a category's
     # burst; the alert still reports its negatives per category (category_split).
@@ -412,6 +411,7 @@ def find_clusters(
     hi = index.bounds(tn)
     n_series = index.cum.shape[0]
     tests: list[tuple[int, F64, F64, F64, I64, I64]] = []  # window, k, mu, alpha, lo, code
+    expect: dict[tuple[int, int], F64] = {}  # (window, series): every entity's expected negatives
     data_start = index.t0 + 1.0
     for w in config.windows:
         a = tn - w
@@ -455,6 +455,7 @@ def find_clusters(
             code = np.asarray(idx * n_series + s, dtype=np.int64)
             # Gamma mixing twice (negative rate, then volume): variance mu^2 (a + v + a v).
             alpha = disp + vol_cv2[idx] * (1.0 + disp)
+            expect[(w, s)] = volume * p0[s]
             tests.append((w, neg_w[s, idx], volume[idx] * p0[s], alpha, lo[idx], code))
     if not tests:
         return []
@@ -473,67 +474,82 @@ def find_clusters(
         distinct[i] = index.reviewer_count(int(lows[i]), int(hi[ent[i]]), int(series[i]))
         k[i] = float(distinct[i][0])
     p[list(distinct)] = upper_tail(k[list(distinct)], mu[list(distinct)], alpha[list(distinct)])
-    hits, qv = family_fdr(np.minimum(p / weight, 1.0), ent, config.fdr_q)
+    # Intersection-union test: a practice finding stands only if it is also significant without
+    # whichever member matters most; otherwise that member explains it (the practice is then
+    # context of the member's own alert, or nothing when the member is not significant alone).
+    p_spread = p.copy()
+    explainer: dict[int, int] = {}
+    phys_ids = np.asarray([eid for _, eid in index.entity_ids[:n_phys]], dtype=np.int64)
+    for i in distinct:
+        if ent[i] < n_phys or p[i] / weight[i] > config.fdr_q:
+            continue  # a test above q is rejected by no BH step, whatever its p
+        lo_i, hi_i, s = int(lows[i]), int(hi[ent[i]]), int(series[i])
+        member_mu = expect[(int(window[i]), s)]
+        worst = 0.0
+        for pid, n in index.members(lo_i, hi_i, s):  # n reviews, k reviewers: k - n errs low
+            j = int(np.searchsorted(phys_ids, pid))
+            rest_mu = np.asarray([max(float(mu[i] - member_mu[j]), 0.0)])
+            rest = float(upper_tail(np.asarray([k[i] - n]), rest_mu, alpha[i : i + 1])[0])
+            if rest > worst:
+                worst, explainer[i] = rest, pid
+        p_spread[i] = max(p[i], worst)
+    plain, plain_q = family_fdr(np.minimum(p / weight, 1.0), ent, config.fdr_q)
+    hits, qv = plain, plain_q
+    if explainer:  # some practice finding had its members tested
+        hits, qv = family_fdr(np.minimum(p_spread / weight, 1.0), ent, config.fdr_q)
     found: list[ClusterAlert] = []
+    explained: list[tuple[int, ClusterAlert]] = []  # (the member, the practice finding)
     for i in sorted(distinct):
         d, ids, posts = distinct[i]
-        if not hits[i] or d < config.min_negatives or d < config.min_distinct_reviewers:
+        if not (hits[i] or (plain[i] and i in explainer)):
+            continue
+        if d < config.min_negatives or d < config.min_distinct_reviewers:
             continue
         kind, eid = index.entity_ids[int(ent[i])]
         lo_i, hi_i = int(lows[i]), int(hi[ent[i]])
-        found.append(
-            ClusterAlert(
-                entity_kind="physician" if kind == "physician" else "practice",
-                entity_id=eid,
-                category=ALL if series[i] == 0 else index.categories[int(series[i]) - 1],
-                window_days=int(window[i]),
-                observed=d,
-                expected=float(mu[i]),
-                p_value=float(p[i]),
-                q_value=float(qv[i]),
-                n_reviews=hi_i - lo_i,
-                distinct_reviewers=d,
-                category_split=index.category_split(lo_i, hi_i, int(series[i])),
-                review_ids=tuple(ids),
-                mention_ids=tuple(posts),
-                members=index.members(lo_i, hi_i, int(series[i])) if kind == "practice" else (),
-            )
+        finding = ClusterAlert(
+            entity_kind="physician" if kind == "physician" else "practice",
+            entity_id=eid,
+            category=ALL if series[i] == 0 else index.categories[int(series[i]) - 1],
+            window_days=int(window[i]),
+            observed=d,
+            expected=float(mu[i]),
+            p_value=float(p[i]),
+            q_value=float(qv[i] if hits[i] else plain_q[i]),
+            n_reviews=hi_i - lo_i,
+            distinct_reviewers=d,
+            category_split=index.category_split(lo_i, hi_i, int(series[i])),
+            review_ids=tuple(ids),
+            mention_ids=tuple(posts),
+            members=index.members(lo_i, hi_i, int(series[i])) if kind == "practice" else (),
         )
-    return _inhibit(found, index.practice_of, config.dominant_share)
+        if hits[i]:
+            found.append(finding)
+        else:
+            explained.append((explainer[i], finding))
+    return _inhibit(found, index.practice_of, explained)
 
 
 def _inhibit(
-    found: list[ClusterAlert], practice_of: dict[int, int], dominant_share: float = 0.5
+    found: list[ClusterAlert],
+    practice_of: dict[int, int],
+    explained: Sequence[tuple[int, ClusterAlert]] = (),
 ) -> list[ClusterAlert]:
     """Bundle findings so each problem reaches people once, under the entity it is about.
 
-    A practice whose leading finding one member physician explains (at least
-    `dominant_share` of its negatives, and the physician has a finding of their own) has
-    that physician's problem: the practice's findings are held under the physician's, as
-    context. A practice finding
-    spread over its members holds their findings of the same category. Each entity's most
-    significant finding holds the entity's other findings.
+    A practice finding that one member explains (not significant without that member) is
+    held under the member's own finding, as context; without one it is no alert. A practice
+    finding spread over its members holds their findings of the same category. Each
+    entity's most significant finding holds the entity's other findings.
     """
-    practice_cats: set[tuple[int, str]] = set()
     context: dict[tuple[str, int], list[ClusterAlert]] = {}
-    physicians = {a.entity_id for a in found if a.entity_kind == "physician"}
-    by_practice: dict[int, list[ClusterAlert]] = {}
-    for a in found:
-        if a.entity_kind == "practice":
-            by_practice.setdefault(a.entity_id, []).append(a)
-    for mine in by_practice.values():
-        lead = min(mine, key=lambda a: (a.p_value, a.category != ALL, a.window_days))
-        top, top_n = lead.members[0] if lead.members else (0, 0)
-        if top in physicians and top_n >= dominant_share * lead.observed:
-            context.setdefault(("physician", top), []).extend(mine)
-        else:
-            practice_cats.update((a.entity_id, a.category) for a in mine)
+    for member, a in explained:
+        context.setdefault(("physician", member), []).append(a)
+    practice_cats = {(a.entity_id, a.category) for a in found if a.entity_kind == "practice"}
     own: dict[tuple[str, int], list[ClusterAlert]] = {}
     held: dict[tuple[str, int], list[ClusterAlert]] = {}
     for a in found:
         prac = practice_of.get(a.entity_id) if a.entity_kind == "physician" else None
-        if a.entity_kind == "practice" and (a.entity_id, a.category) not in practice_cats:
-            continue
         if prac is not None and (prac, a.category) in practice_cats:
             held.setdefault(("practice", prac), []).append(a)
         else:

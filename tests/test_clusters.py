@@ -265,3 +265,19 @@ def test_a_practice_finding_one_physician_explains_is_that_physicians_alert(
     assert context and context[0].entity_id == practice
     assert context[0].members[0] == (7, 8)
     assert lead.annotations()["inhibited"][-1]["entity"] == f"practice:{practice}"  # type: ignore[index]
+
+
+def test_a_practice_finding_no_member_carries_alone_is_no_alert() -> None:
+    # Issue 14 item 3, tuning seed 119 of bench/alerts_detection.py: a practice had 13 negatives
+    # in 14 days against 3.1 expected, 5 of them a chance streak on one busy physician; without
+    # that physician the practice is not significant and neither is the physician alone, so
+    # the intersection-union test leaves nothing to page (the dominant-share rule paged the
+    # practice, holding the physician's finding).
+    history = generate_history(119, physicians=200, months=12, own_rate=True)
+    history, _ = plant_clusters(history, 10, seed=1119, earliest_day=60)
+    index = EventIndex.build(history.events)
+    for day in (17, 18):
+        found = find_clusters(index, datetime(2025, 7, day, tzinfo=UTC))
+        flat = [*found, *(child for a in found for child in a.inhibited)]
+        assert not [a for a in flat if a.entity_kind == "practice" and a.entity_id == 6]
+        assert clusters_on(found, 197) == []
