@@ -7,6 +7,7 @@ __all__ = [
     "DatabaseUnavailable",
     "InputError",
     "LeaseHeld",
+    "ModelFilesMissing",
     "NotFound",
     "RepmonError",
     "RowProblem",
@@ -32,6 +33,11 @@ class LeaseHeld(RepmonError):
 
 class SchemaBehind(RepmonError):
     """The database schema is older than the code: run `repmon init`."""
+
+
+class ModelFilesMissing(RepmonError):
+    """A file the classifier reads (the message names it) is not installed: reinstall repmon,
+    which brings wordllama and its embedding weights."""
 
 
 class NotFound(RepmonError):
