@@ -68,11 +68,17 @@ class Embedder:
         return cls(np.ascontiguousarray(table[:, :dim], dtype=np.float32), _tokenizer(tokenizer))
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """One unit vector a text (a row of zeros for a text with no token), in one batch."""
+        """One unit vector a text (a row of zeros for a text with no token), in one batch.
+
+        Texts are tokenised one by one: the tokenizer's batch call spreads a handful of
+        sentences over a thread pool, which costs more than it saves on one core and makes the
+        tokenizer warn in a process forked after it; the table is read once for the batch.
+        """
         found = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return found
-        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        encode = self.tokenizer.encode
+        encodings = [encode(text, add_special_tokens=False) for text in texts]
         lengths = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
         total = int(lengths.sum())
         if not total:
