@@ -5,12 +5,14 @@ Usage: .venv/bin/python scripts/train_thresholds.py [--labels ../shared/labels/d
 
 Reads the labelled reviews whose id falls in the "tune" half (evaluation.in_half), computes the
 rules' and the model's signals once, and for each category in turn (then harm) picks the pair
-(alone, confirm) of the grid by F1 (harm: F2, recall counting double): of the pairs within
-``TOLERANCE`` (about one review) of the best, the lowest "alone", then the lowest "confirm". The
-rules were written by reading dev, so on this half they find more than on new reviews and a
-model decision looks less useful here than it is: where the figures cannot tell pairs apart, the
-model decides. Prints the choice and the tuning half's figures; copy the choice into
-reputation/classifier/classify.py by hand.
+(alone, confirm) of the grid by F1 (harm: F2, recall counting double, among the pairs whose
+precision reaches ``HARM_PRECISION``, the issue's floor, when any does): of the pairs within
+``TOLERANCE`` (about one review) of the best, a "confirm" of 0 first (any other makes classify
+score every sentence of every review: the speed target), then the lowest "alone", then the
+lowest "confirm". The rules were written by reading dev, so on this half they find more than
+on new reviews and a model decision looks less useful here than it is: where the figures cannot
+tell pairs apart, the model decides. Prints the choice and the tuning half's figures; copy the
+choice into reputation/classifier/classify.py by hand.
 
 It also prints what the model does without the rules: the AUC of its review scores (best
 sentence's P(topic) x negativity) and the F1 of its decisions alone. The rules were written by
@@ -41,6 +43,7 @@ ALONE = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 CONFIRM = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 NEUTRAL = (0.0, 0.3, 0.5)  # harm only: categories are often mere story in neutral sentences
 TOLERANCE = 0.01
+HARM_PRECISION = 0.6  # a harm flag a risk manager can trust: precision at least this (issue 12)
 
 
 def report(examples: list[Example], found: list[Signals], limits: dict[str, Thresholds]) -> Report:
@@ -110,14 +113,15 @@ def main() -> None:
             for c in CONFIRM
             for n in (NEUTRAL if name == "harm" else (0.0,))
         ]
-        graded = [
-            (objective(report(examples, found_at[t.neutral], {**limits, name: t}), name), t)
-            for t in grid
-        ]
+        results = [(report(examples, found_at[t.neutral], {**limits, name: t}), t) for t in grid]
+        if name == "harm":
+            trusted = [(r, t) for r, t in results if r.harm.precision >= HARM_PRECISION]
+            results = trusted or results
+        graded = [(objective(result, name), t) for result, t in results]
         top = max(value for value, _ in graded)
         value, limits[name] = min(
             ((v, t) for v, t in graded if v >= top - TOLERANCE),
-            key=lambda pair: (pair[1].alone, pair[1].confirm, pair[1].neutral),
+            key=lambda pair: (pair[1].confirm > 0, pair[1].alone, pair[1].confirm, pair[1].neutral),
         )
         print(f"{name}: {limits[name]} (objective {value:.3f}, best {top:.3f})")
     print(f"chosen: {summary(report(examples, found_at[limits['harm'].neutral], limits))}")

@@ -30,10 +30,21 @@ def test_shipped_model_names_its_data_and_reads_topics() -> None:
     shipped = category_model()
     assert set(shipped.topics) == set(TOPICS)
     assert "MIT" in shipped.meta["source"] and shipped.meta["file"] == NHS.name
-    p = shipped.probabilities
-    assert p(tokens("The clinic was a mess and the hold music went on for ages."))["service"] > 0.5
-    assert p(tokens("He misdiagnosed my fracture as a sprain."))["clinical_skill"] > 0.5
-    assert p(tokens("She was rude and condescending to me."))["bedside_manner"] > 0.5
+    p = shipped.sentence_probabilities
+    assert shipped.dim == 256 and "wordllama" in shipped.meta["embedding"]
+    assert p("The clinic was a mess and the hold music went on for ages.")["service"] > 0.5
+    assert p("He misdiagnosed my fracture as a sprain.")["clinical_skill"] > 0.5
+    assert p("She was rude and condescending to me.")["bedside_manner"] > 0.5
+
+
+def test_a_model_with_embedding_weights_needs_the_sentence_vector() -> None:
+    shipped = category_model()
+    with pytest.raises(ValueError, match="pass vector"):
+        shipped.probabilities(tokens("She was rude."))
+    body = json.loads(shipped.to_json())
+    body["topics"]["harm"]["dense"] = body["topics"]["harm"]["dense"][:3]
+    with pytest.raises(ValueError, match="every topic needs 256 embedding weights"):
+        CategoryModel.from_json(json.dumps(body), "m.json")
 
 
 def test_shipped_model_loads_in_well_under_a_second() -> None:
@@ -93,7 +104,7 @@ def test_a_manner_sentence_about_staff_is_service() -> None:
 
 
 def test_version_names_the_model() -> None:
-    assert classify("x", None).classifier_version == "model-2"
+    assert classify("x", None).classifier_version == "model-3"
 
 
 @pytest.mark.skipif(not NHS.is_file(), reason=f"{NHS} is absent (it is beside CI's clone only)")

@@ -2,7 +2,9 @@
 
 Rules find complaints in the words someone wrote down; these models find the topic of a
 sentence from words no rule names. One logistic model per topic (``TOPICS``) over the words and
-word pairs of ``bagofwords.tokens``, trained by ``scripts/train_category_model.py`` on:
+word pairs of ``bagofwords.tokens`` and the sentence's static embedding (``embedding.py``: it
+carries what words mean, so "impolite" counts where only "rude" was seen in training), trained
+by ``scripts/train_category_model.py`` on:
 
 * the 7,908 NHS Friends-and-Family-Test comments with their 49 human category labels (MIT
   licence, © 2021 NHS England), mapped to our categories by ``NHS_TOPICS`` below;
@@ -22,7 +24,11 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from reputation.classifier.bagofwords import TextModel, sigmoid
+import numpy as np
+from numpy.typing import NDArray
+
+from reputation.classifier.bagofwords import TextModel, sigmoid, tokens
+from reputation.classifier.embedding import embedder
 from reputation.vocabulary import CATEGORIES
 
 __all__ = [
@@ -101,20 +107,49 @@ NHS_NEGATIVE_SENTIMENTS = ("4", "5")  # the NHS codes for negative and very nega
 
 @dataclass(frozen=True)
 class CategoryModel:
-    """One logistic model per topic; ``probabilities`` scores a sentence's tokens."""
+    """One logistic model per topic; ``probabilities`` scores a sentence's tokens and, when
+    the model was trained with them (``dim`` > 0), its embedding."""
 
     topics: Mapping[str, TextModel]
     meta: Mapping[str, Any] = field(default_factory=dict)
 
-    def probabilities(self, features: set[str]) -> dict[str, float]:
-        """P(topic) of one sentence for every topic, from its ``bagofwords.tokens``."""
+    @property
+    def dim(self) -> int:
+        """How many embedding components the topics weigh (0: words only)."""
+        return int(self.meta.get("embedding_dim", 0))
+
+    def vectors(self, sentences: list[str]) -> NDArray[np.float32]:
+        """The sentences' embeddings this model reads, in one batch (no columns when none)."""
+        if not self.dim:
+            return np.zeros((len(sentences), 0), dtype=np.float32)
+        return embedder(self.dim).embed(sentences)
+
+    def sentence_probabilities(self, sentence: str) -> dict[str, float]:
+        """P(topic) of one sentence for every topic, from its text."""
+        return self.probabilities(tokens(sentence), self.vectors([sentence])[0])
+
+    def probabilities(
+        self, features: set[str], vector: NDArray[np.float32] | None = None
+    ) -> dict[str, float]:
+        """P(topic) of one sentence for every topic, from its ``bagofwords.tokens`` and its
+        row of ``vectors`` (needed when ``dim`` > 0)."""
         names, table = self._table
         rows = [table[token] for token in features if token in table]
         sums = [sum(column) for column in zip(*rows, strict=True)] if rows else [0.0] * len(names)
+        if self.dim:
+            if vector is None:
+                raise ValueError("this model reads the sentence's embedding too: pass vector")
+            dense = (self._dense @ vector).tolist()
+            sums = [value + extra for value, extra in zip(sums, dense, strict=True)]
         return {
             name: sigmoid(self.topics[name].bias + value)
             for name, value in zip(names, sums, strict=True)
         }
+
+    @cached_property
+    def _dense(self) -> NDArray[np.float32]:
+        """Every topic's embedding weights, one row a topic (in ``_table``'s order)."""
+        return np.array([self.topics[n].dense for n in self._table[0]], dtype=np.float32)
 
     @cached_property
     def _table(self) -> tuple[tuple[str, ...], dict[str, tuple[float, ...]]]:
@@ -136,9 +171,12 @@ class CategoryModel:
         try:
             body = json.loads(text)
             topics = {name: TextModel.from_body(body["topics"][name], source) for name in TOPICS}
+            found = cls(topics, body.get("meta", {}))
+            if any(len(model.dense) != found.dim for model in topics.values()):
+                raise ValueError(f"every topic needs {found.dim} embedding weights")
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{source} is not a category model: {exc}") from exc
-        return cls(topics, body.get("meta", {}))
+        return found
 
 
 @lru_cache(maxsize=1)
