@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,12 @@ def test_weights_load_from_the_installed_package_without_importing_it() -> None:
     assert found.table.shape == (32000, 64) and found.table.dtype == np.float32
     # wordllama's import configures the root logger; the classifier never imports it
     assert "wordllama" not in sys.modules
+
+
+def test_the_table_and_tokenizer_load_in_well_under_a_second() -> None:
+    start = time.perf_counter()
+    Embedder.load(256)
+    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize("missing", [WEIGHTS_FILE, TOKENIZER_FILE])
