@@ -623,14 +623,14 @@ class HistoryCache:
         """Bring the columns up to date: from the log, else from a newer snapshot and the
         log, else by reading everything."""
         for _ in range(3):
-            stored = _stored_marks(session)
-            if self.marks is None or (stored is not None and not self.marks.covers(stored)):
+            if self.marks is None:
                 self._restore(session)
             old = self.marks
             if old is None or not self._serves(now, since):
                 break
             ids, marks = _changes(session, old)
-            # A snapshot stored meanwhile may have pruned rows past `old` before they were read.
+            # A snapshot stored since `old` (by another process) may have pruned rows past it
+            # before they were read: start from that snapshot instead.
             stored = _stored_marks(session)
             if stored is None or old.covers(stored):
                 if self._apply(session, ids, marks):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, func, select, update
 
@@ -36,6 +37,7 @@ from tests.factories import store_history
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 11, 1, tzinfo=UTC)
 HORIZON = history_horizon(Thresholds())
+FIELDS = ("ids", "physicians", "practices", "days", "authors", "ratings", "packed", "seen")
 
 
 @pytest.fixture
@@ -72,7 +74,19 @@ def _new_process(db: Database, now: datetime) -> HistoryCache:
         fresh = load_history(s, now, since=now - HORIZON)
     assert run_detectors(cached, now, thresholds) == run_detectors(fresh, now, thresholds)
     assert _reviews(cached, now) == _reviews(fresh, now)
+    _same_columns(cache, db, now)
     return cache
+
+
+def _same_columns(cache: HistoryCache, db: Database, now: datetime) -> None:
+    """The cached columns are, row for row, what a full read at `now` gives."""
+    with db.session() as s:
+        fresh = Columns.read(s, (), (now - HORIZON, now))
+    assert cache.columns is not None
+    mine, theirs = np.argsort(cache.columns.ids), np.argsort(fresh.ids)
+    for name in FIELDS:
+        a, b = getattr(cache.columns, name)[mine], getattr(fresh, name)[theirs]
+        assert np.array_equal(a, b, equal_nan=name != "authors"), name
 
 
 def _reviews(history: History, now: datetime) -> set[int]:
@@ -184,6 +198,7 @@ def _same(cache: HistoryCache, db: Database, now: datetime) -> HistoryCache:
         fresh = load_history(s, now, since=now - HORIZON)
     assert run_detectors(cached, now, thresholds) == run_detectors(fresh, now, thresholds)
     assert _reviews(cached, now) == _reviews(fresh, now)
+    _same_columns(cache, db, now)
     assert cache.full_loads == 1  # the first evaluation's, never again
     return cache
 
@@ -440,8 +455,6 @@ def test_the_snapshot_serves_a_new_operating_system_process(
 
 
 def test_columns_round_trip_and_refuse_other_bytes() -> None:
-    import numpy as np
-
     columns = Columns(
         np.array([3, 1], dtype=np.int64),
         np.array([7, 8], dtype=np.int64),
@@ -453,7 +466,7 @@ def test_columns_round_trip_and_refuse_other_bytes() -> None:
         np.array([20000.75, 20001.25]),
     )
     back = Columns.load(columns.dump())
-    for name in ("ids", "physicians", "practices", "days", "authors", "ratings", "packed", "seen"):
+    for name in FIELDS:
         assert np.array_equal(
             getattr(back, name), getattr(columns, name), equal_nan=name != "authors"
         )
