@@ -3,26 +3,25 @@
 Reviews are read as columns (times computed by the database, classification flags packed in
 one integer) straight into the event index; per-review facts are built only for the rows
 the per-review detectors can use. A HistoryCache keeps the columns between evaluations in
-one process and reads only what changed since; it stores them in the database as a snapshot
-with the marks they were read at, so a new process starts from the snapshot and reads only
-what changed since it was stored.
+one process and reads only the reviews the change log (`review_change`, written by database
+triggers) names since; it stores them in the database as a snapshot with the log marks they
+were read at, so a new process starts from the snapshot and reads only what changed since.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import threading
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Float, Integer, cast, delete, func, insert, or_, select
+from sqlalchemy import Float, Integer, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from alerts.clusters import EventIndex
@@ -36,7 +35,7 @@ from reputation.storage.models import (
     Mention,
     Physician,
     Review,
-    ReviewRevision,
+    ReviewChange,
 )
 from reputation.storage.queries import classified
 from reputation.vocabulary import CATEGORIES, RISK_FLAGS
@@ -74,7 +73,7 @@ HIGH_CONFIDENCE = 0.9
 # flagged ones, and negatives young enough to be unanswered.
 FACTS_DAYS = 61.0
 # The format of a stored snapshot's data (HistorySnapshot.layout): change it with Columns.dump.
-SNAPSHOT_LAYOUT = 1
+SNAPSHOT_LAYOUT = 2
 
 
 def _days(column: Any, dialect: str) -> Any:
@@ -116,39 +115,42 @@ class Columns:
     authors: NDArray[np.object_]
     ratings: F64  # NaN: no rating
     packed: I64  # see _bits
+    seen: F64  # first seen, days since the epoch
 
     @classmethod
     def read(cls, session: Session, where: Sequence[Any] = (), first_since: Any = None) -> Columns:
-        """The reviews matching `where`; with `first_since` (a datetime), those published from
-        it on, each physician's first review, and those first seen in the immediate lookback
-        of `where`'s end are read instead (see load_history)."""
+        """The reviews matching `where`; with `first_since` (since, until), those published
+        from `since` on, each physician's first review up to `until`, and those first seen in
+        the immediate lookback of `until` are read instead (see load_history)."""
         base = _review_query(session).where(*where)
         queries = [base]
         if first_since is not None:
             since, until = first_since
-            first = (
-                select(Review.physician_id, func.min(Review.published_at).label("first"))
-                .join(Classification, classified(CLASSIFIER_VERSION))
-                .where(Review.deleted_at.is_(None), Review.published_at <= until)
-                .group_by(Review.physician_id)
-                .subquery()
-            )
             recent = or_(
                 Review.published_at >= since,
                 Review.first_seen_at >= until - IMMEDIATE_LOOKBACK,
             )
-            queries = [
-                base.where(recent),
-                base.join(
-                    first,
-                    (first.c.physician_id == Review.physician_id)
-                    & (first.c.first == Review.published_at),
-                ).where(~recent),
-            ]
+            queries = [base.where(recent), _first_reviews(base, until).where(~recent)]
+        return cls._fetch(session, queries)
+
+    @classmethod
+    def firsts_of(cls, session: Session, physicians: Sequence[int]) -> Columns:
+        """The first reviews (all tied at the earliest publication) of these physicians."""
+        base = _review_query(session)
+        return cls._fetch(
+            session,
+            [
+                _first_reviews(base, None, physicians[i : i + 500])
+                for i in range(0, len(physicians), 500)
+            ],
+        )
+
+    @classmethod
+    def _fetch(cls, session: Session, queries: Sequence[Any]) -> Columns:
         # Core rows, not ORM rows: the ORM's per-row bookkeeping doubled the load time.
         connection = session.connection()
         rows = [row for query in queries for row in connection.execute(query).fetchall()]
-        rid, pid, prac, days, author, rating, packed = _columns(rows, 7)
+        rid, pid, prac, days, author, rating, packed, seen = _columns(rows, 8)
         names = np.empty(len(author), dtype=object)
         names[:] = author
         return cls(
@@ -159,7 +161,22 @@ class Columns:
             names,
             np.asarray([np.nan if r is None else r for r in rating], dtype=np.float64),
             np.asarray(packed, dtype=np.int64),
+            np.asarray(seen, dtype=np.float64),
         )
+
+    def firsts(self) -> NDArray[np.bool_]:
+        """Rows published at their physician's earliest publication among these rows."""
+        if not self.ids.size:
+            return np.zeros(0, dtype=bool)
+        physicians, row_of = np.unique(self.physicians, return_inverse=True)
+        earliest = np.full(physicians.size, np.inf)
+        np.minimum.at(earliest, row_of, self.days)
+        return np.asarray(self.days == earliest[row_of])
+
+    def window(self, since: float, seen_from: float) -> NDArray[np.bool_]:
+        """Rows load_history reads with this window (in days): published from `since` on,
+        first seen from `seen_from` on, or their physician's first (later ones are kept)."""
+        return np.asarray((self.days >= since) | (self.seen >= seen_from) | self.firsts())
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -213,6 +230,7 @@ _DTYPES: dict[str, Any] = {
     "authors": object,
     "ratings": np.float64,
     "packed": np.int64,
+    "seen": np.float64,
 }
 _FIELDS = tuple(_DTYPES)
 
@@ -228,10 +246,31 @@ def _review_query(session: Session) -> Any:
             Review.author,
             Review.rating,
             _bits(),
+            _days(Review.first_seen_at, dialect),
         )
         .join(Physician, Review.physician_id == Physician.id)
         .join(Classification, classified(CLASSIFIER_VERSION))
         .where(Review.deleted_at.is_(None), Review.published_at.is_not(None))
+    )
+
+
+def _first_reviews(
+    base: Any, until: datetime | None, physicians: Sequence[int] | None = None
+) -> Any:
+    """`base` restricted to each physician's first reviews (published up to `until`)."""
+    first = (
+        select(Review.physician_id, func.min(Review.published_at).label("first"))
+        .join(Classification, classified(CLASSIFIER_VERSION))
+        .where(Review.deleted_at.is_(None))
+    )
+    if until is not None:
+        first = first.where(Review.published_at <= until)
+    if physicians is not None:
+        first = first.where(Review.physician_id.in_(physicians))
+    found = first.group_by(Review.physician_id).subquery()
+    return base.join(
+        found,
+        (found.c.physician_id == Review.physician_id) & (found.c.first == Review.published_at),
     )
 
 
@@ -431,86 +470,106 @@ def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
 
 @dataclass(frozen=True)
 class _Marks:
-    """What says the stored reviews changed: newest ids and times, deletions, the roster, and
-    counts over the reviews known then that no new review lowers (a review given a physician
-    or a date, or a classification removed, lowers them)."""
+    """How far the change log was read: the last id, and on PostgreSQL the oldest transaction
+    still open then (sequence ids are not commit-ordered there; see _changes)."""
 
-    review: int
-    revision: int
-    classified_at: datetime | None
-    classification: int
-    deleted: int
-    roster: str  # digest of every physician's practice
-    unattached: int  # reviews without a physician or a publication time
-    classified: int  # reviews with a classification of this version
+    change: int
+    xmin: int | None = None
 
     @classmethod
-    def read(cls, session: Session) -> _Marks:
-        review = session.scalar(select(func.max(Review.id))) or 0
-        version = Classification.classifier_version == CLASSIFIER_VERSION
-        latest = session.scalar(select(func.max(Classification.created_at)).where(version))
-        newest = session.scalar(
-            select(func.max(Classification.id)).where(version, Classification.created_at == latest)
-        )
-        roster = session.execute(select(Physician.id, Physician.practice_id).order_by(Physician.id))
-        return cls(
-            review=review,
-            revision=session.scalar(select(func.max(ReviewRevision.id))) or 0,
-            classified_at=latest,
-            classification=newest or 0,
-            deleted=session.scalar(
-                select(func.count()).select_from(Review).where(Review.deleted_at.is_not(None))
-            )
-            or 0,
-            # A digest, not hash(): the marks are compared across processes (the snapshot).
-            roster=hashlib.blake2b(repr([tuple(r) for r in roster]).encode()).hexdigest(),
-            unattached=_unattached(session, review),
-            classified=_classified_count(session, review),
-        )
+    def read(cls, session: Session, floor: _Marks | None) -> _Marks:
+        """The marks now, before a full read (what commits meanwhile is read again later);
+        never below `floor`, the snapshot's marks up to which the log was pruned."""
+        xmin = _xmin(session)  # first: a transaction open now may write below the last id
+        last = session.scalar(select(func.max(ReviewChange.id))) or 0
+        return cls(max(last, floor.change if floor else 0), xmin)
+
+    def covers(self, other: _Marks) -> bool:
+        """Whether everything `other` was read up to was read up to here too."""
+        return self.change >= other.change and (self.xmin or 0) >= (other.xmin or 0)
+
+    def pruned(self) -> Any:
+        """The log rows these marks cover (what a snapshot at them lets go)."""
+        done = ReviewChange.id <= self.change
+        return done if self.xmin is None else done & (ReviewChange.txid < self.xmin)
 
     def dump(self) -> dict[str, Any]:
         """The marks as JSON values."""
-        stamp = None if self.classified_at is None else self.classified_at.isoformat()
-        return {**asdict(self), "classified_at": stamp}
+        return asdict(self)
 
     @classmethod
     def load(cls, values: dict[str, Any]) -> _Marks:
         """Marks from `dump`'s values; ValueError when they are not such values."""
         try:
-            stamp = values["classified_at"]
-            marks = cls(**{**values, "classified_at": None if stamp is None else _aware(stamp)})
-        except (KeyError, TypeError) as exc:
+            marks = cls(**values)
+        except TypeError as exc:
             raise ValueError(f"not stored marks: {exc}") from exc
-        if marks.dump() != values:
+        if marks.dump() != values or not all(
+            isinstance(v, int) for v in values.values() if v is not None
+        ):
             raise ValueError("not stored marks: unexpected values")
         return marks
 
 
+def _xmin(session: Session) -> int | None:
+    """PostgreSQL: the oldest transaction in progress now (None on SQLite, whose writers are
+    serialised: its log ids are in commit order)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(
+        session.execute(select(func.txid_snapshot_xmin(func.txid_current_snapshot()))).scalar_one()
+    )
+
+
+def _changes(session: Session, old: _Marks) -> tuple[list[int], _Marks]:
+    """Ids of the reviews the log names past `old`, and the marks to read from next time.
+
+    On PostgreSQL a transaction open at the last read may commit rows under lower ids later:
+    every row of a transaction not finished then (txid from old.xmin on) is read again, so a
+    long-running writer's changes are re-read at each evaluation until it ends."""
+    xmin = _xmin(session)
+    past = ReviewChange.id > old.change
+    if xmin is not None:
+        past = or_(past, ReviewChange.txid >= (old.xmin or 0))
+    rows = session.execute(select(ReviewChange.id, ReviewChange.review_id).where(past)).all()
+    last = max((row[0] for row in rows), default=old.change)
+    return sorted({row[1] for row in rows}), _Marks(max(last, old.change), xmin)
+
+
+def _stored_marks(session: Session) -> _Marks | None:
+    """The stored snapshot's marks: the log is pruned up to them (None: no such snapshot)."""
+    stored = session.scalar(
+        select(HistorySnapshot.marks).where(HistorySnapshot.layout == SNAPSHOT_LAYOUT)
+    )
+    try:
+        return None if stored is None else _Marks.load(stored)
+    except ValueError:
+        return None
+
+
 class HistoryCache:
     """Review columns kept between evaluations (in the daemon's process), refreshed with only
-    the reviews added, reclassified, edited or deleted since the last evaluation.
+    the reviews the change log names since the last evaluation.
 
     A new cache starts from the database's snapshot (`save` stores one) when there is a
-    usable one, as if it had been this process's; otherwise the first use reads everything.
-    A roster change, an evaluation whose horizon reaches before the cached one or a day after
-    the last full read, and the changes `_touched` cannot locate read everything again
+    usable one, as if it had been this process's; so does a cache the snapshot has overtaken
+    (storing it pruned the log this cache had still to read). Everything is read again only
+    without a usable cache or snapshot, for an evaluation whose window starts before the
+    cached one or whose time precedes it, or when a quarter of the reviews changed
     (`full_loads` counts those).
     """
 
-    # Read everything again at least this often (evaluation time): bounds what the marks
-    # cannot see, such as a review moved to another physician's profile.
-    FULL_EVERY = timedelta(days=1)
     # Store a new snapshot after a full read, or once this many changed reviews were read
     # since the stored one (each new process would read them again).
     SAVE_AFTER = 20_000
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.loaded_at: datetime | None = None
+        self.until: datetime | None = None  # the evaluation time the columns serve
+        self.since: datetime | None = None  # the start of the window they serve
         self.columns: Columns | None = None
         self.index: tuple[int, EventIndex] | None = None
         self.marks: _Marks | None = None
-        self.since: datetime | None = None
         self.full_loads = 0
         self.changed = 0  # reviews read by the last refresh
         self.restored = False  # started from the database's snapshot
@@ -519,9 +578,12 @@ class HistoryCache:
     def history(self, session: Session, now: datetime, since: datetime) -> History:
         """The detectors' History at `now`, equal to load_history(session, now, since)'s."""
         with self.lock:
-            if self.columns is None and not self.restored:
-                self._restore(session)
-            return self._history(session, now, since)
+            self._refresh(session, now, since)
+            self._window(session, now, since)
+            assert self.columns is not None
+            history = assemble(session, self.columns, now, reuse=self.index)
+            self.index = (history.posts_key, history.index)
+            return history
 
     @property
     def snapshot_due(self) -> bool:
@@ -532,9 +594,13 @@ class HistoryCache:
 
     def save(self, session: Session, now: datetime) -> None:
         """Store the columns and their marks as the database's snapshot, replacing the one
-        there, in the session's transaction (an interrupted write leaves the old one)."""
+        there, and prune the change log up to the marks, in the session's transaction (an
+        interrupted write leaves the old snapshot and log). A newer snapshot stays."""
         with self.lock:
-            if self.columns is None or self.marks is None or not self.since or not self.loaded_at:
+            if self.columns is None or self.marks is None or not self.since or not self.until:
+                return
+            stored = _stored_marks(session)
+            if stored is not None and not self.marks.covers(stored):
                 return
             session.execute(delete(HistorySnapshot))
             session.execute(
@@ -543,17 +609,114 @@ class HistoryCache:
                     layout=SNAPSHOT_LAYOUT,
                     classifier_version=CLASSIFIER_VERSION,
                     since=self.since,
-                    loaded_at=self.loaded_at,
+                    loaded_at=self.until,
                     marks=self.marks.dump(),
                     rows=len(self.columns),
                     data=self.columns.dump(),
                     created_at=now,
                 )
             )
+            session.execute(delete(ReviewChange).where(self.marks.pruned()))
             self.unsaved = 0
 
+    def _refresh(self, session: Session, now: datetime, since: datetime) -> None:
+        """Bring the columns up to date: from the log, else from a newer snapshot and the
+        log, else by reading everything."""
+        for _ in range(3):
+            if self.marks is None:
+                self._restore(session)
+            old = self.marks
+            if old is None or not self._serves(now, since):
+                break
+            ids, marks = _changes(session, old)
+            # A snapshot stored since `old` (by another process) may have pruned rows past it
+            # before they were read: start from that snapshot instead.
+            stored = _stored_marks(session)
+            if stored is None or old.covers(stored):
+                if self._apply(session, ids, marks):
+                    return
+                break
+            self.marks = None
+        self._read_all(session, now, since)
+
+    def _serves(self, now: datetime, since: datetime) -> bool:
+        """Whether the cached columns hold every review load_history(now, since) reads."""
+        return (
+            self.columns is not None
+            and self.since is not None
+            and self.until is not None
+            and self.since <= since
+            and self.until <= now
+        )
+
+    def _read_all(self, session: Session, now: datetime, since: datetime) -> None:
+        self.marks = _Marks.read(session, _stored_marks(session))
+        self.columns = Columns.read(session, (), (since, now))
+        self.since, self.until, self.index = since, now, None
+        self.full_loads += 1
+        self.changed = self.unsaved = int(self.columns.ids.size)
+
+    def _apply(self, session: Session, ids: list[int], marks: _Marks) -> bool:
+        """Replace the changed reviews' rows by what the database holds now; False when
+        reading everything is quicker."""
+        columns = self.columns
+        assert columns is not None
+        self.changed = len(ids)
+        if not ids:
+            self.marks = marks
+            return True
+        # Past a quarter of the reviews (`repmon reclassify --all`), one full read is quicker
+        # than reading the changed ones by id.
+        if len(ids) > max(500, len(columns) // 4):
+            return False
+        drop = np.asarray(ids, dtype=np.int64)
+        # A physician whose first review changed may now start with one not cached.
+        hit = np.isin(columns.ids, drop) & columns.firsts()
+        lost = np.unique(columns.physicians[hit]).tolist()
+        new = Columns.concat(
+            [
+                Columns.read(session, [Review.id.in_(ids[i : i + 500])])
+                for i in range(0, len(ids), 500)
+            ]
+        )
+        columns = columns.replaced(drop, new)
+        firsts = Columns.firsts_of(session, lost)
+        self.columns = columns.replaced(firsts.ids, firsts)
+        self.marks, self.index = marks, None
+        self.unsaved += self.changed
+        return True
+
+    def _window(self, session: Session, now: datetime, since: datetime) -> None:
+        """Keep the rows load_history(now, since) reads, with every physician's practice
+        now (a roster change is mapped here, not read again)."""
+        columns = self.columns
+        assert columns is not None
+        dialect = session.get_bind().dialect.name
+        moment = Review.published_at.type
+        start, seen_from = session.execute(
+            select(
+                _days(literal(since, moment), dialect),
+                _days(literal(now - IMMEDIATE_LOOKBACK, moment), dialect),
+            )
+        ).one()
+        keep = columns.window(float(start), float(seen_from))
+        roster = session.execute(
+            select(Physician.id, func.coalesce(Physician.practice_id, -1))
+        ).all()
+        ids, practice = (np.asarray(c, dtype=np.int64) for c in _columns(roster, 2))
+        top = int(max(ids.max(initial=0), columns.physicians.max(initial=0)))
+        of = np.full(top + 1, -1, dtype=np.int64)
+        of[ids] = practice
+        practices = of[columns.physicians]
+        if not keep.all() or not np.array_equal(practices, columns.practices):
+            self.columns = replace(columns, practices=practices).select(keep)
+            self.index = None
+        self.since, self.until = since, now
+
     def _restore(self, session: Session) -> None:
-        """Start from the database's snapshot when it is of this layout and classifier."""
+        """Start from the database's snapshot when it is of this layout and classifier;
+        without one, nothing is cached."""
+        self.columns = self.marks = self.index = None
         row = session.execute(
             select(
                 HistorySnapshot.since,
@@ -572,111 +735,5 @@ class HistoryCache:
         except ValueError:
             return  # unreadable (written by another version): read everything instead
         self.columns, self.marks, self.restored = columns, marks, True
-        self.since, self.loaded_at = row.since, row.loaded_at
-
-    def _history(self, session: Session, now: datetime, since: datetime) -> History:
-        marks = _Marks.read(session)
-        old = self.marks
-        touched: set[int] | None = None  # None: read everything
-        if old is not None and not self._stale(marks, now, since):
-            touched = _touched(session, old, marks) if marks != old else set()
-        # Past a quarter of the reviews (`repmon reclassify --all`), one full read is quicker
-        # than reading the changed ones by id.
-        if (
-            touched is None
-            or self.columns is None
-            or len(touched) > max(500, len(self.columns) // 4)
-        ):
-            self.columns = Columns.read(session, (), (since, now))
-            self.since, self.index, self.full_loads = since, None, self.full_loads + 1
-            self.loaded_at = now
-            self.changed = self.unsaved = int(self.columns.ids.size)
-        elif touched:
-            ids = sorted(touched)
-            new = Columns.concat(
-                [
-                    Columns.read(session, [Review.id.in_(ids[i : i + 500])])
-                    for i in range(0, len(ids), 500)
-                ]
-            )
-            drop = np.asarray(ids, dtype=np.int64)
-            self.columns, self.index = self.columns.replaced(drop, new), None
-            self.changed = int(drop.size)
-            self.unsaved += self.changed
-        else:
-            self.changed = 0
-        self.marks = marks
-        history = assemble(session, self.columns, now, reuse=self.index)
-        self.index = (history.posts_key, history.index)
-        return history
-
-    def _stale(self, marks: _Marks, now: datetime, since: datetime) -> bool:
-        """Whether the cached columns cannot be brought up to date from the marks alone."""
-        old = self.marks
-        return (
-            self.columns is None
-            or old is None
-            or self.since is None
-            or self.loaded_at is None
-            or since < self.since
-            or not self.loaded_at <= now < self.loaded_at + self.FULL_EVERY
-            or marks.roster != old.roster
-            or marks.review < old.review  # another database at the same URL
-            or marks.revision < old.revision
-            or marks.deleted < old.deleted  # restored reviews: not among the rows found changed
-        )
-
-
-def _touched(session: Session, old: _Marks, marks: _Marks) -> set[int] | None:
-    """Ids of the reviews added, edited, reclassified or deleted since `old`; None when
-    reviews known then changed in a way no mark locates (given a physician or a date, or a
-    classification removed): everything must be read again."""
-    # Counts over the reviews known then (ids up to old.review): a review given a physician
-    # or a date lowers the first, a lost classification the second. A review committed late
-    # under a lower id raises them, and can hide one such change until FULL_EVERY.
-    grown = marks.review != old.review
-    for mark, count in (("unattached", _unattached), ("classified", _classified_count)):
-        before = getattr(old, mark)
-        if (grown or getattr(marks, mark) < before) and count(session, old.review) < before:
-            return None
-    # Each part through its own index; one OR across them would read every review.
-    touched = {
-        *session.scalars(select(Review.id).where(Review.id > old.review)),
-        *session.scalars(select(ReviewRevision.review_id).where(ReviewRevision.id > old.revision)),
-        *session.scalars(_reclassified(old)),
-    }
-    if marks.deleted != old.deleted:
-        touched.update(session.scalars(select(Review.id).where(Review.deleted_at.is_not(None))))
-    return {i for i in touched if i is not None}
-
-
-def _unattached(session: Session, upto: int) -> int:
-    """Reviews up to id `upto` without a physician or a publication time."""
-    # Two counts, each through the (physician_id, published_at) index; their OR scans the table.
-    return sum(
-        session.scalar(select(func.count()).select_from(Review).where(*missing, Review.id <= upto))
-        or 0
-        for missing in (
-            (Review.physician_id.is_(None),),
-            (Review.physician_id.is_not(None), Review.published_at.is_(None)),
-        )
-    )
-
-
-def _classified_count(session: Session, upto: int) -> int:
-    """Reviews up to id `upto` classified by this classifier version (an index scan)."""
-    query = select(func.count()).where(
-        Classification.review_id <= upto, Classification.classifier_version == CLASSIFIER_VERSION
-    )
-    return session.scalar(query.select_from(Classification)) or 0
-
-
-def _reclassified(old: _Marks) -> Any:
-    version = Classification.classifier_version == CLASSIFIER_VERSION
-    if old.classified_at is None:
-        return select(Classification.review_id).where(version)
-    later = or_(
-        Classification.created_at > old.classified_at,
-        (Classification.created_at == old.classified_at) & (Classification.id > old.classification),
-    )
-    return select(Classification.review_id).where(version, later)
+        self.since, self.until = row.since, row.loaded_at
+        self.unsaved = 0

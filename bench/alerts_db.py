@@ -6,27 +6,34 @@ Usage: .venv/bin/python bench/alerts_db.py [--physicians 10000] [--reviews 10000
 bench/alerts.py times the pure detectors; this one times what the daemon and the CLI run: load
 the classified history from the database, run every detector, apply the lifecycle and write
 the alert rows, in one transaction. A synthetic two-year history (alerts.simulation) is
-written as reviews and classifications (not timed), at 10% and at 100% of --reviews, so the
-time ratio of the two sizes shows how evaluation grows. Per size:
+written as reviews and classifications, at 10% and at 100% of --reviews, so the time ratio
+of the two sizes shows how evaluation grows. Per size:
+  store s    writing the history (bulk inserts; the change-log triggers fire on every row);
+             at the first size also into a copy without the triggers, for their cost
   scan s     same-run baseline: one plain SELECT of the reviews' ids, authors and publication
              times joined to their classification, fetched through the driver (the floor any
              loader pays on this machine at that moment; the machine is shared, so absolute
              times drift between runs)
-  full s     load_history without cache or snapshot: what every evaluation used to read
+  full s     load_history without cache or snapshot: what an evaluation reads without a
+             usable cache or snapshot
   first s    the first evaluation ever (no snapshot yet): reads every review, stores the snapshot
   process s  a new process's first evaluation an hour later (a fresh HistoryCache, as the CLI
-             has): the snapshot plus what changed since
-  steady s   the same process an hour later, nothing changed
+             has): the snapshot plus what the change log names since
+  hour s     the same process an hour later, nothing changed
+  day s      the same process a day later (the window moved), nothing changed
   new s      the same process after 0.1% more reviews arrived with their classifications
   new+proc s a new process after those reviews (the snapshot plus the new reviews)
+  roster s   the same process after 1% of the physicians moved to another practice
   CLI s      `repmon alerts evaluate` in a new OS process, interpreter start and imports included
   time x     process s at this size over process s at the first size
+  full reads the evaluations after `first` that read every review (should be 0)
 PostgreSQL is measured when --postgres or REPMON_TEST_POSTGRES_URL is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import subprocess
@@ -41,7 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text, update
 
 from alerts.clusters import ReviewEvent
 from alerts.detectors import Thresholds, history_horizon
@@ -51,7 +58,7 @@ from alerts.simulation import SimulatedHistory
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.settings import Settings, load_settings
 from reputation.storage.db import Database
-from reputation.storage.models import Classification, Review
+from reputation.storage.models import Classification, Physician, Review
 from tests.factories import scratch_schema, simulated_history, store_history
 
 SCAN = (
@@ -99,6 +106,32 @@ def add_reviews(db: Database, events: list[ReviewEvent]) -> None:
         )
 
 
+def drop_triggers(db: Database) -> None:
+    """Drop every trigger (the change log's): to time storing without them."""
+    if db.dialect == "sqlite":
+        query = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = (
+            "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+        )
+    with db.engine.begin() as conn:
+        for name, table in conn.execute(text(query)).all():
+            on = f" ON {table}" if db.dialect == "postgresql" else ""
+            conn.execute(text(f"DROP TRIGGER {name}{on}"))
+
+
+def move_physicians(db: Database, share: float) -> None:
+    """Move every 1/share-th physician to the next practice (a roster import)."""
+    with db.engine.begin() as conn:
+        rows = conn.execute(select(Physician.id, Physician.practice_id)).all()
+        practices = sorted({p for _, p in rows if p is not None})
+        for pid, practice in rows[:: round(1 / share)]:
+            if practice is not None:
+                moved = practices[(practices.index(practice) + 1) % len(practices)]
+                conn.execute(update(Physician).where(Physician.id == pid).values(practice_id=moved))
+
+
 def timed(
     db: Database, settings: Settings, now: datetime, cache: HistoryCache
 ) -> tuple[float, EvaluationReport]:
@@ -126,18 +159,33 @@ def measure(
     step = {n: max(1, len(events) // n) for n in sizes}
     now = history.end
     base: float | None = None
-    print(
-        f"  {'reviews':>10} {'scan s':>7} {'full s':>7} {'first s':>8} {'process s':>9} "
-        f"{'steady s':>8} {'new s':>6} {'new+proc s':>10} {'CLI s':>6} {'time x':>7} "
-        f"{'firing':>6} {'peak RSS':>9}"
+    columns = (
+        f"  {'reviews':>10} {'store s':>7} {'scan s':>7} {'full s':>7} {'first s':>8} "
+        f"{'process s':>9} {'hour s':>6} {'day s':>6} {'new s':>6} {'new+proc s':>10} "
+        f"{'roster s':>8} {'CLI s':>6} {'time x':>7} {'full reads':>10} {'firing':>6} "
+        f"{'peak RSS':>9}"
     )
+    print(columns)
     for n in sizes:
         subset = events[:: step[n]][:n]
         later = events[:: step[n]][n : n + max(1, n // 1000)]
+        if n == sizes[0]:  # the triggers' cost: the same rows into a store without them
+            plain = Database(url(-n))
+            plain.ensure_schema()
+            drop_triggers(plain)
+            t = time.perf_counter()
+            store_history(plain, history, subset)
+            print(
+                f"  storing {n:,} reviews without the change-log triggers: "
+                f"{time.perf_counter() - t:.2f} s"
+            )
+            plain.dispose()
         db_url = url(n)
         db = Database(db_url)
         db.ensure_schema()
+        t = time.perf_counter()
         store_history(db, history, subset)
+        store = time.perf_counter() - t
         settings = load_settings(None, {"REPMON_DATABASE_URL": db_url}, data_dir)
         with db.session() as session:
             t = time.perf_counter()
@@ -146,23 +194,29 @@ def measure(
             t = time.perf_counter()
             load_history(session, now, since=now - history_horizon(Thresholds()))
             load = time.perf_counter() - t
-        hour = timedelta(hours=1)
+        hour, day = timedelta(hours=1), timedelta(days=1)
         first, report = timed(db, settings, now, HistoryCache())  # no snapshot yet: reads all
         cache = HistoryCache()  # a new process: the snapshot and what changed since
         process, _ = timed(db, settings, now + hour, cache)
         assert cache.restored and cache.full_loads == 0, "the snapshot was not used"
         steady, _ = timed(db, settings, now + 2 * hour, cache)
+        next_day, _ = timed(db, settings, now + day + 2 * hour, cache)
         add_reviews(db, later)
-        new, _ = timed(db, settings, now + 3 * hour, cache)
+        new, _ = timed(db, settings, now + day + 3 * hour, cache)
         changed = cache.changed
-        new_process, _ = timed(db, settings, now + 4 * hour, HistoryCache())
-        cli = cli_seconds(db_url, now + timedelta(hours=5), data_dir)
+        fresh = HistoryCache()
+        new_process, _ = timed(db, settings, now + day + 4 * hour, fresh)
+        move_physicians(db, 0.01)
+        roster, _ = timed(db, settings, now + day + 5 * hour, cache)
+        cli = cli_seconds(db_url, now + day + 6 * hour, data_dir)
         base = base or process
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"  {len(subset):>10,} {scan:>7.2f} {load:>7.2f} {first:>8.2f} {process:>9.2f} "
-            f"{steady:>8.2f} {new:>6.2f} {new_process:>10.2f} {cli:>6.2f} "
-            f"{process / base:>7.2f} {report.firing:>6} {peak:>7.0f} MB  (new: {changed} read)"
+            f"  {len(subset):>10,} {store:>7.2f} {scan:>7.2f} {load:>7.2f} {first:>8.2f} "
+            f"{process:>9.2f} {steady:>6.2f} {next_day:>6.2f} {new:>6.2f} {new_process:>10.2f} "
+            f"{roster:>8.2f} {cli:>6.2f} {process / base:>7.2f} "
+            f"{cache.full_loads + fresh.full_loads:>10} {report.firing:>6} {peak:>7.0f} MB  "
+            f"(new: {changed} read)"
         )
         db.dispose()
 
@@ -176,6 +230,10 @@ def main() -> None:
     args = parser.parse_args()
     months = 24
     history = simulated_history(args.physicians, args.reviews, months)
+    # The generated history is millions of Python objects only the bench holds (the daemon's
+    # columns are numpy arrays): unfrozen, each full collection (2-3 s at 1M) lands on
+    # whichever evaluation runs then.
+    gc.freeze()
     sizes = [args.reviews // 10, args.reviews]
     print(
         f"machine: {os.cpu_count()} cores; {args.physicians:,} physicians, "
@@ -183,7 +241,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         print("SQLite:")
-        measure(lambda n: f"sqlite:///{tmp}/alerts-{n}.db", history, sizes, Path(tmp))
+        measure(lambda n: f"sqlite:///{tmp}/alerts{n}.db", history, sizes, Path(tmp))
         if not args.postgres:
             print("PostgreSQL: skipped (no --postgres URL and no REPMON_TEST_POSTGRES_URL)")
             return
@@ -191,7 +249,9 @@ def main() -> None:
         with ExitStack() as schemas:
             url = args.postgres
             measure(
-                lambda n: schemas.enter_context(scratch_schema(url, f"bench_alerts_{n}")),
+                lambda n: schemas.enter_context(
+                    scratch_schema(url, f"bench_alerts_{n}".replace("-", "plain"))
+                ),
                 history,
                 sizes,
                 Path(tmp),

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, func, select, update
 
@@ -25,14 +27,17 @@ from reputation.storage.models import (
     Mention,
     Physician,
     Review,
+    ReviewChange,
     ReviewRevision,
 )
 from reputation.vocabulary import CATEGORIES
+from tests.conftest import PG_URL
 from tests.factories import store_history
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 11, 1, tzinfo=UTC)
 HORIZON = history_horizon(Thresholds())
+FIELDS = ("ids", "physicians", "practices", "days", "authors", "ratings", "packed", "seen")
 
 
 @pytest.fixture
@@ -69,7 +74,19 @@ def _new_process(db: Database, now: datetime) -> HistoryCache:
         fresh = load_history(s, now, since=now - HORIZON)
     assert run_detectors(cached, now, thresholds) == run_detectors(fresh, now, thresholds)
     assert _reviews(cached, now) == _reviews(fresh, now)
+    _same_columns(cache, db, now)
     return cache
+
+
+def _same_columns(cache: HistoryCache, db: Database, now: datetime) -> None:
+    """The cached columns are, row for row, what a full read at `now` gives."""
+    with db.session() as s:
+        fresh = Columns.read(s, (), (now - HORIZON, now))
+    assert cache.columns is not None
+    mine, theirs = np.argsort(cache.columns.ids), np.argsort(fresh.ids)
+    for name in FIELDS:
+        a, b = getattr(cache.columns, name)[mine], getattr(fresh, name)[theirs]
+        assert np.array_equal(a, b, equal_nan=name != "authors"), name
 
 
 def _reviews(history: History, now: datetime) -> set[int]:
@@ -172,30 +189,164 @@ def test_a_new_process_reads_the_snapshot_and_what_changed_since(
     assert changed.snapshot_due is False  # a few rows: the stored snapshot still serves
 
 
-def test_what_the_marks_cannot_follow_reads_everything(
+def _same(cache: HistoryCache, db: Database, now: datetime) -> HistoryCache:
+    """Evaluate with `cache` at `now` (a process's next evaluation), checked against a full
+    load, and check the changes were read alone."""
+    thresholds = Thresholds()
+    with db.session() as s:
+        cached = cache.history(s, now, now - HORIZON)
+        fresh = load_history(s, now, since=now - HORIZON)
+    assert run_detectors(cached, now, thresholds) == run_detectors(fresh, now, thresholds)
+    assert _reviews(cached, now) == _reviews(fresh, now)
+    _same_columns(cache, db, now)
+    assert cache.full_loads == 1  # the first evaluation's, never again
+    return cache
+
+
+def _recent_review(db: Database, now: datetime, skip: int = 0) -> Review:
+    with db.session() as s:
+        found = s.scalars(
+            select(Review)
+            .where(Review.published_at > now - timedelta(days=40), Review.deleted_at.is_(None))
+            .order_by(Review.id)
+            .offset(skip)
+        ).first()
+    assert found is not None
+    return found
+
+
+def test_every_kind_of_change_is_read_alone_and_matches_a_full_load(
+    db: Database, stored: SimulatedHistory
+) -> None:
+    now = stored.end
+    cache = HistoryCache()
+    with db.session() as s:
+        cache.history(s, now, now - HORIZON)
+    step = iter(range(1, 100))
+
+    def later() -> datetime:
+        return now + timedelta(hours=next(step))
+
+    def change(*statements: Any) -> None:
+        with db.transaction() as s:
+            for statement in statements:
+                s.execute(statement)
+        at = later()
+        _same(cache, db, at)
+        _new_process(db, at)  # the snapshot (stored below) and the log give the same
+
+    _snapshot(db, now)
+    one, two = _recent_review(db, now), _recent_review(db, now, skip=1)
+    # Edits: a rating, an author, a move to another physician, a date set and moved.
+    change(update(Review).where(Review.id == one.id).values(rating=1.0))
+    change(update(Review).where(Review.id == one.id).values(author="someone else"))
+    change(update(Review).where(Review.id == one.id).values(physician_id=12))
+    change(update(Review).where(Review.id == two.id).values(published_at=None))
+    change(update(Review).where(Review.id == two.id).values(published_at=now - timedelta(days=3)))
+    # Detached and attached again, deleted and restored.
+    change(update(Review).where(Review.id == two.id).values(physician_id=None))
+    change(update(Review).where(Review.id == two.id).values(physician_id=two.physician_id))
+    change(update(Review).where(Review.id == two.id).values(deleted_at=now))
+    change(update(Review).where(Review.id == two.id).values(deleted_at=None))
+    # Classifications: updated, deleted, inserted again.
+    own = Classification.review_id == one.id
+    change(update(Classification).where(own).values(negative=True, harm=True))
+    change(delete(Classification).where(own))
+    with db.transaction() as s:
+        s.add(_classification(one.id, True, now))
+    _same(cache, db, later())
+    # A roster change: physician 2 to another practice, physician 3 to none.
+    change(
+        update(Physician).where(Physician.id == 2).values(practice_id=3),
+        update(Physician).where(Physician.id == 3).values(practice_id=None),
+    )
+    # A physician's first review deleted: the next one dates the start of their exposure.
+    with db.session() as s:
+        first = s.scalars(
+            select(Review).where(Review.physician_id == 4).order_by(Review.published_at)
+        ).first()
+    assert first is not None
+    change(update(Review).where(Review.id == first.id).values(deleted_at=now))
+    change(update(Review).where(Review.id == first.id).values(first_seen_at=now))
+    assert cache.changed == 1
+
+
+def test_the_window_moves_without_reading_everything(
+    db: Database, stored: SimulatedHistory
+) -> None:
+    now = stored.end
+    cache = HistoryCache()
+    with db.session() as s:
+        cache.history(s, now, now - HORIZON)
+    for days in (1, 2, 30, 200):
+        _same(cache, db, now + timedelta(days=days))
+        assert cache.changed == 0
+    _snapshot(db, now + timedelta(days=200))
+    assert _new_process(db, now + timedelta(days=201)).full_loads == 0
+
+
+def test_an_evaluation_before_the_cached_one_reads_everything(
     db: Database, stored: SimulatedHistory
 ) -> None:
     now = stored.end
     _snapshot(db, now)
-    # A physician moves to another practice: the roster changed.
-    with db.transaction() as s:
-        s.execute(update(Physician).where(Physician.id == 2).values(practice_id=3))
-    moved = _new_process(db, now + timedelta(hours=1))
-    assert moved.restored and moved.full_loads == 1
-    # A deleted review restored: not among the changed rows the marks find.
-    _snapshot(db, now + timedelta(hours=2))
-    with db.transaction() as s:
-        rid = s.scalars(select(Review.id).where(Review.published_at > now - timedelta(days=30)))
-        gone = rid.first()
-        s.execute(update(Review).where(Review.id == gone).values(deleted_at=now))
-    _snapshot(db, now + timedelta(hours=3))
-    with db.transaction() as s:
-        s.execute(update(Review).where(Review.id == gone).values(deleted_at=None))
-    back = _new_process(db, now + timedelta(hours=4))
-    assert back.restored and back.full_loads == 1
-    # A day after the snapshot's full read, or an evaluation before it, reads everything.
-    assert _new_process(db, now + timedelta(days=1, hours=3)).full_loads == 1
     assert _new_process(db, now - timedelta(days=3)).full_loads == 1
+
+
+def test_storing_the_snapshot_prunes_the_log_and_a_cache_behind_it_restores_it(
+    db: Database, stored: SimulatedHistory
+) -> None:
+    now = stored.end
+    daemon = HistoryCache()
+    with db.session() as s:
+        daemon.history(s, now, now - HORIZON)
+    _add_reviews(db, 5, now + timedelta(hours=1), 3, negative=True)
+    # Another process (the CLI) evaluates, stores its snapshot, prunes the log.
+    _snapshot(db, now + timedelta(hours=1))
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ReviewChange)) == 0
+    _add_reviews(db, 6, now + timedelta(hours=2), 2, negative=True)
+    # The daemon had not read the pruned rows: it starts from the newer snapshot instead.
+    _same(daemon, db, now + timedelta(hours=2))
+    assert daemon.restored and daemon.changed == 2
+    # A cache behind the stored snapshot does not store over it.
+    ahead = {"change": 10**9, "xmin": None}
+    with db.transaction() as s:
+        s.execute(update(HistorySnapshot).values(marks=ahead))
+    with db.transaction() as s:
+        daemon.save(s, now + timedelta(hours=3))
+    with db.session() as s:
+        assert s.scalar(select(HistorySnapshot.marks)) == ahead
+
+
+@pytest.mark.skipif(not PG_URL, reason="concurrent writers: PostgreSQL only")
+def test_a_transaction_open_at_an_evaluation_is_read_when_it_commits(
+    db: Database, stored: SimulatedHistory
+) -> None:
+    # PostgreSQL hands out log ids at insert time: a transaction open across an evaluation
+    # commits ids below the newest one that evaluation read.
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers: its log ids are in commit order")
+    now = stored.end
+    cache = HistoryCache()
+    with db.session() as s:
+        cache.history(s, now, now - HORIZON)
+    one, two = _recent_review(db, now), _recent_review(db, now, skip=1)
+    with db.engine.connect() as slow:
+        slow.execute(update(Review).where(Review.id == one.id).values(rating=1.0))
+        with db.transaction() as s:  # a later writer, committed first: a higher log id
+            s.execute(update(Review).where(Review.id == two.id).values(rating=1.0))
+        _same(cache, db, now + timedelta(hours=1))
+        assert cache.changed == 1
+        slow.commit()
+    _same(cache, db, now + timedelta(hours=2))
+    assert one.id in (cache.columns.ids.tolist() if cache.columns else [])
+    with db.session() as s:
+        assert s.get_one(Review, one.id).rating == 1.0
+    # Re-read until no transaction open then is still open, then not again.
+    _same(cache, db, now + timedelta(hours=3))
+    _same(cache, db, now + timedelta(hours=4))
+    assert cache.changed == 0
 
 
 def test_a_snapshot_of_another_classifier_or_layout_or_unreadable_is_ignored(
@@ -304,8 +455,6 @@ def test_the_snapshot_serves_a_new_operating_system_process(
 
 
 def test_columns_round_trip_and_refuse_other_bytes() -> None:
-    import numpy as np
-
     columns = Columns(
         np.array([3, 1], dtype=np.int64),
         np.array([7, 8], dtype=np.int64),
@@ -314,41 +463,16 @@ def test_columns_round_trip_and_refuse_other_bytes() -> None:
         np.array(['Ann "A" \u00e9\x00', ""], dtype=object),
         np.array([np.nan, 4.0]),
         np.array([1, 0], dtype=np.int64),
+        np.array([20000.75, 20001.25]),
     )
     back = Columns.load(columns.dump())
-    for name in ("ids", "physicians", "practices", "days", "authors", "ratings", "packed"):
+    for name in FIELDS:
         assert np.array_equal(
             getattr(back, name), getattr(columns, name), equal_nan=name != "authors"
         )
     assert back.authors.dtype == object
     with pytest.raises(ValueError, match="not a stored set of review columns"):
         Columns.load(b"junk")
-
-
-def test_a_review_given_a_physician_or_losing_its_classification_reads_everything(
-    db: Database, stored: SimulatedHistory
-) -> None:
-    # What no high-water mark locates: an unmatched review attached to a physician (a crawl
-    # after a roster import), a classification removed (`repmon reclassify --all`).
-    now = stored.end
-    with db.transaction() as s:
-        stray = s.scalars(
-            select(Review).where(Review.published_at > now - timedelta(days=10))
-        ).first()
-        assert stray is not None
-        stray_id, owner = stray.id, stray.physician_id
-        stray.physician_id = None
-    _snapshot(db, now)
-    with db.transaction() as s:
-        s.execute(update(Review).where(Review.id == stray_id).values(physician_id=owner))
-    attached = _new_process(db, now + timedelta(hours=1))
-    assert attached.restored and attached.full_loads == 1
-    _snapshot(db, now + timedelta(hours=1))
-    with db.transaction() as s:
-        s.execute(delete(Classification).where(Classification.review_id == stray_id))
-    _add_reviews(db, 4, now + timedelta(hours=2), 1, negative=True)  # the count alone hides it
-    unclassified = _new_process(db, now + timedelta(hours=2))
-    assert unclassified.restored and unclassified.full_loads == 1
 
 
 def test_when_most_reviews_changed_one_full_read_replaces_reading_them_by_id(

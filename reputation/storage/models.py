@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -40,6 +41,7 @@ __all__ = [
     "Profile",
     "Recipient",
     "Review",
+    "ReviewChange",
     "ReviewRevision",
     "Silence",
     "Subscription",
@@ -138,13 +140,6 @@ class Review(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_review_physician_published", "physician_id", "published_at"),
-        # deleted reviews, few: the alert evaluation's cache counts them every evaluation
-        Index(
-            "ix_review_deleted",
-            "deleted_at",
-            sqlite_where=text("deleted_at IS NOT NULL"),
-            postgresql_where=text("deleted_at IS NOT NULL"),
-        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(40))
@@ -241,8 +236,6 @@ class Classification(Base):
     __table_args__ = (
         UniqueConstraint("review_id", "classifier_version"),
         UniqueConstraint("mention_id", "classifier_version"),
-        # what was (re)classified since the last alert evaluation
-        Index("ix_classification_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id"), index=True)
@@ -263,16 +256,31 @@ class Classification(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class ReviewChange(Base):
+    """A review whose alert columns (or classification) changed: one row per change, written
+    by database triggers (migration 0010), read and pruned by alerts/history.py."""
+
+    __tablename__ = "review_change"
+    # ids never reused on SQLite, even once pruned away: readers take those past the last seen
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    review_id: Mapped[int] = mapped_column(Integer)  # no foreign key: deleted reviews too
+    txid: Mapped[int | None] = mapped_column(BigInteger)  # PostgreSQL: the writer's transaction
+
+
 class HistorySnapshot(Base):
-    """The alert evaluation's review columns and the high-water marks they were read at, so a
-    new process reads only what changed since (alerts/history.py); one row, replaced whole."""
+    """The alert evaluation's review columns and the change-log marks they were read at, so a
+    new process reads only what changed since (alerts/history.py); one row, replaced whole.
+    The review_change rows its marks cover are pruned when it is stored."""
 
     __tablename__ = "history_snapshot"
     id: Mapped[int] = mapped_column(primary_key=True)
     layout: Mapped[int] = mapped_column(Integer)  # format of `data`; another layout is ignored
     classifier_version: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime]  # reviews published from here on (and each physician's first)
-    loaded_at: Mapped[datetime]  # the evaluation time of the full read the columns grew from
+    loaded_at: Mapped[datetime]  # the evaluation time the columns serve (and later ones)
     marks: Mapped[dict[str, Any]] = mapped_column(default=dict)
     rows: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)  # compressed numpy columns, no pickle
