@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import zlib
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Float, Integer, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import UserDefinedType
 
 from alerts.clusters import EventIndex
 from alerts.detectors import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
@@ -468,30 +470,60 @@ def _post_facts(session: Session, until: datetime) -> list[ReviewFacts]:
     return out
 
 
+class _TxidSnapshot(UserDefinedType[str]):
+    """PostgreSQL's txid_snapshot ("xmin:xmax:xip,..."), bound as text and cast."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "txid_snapshot"
+
+
+# txid_current_snapshot()'s text: xmin:xmax:in-progress ids (checked before it is cast).
+_SNAPSHOT_TEXT = re.compile(r"[0-9]+:[0-9]+:(?:[0-9]+(?:,[0-9]+)*)?")
+
+
 @dataclass(frozen=True)
 class _Marks:
-    """How far the change log was read: the last id, and on PostgreSQL the oldest transaction
-    still open then (sequence ids are not commit-ordered there; see _changes)."""
+    """How far the change log was read: the last id, and on PostgreSQL the transaction
+    snapshot taken just before (sequence ids are not commit-ordered there; see _changes)."""
 
     change: int
-    xmin: int | None = None
+    snapshot: str | None = None
 
     @classmethod
     def read(cls, session: Session, floor: _Marks | None) -> _Marks:
         """The marks now, before a full read (what commits meanwhile is read again later);
         never below `floor`, the snapshot's marks up to which the log was pruned."""
-        xmin = _xmin(session)  # first: a transaction open now may write below the last id
+        snapshot = _snapshot(session)  # first: a transaction open now may write below the last id
         last = session.scalar(select(func.max(ReviewChange.id))) or 0
-        return cls(max(last, floor.change if floor else 0), xmin)
+        return cls(max(last, floor.change if floor else 0), snapshot)
+
+    @property
+    def xmin(self) -> int:
+        """The oldest transaction the snapshot saw in progress (0: none, SQLite)."""
+        return 0 if self.snapshot is None else int(self.snapshot.split(":", 1)[0])
 
     def covers(self, other: _Marks) -> bool:
         """Whether everything `other` was read up to was read up to here too."""
-        return self.change >= other.change and (self.xmin or 0) >= (other.xmin or 0)
+        return self.change >= other.change and self.xmin >= other.xmin
+
+    def unseen(self) -> Any:
+        """The log rows written by a transaction these marks' snapshot did not see committed
+        (still open then, or begun after); None on SQLite, where log ids are in commit order."""
+        if self.snapshot is None:
+            return None
+        seen = func.txid_visible_in_snapshot(
+            ReviewChange.txid, cast(literal(self.snapshot), _TxidSnapshot())
+        )
+        # Below the snapshot's xmin every transaction had ended: no visibility test needed.
+        return (ReviewChange.txid >= self.xmin) & ~seen
 
     def pruned(self) -> Any:
         """The log rows these marks cover (what a snapshot at them lets go)."""
         done = ReviewChange.id <= self.change
-        return done if self.xmin is None else done & (ReviewChange.txid < self.xmin)
+        unseen = self.unseen()
+        return done if unseen is None else done & ~unseen
 
     def dump(self) -> dict[str, Any]:
         """The marks as JSON values."""
@@ -504,36 +536,42 @@ class _Marks:
             marks = cls(**values)
         except TypeError as exc:
             raise ValueError(f"not stored marks: {exc}") from exc
-        if marks.dump() != values or not all(
-            isinstance(v, int) for v in values.values() if v is not None
+        snapshot = marks.snapshot
+        if (
+            marks.dump() != values
+            or not isinstance(marks.change, int)
+            or not (snapshot is None or _SNAPSHOT_TEXT.fullmatch(str(snapshot)))
         ):
             raise ValueError("not stored marks: unexpected values")
         return marks
 
 
-def _xmin(session: Session) -> int | None:
-    """PostgreSQL: the oldest transaction in progress now (None on SQLite, whose writers are
-    serialised: its log ids are in commit order)."""
+def _snapshot(session: Session) -> str | None:
+    """PostgreSQL: the transactions committed now, as txid_current_snapshot()'s text (None on
+    SQLite, whose writers are serialised: its log ids are in commit order)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return int(
-        session.execute(select(func.txid_snapshot_xmin(func.txid_current_snapshot()))).scalar_one()
-    )
+    return str(session.execute(select(func.txid_current_snapshot())).scalar_one())
 
 
 def _changes(session: Session, old: _Marks) -> tuple[list[int], _Marks]:
     """Ids of the reviews the log names past `old`, and the marks to read from next time.
 
     On PostgreSQL a transaction open at the last read may commit rows under lower ids later:
-    every row of a transaction not finished then (txid from old.xmin on) is read again, so a
-    long-running writer's changes are re-read at each evaluation until it ends."""
-    xmin = _xmin(session)
+    every row of a transaction that read's snapshot did not see committed is read again, so a
+    long-running writer's changes are re-read at each evaluation until it ends. Only this
+    table's writers count: a transaction open elsewhere (another database on the server, a
+    crawl writing other tables) holds nothing back."""
+    snapshot = _snapshot(session)  # before the rows: what commits meanwhile is read again
     past = ReviewChange.id > old.change
-    if xmin is not None:
-        past = or_(past, ReviewChange.txid >= (old.xmin or 0))
-    rows = session.execute(select(ReviewChange.id, ReviewChange.review_id).where(past)).all()
+    unseen = old.unseen()
+    rows = session.execute(
+        select(ReviewChange.id, ReviewChange.review_id).where(
+            past if unseen is None else or_(past, unseen)
+        )
+    ).all()
     last = max((row[0] for row in rows), default=old.change)
-    return sorted({row[1] for row in rows}), _Marks(max(last, old.change), xmin)
+    return sorted({row[1] for row in rows}), _Marks(max(last, old.change), snapshot)
 
 
 def _stored_marks(session: Session) -> _Marks | None:
