@@ -85,6 +85,11 @@ def _days(column: Any, dialect: str) -> Any:
     return cast(func.extract("epoch", column), Float) / 86400.0
 
 
+def _batches(items: Sequence[int], size: int = 500) -> list[Sequence[int]]:
+    """`items` in slices of `size`: the bound on one IN list's parameters."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
@@ -140,11 +145,7 @@ class Columns:
         """The first reviews (all tied at the earliest publication) of these physicians."""
         base = _review_query(session)
         return cls._fetch(
-            session,
-            [
-                _first_reviews(base, None, physicians[i : i + 500])
-                for i in range(0, len(physicians), 500)
-            ],
+            session, [_first_reviews(base, None, part) for part in _batches(physicians)]
         )
 
     @classmethod
@@ -383,7 +384,7 @@ def _facts(
     if ids is None:
         batches = [query]
     else:
-        batches = [query.where(Review.id.in_(ids[i : i + 500])) for i in range(0, len(ids), 500)]
+        batches = [query.where(Review.id.in_(part)) for part in _batches(ids)]
     out = []
     for batch in batches:
         for row in session.execute(batch):
@@ -712,10 +713,7 @@ class HistoryCache:
         hit = np.isin(columns.ids, drop) & columns.firsts()
         lost = np.unique(columns.physicians[hit]).tolist()
         new = Columns.concat(
-            [
-                Columns.read(session, [Review.id.in_(ids[i : i + 500])])
-                for i in range(0, len(ids), 500)
-            ]
+            [Columns.read(session, [Review.id.in_(part)]) for part in _batches(ids)]
         )
         columns = columns.replaced(drop, new)
         firsts = Columns.firsts_of(session, lost)

@@ -49,41 +49,33 @@ def _condition(kind: str | None, distinct: str) -> str | None:
     return None
 
 
-def _sqlite() -> list[str]:
+def _statements(postgresql: bool) -> list[str]:
+    """The triggers' DDL, on PostgreSQL each after its function. PostgreSQL logs the writer's
+    transaction too: txid_current() lets readers re-read the changes of a transaction that was
+    still open when they read (its sequence ids are not commit-ordered)."""
     out = []
     for name, table, event, row, kind in TRIGGERS:
-        when = _condition(kind, "IS NOT")
-        out.append(
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW"
-            + (f" WHEN {when}" if when else "")
-            + f" BEGIN INSERT INTO review_change (review_id) VALUES ({row}); END"
-        )
-    return out
-
-
-def _postgresql() -> list[str]:
-    # One function per row logged; txid_current() lets readers re-read the changes of a
-    # transaction that was still open when they read (sequence ids are not commit-ordered).
-    out = [
-        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"INSERT INTO review_change (review_id, txid) VALUES ({row}, txid_current()); "
-        "RETURN NULL; END $$"
-        for name, _, _, row, _ in TRIGGERS
-    ]
-    for name, table, event, _, kind in TRIGGERS:
-        when = _condition(kind, "IS DISTINCT FROM")
+        when = _condition(kind, "IS DISTINCT FROM" if postgresql else "IS NOT")
+        if postgresql:
+            out.append(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"INSERT INTO review_change (review_id, txid) VALUES ({row}, txid_current()); "
+                "RETURN NULL; END $$"
+            )
+            action = f"EXECUTE FUNCTION {name}()"
+        else:
+            action = f"BEGIN INSERT INTO review_change (review_id) VALUES ({row}); END"
         out.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW"
             + (f" WHEN ({when})" if when else "")
-            + f" EXECUTE FUNCTION {name}()"
+            + f" {action}"
         )
     return out
 
 
 def create_triggers() -> None:
     """Create the change-log triggers (and PostgreSQL's trigger functions)."""
-    statements = _postgresql() if op.get_bind().dialect.name == "postgresql" else _sqlite()
-    for statement in statements:
+    for statement in _statements(op.get_bind().dialect.name == "postgresql"):
         op.execute(statement)
 
 
