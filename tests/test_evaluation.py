@@ -24,7 +24,7 @@ from reputation.classifier.evaluation import (
     prediction_from,
     scores,
 )
-from tests.conftest import shared_path
+from tests.conftest import ROOT, shared_path
 
 
 def test_auc_ranks_positives_above_negatives_and_ties_count_half() -> None:
@@ -178,30 +178,62 @@ def test_eval_command_missing_corpus(tmp_path: Path) -> None:
 # Figures of model-2 on the two halves of dev (classifier rules and thresholds were chosen on
 # the tuning half; the held-out half is only scored); a change that drops below fails. The
 # issue-12 targets (B 0.85, S 0.90, C 0.80, harm R 0.90 at P 0.60 on the held-out half) are
-# not all met: see README "The classifier".
+# not all met: see README "The classifier". The floors guard against regressions: the shipped
+# figures less about one review. bench/labels/unseen-*.jsonl are reviews no rule was written
+# from (bench/labels/README.md): model-3 scores lower there than on either dev half.
 FLOORS = {
     "tune": ({"B": 0.84, "S": 0.90, "C": 0.78}, 0.85, 0.60),
     "held-out": ({"B": 0.85, "S": 0.87, "C": 0.81}, 0.95, 0.75),
+    "unseen-a": ({"B": 0.78, "S": 0.78, "C": 0.74}, 0.55, 0.55),
+    "unseen-b": ({"B": 0.76, "S": 0.82, "C": 0.73}, 0.58, 0.40),
 }
+UNSEEN = ROOT / "bench" / "labels"
 
 
-def dev_report(half: str) -> Report:
-    labels = shared_path("labels", "dev.jsonl")
+def labelled_report(name: str) -> Report:
+    """The classifier's report on a dev half or on one of the unseen sets."""
     corpus = shared_path("corpus", "reviews.jsonl.gz")
-    examples = load_examples(labels, corpus, half)
+    if name.startswith("unseen-"):
+        examples = load_examples(UNSEEN / f"{name}.jsonl", corpus)
+    else:
+        examples = load_examples(shared_path("labels", "dev.jsonl"), corpus, name)
     predictions = [prediction_from(e.gold.id, classify(e.text, e.rating)) for e in examples]
     return evaluate([e.gold for e in examples], predictions)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("half", sorted(FLOORS))
-def test_dev_halves_do_not_regress(half: str) -> None:
-    report = dev_report(half)
-    f1_floors, harm_recall, harm_precision = FLOORS[half]
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_labelled_sets_do_not_regress(name: str) -> None:
+    report = labelled_report(name)
+    f1_floors, harm_recall, harm_precision = FLOORS[name]
     for label, floor in f1_floors.items():
         assert report.per_label[label].f1 >= floor, label
     assert report.harm.recall >= harm_recall
     assert report.harm.precision >= harm_precision
+
+
+def test_unseen_sets_hold_new_reviews_one_per_doctor() -> None:
+    """Every id is a corpus review outside dev, of a doctor dev and the other set do not have."""
+    corpus = shared_path("corpus", "reviews.jsonl.gz")
+    dev = {g.id for g in load_gold(shared_path("labels", "dev.jsonl"))}
+    sets = {n: [g.id for g in load_gold(UNSEEN / f"unseen-{n}.jsonl")] for n in "ab"}
+    doctor: dict[str, str | None] = {}
+    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            doctor[row["id"]] = row.get("doctor")
+    dev_doctors = {doctor[i] for i in dev}
+    seen: set[str | None] = set()
+    for name, ids in sets.items():
+        assert len(ids) == 221, name
+        assert all(i in doctor for i in ids), f"unseen-{name} names a review not in the corpus"
+        assert not set(ids) & dev, f"unseen-{name} holds dev reviews"
+        doctors = [doctor[i] for i in ids]
+        assert None not in doctors
+        assert not set(doctors) & dev_doctors, f"unseen-{name} holds a dev doctor"
+        assert len(set(doctors)) == len(doctors), f"unseen-{name} has a doctor twice"
+        assert not set(doctors) & seen, "a doctor in both sets"
+        seen.update(doctors)
 
 
 @pytest.mark.slow
