@@ -54,7 +54,13 @@ Example = tuple[str, frozenset[str]]
 
 def read_nhs(path: Path) -> list[Example]:
     """(text, our topics) of every NHS comment that people could label."""
-    found: list[Example] = []
+    return [(text, topics) for text, topics, _ in read_nhs_rated(path)]
+
+
+def read_nhs_rated(path: Path) -> list[tuple[str, frozenset[str], str]]:
+    """(text, our topics, NHS sentiment code: 1 very positive to 5 very negative) of every NHS
+    comment that people could label."""
+    found: list[tuple[str, frozenset[str], str]] = []
     with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         wanted = {c for columns in NHS_TOPICS.values() for c in columns} | {TEXT_COLUMN, UNUSABLE}
@@ -67,9 +73,10 @@ def read_nhs(path: Path) -> list[Example]:
                 continue
             labelled = {c for c, v in row.items() if c and (v or "").strip() == "1"}
             topics = {t for t, columns in NHS_TOPICS.items() if labelled & set(columns)}
-            if row[SENTIMENT_COLUMN].strip() not in NHS_NEGATIVE_SENTIMENTS:
+            sentiment = row[SENTIMENT_COLUMN].strip()
+            if sentiment not in NHS_NEGATIVE_SENTIMENTS:
                 topics -= set(NHS_NEGATIVE_ONLY)
-            found.append((text, frozenset(topics)))
+            found.append((text, frozenset(topics), sentiment))
     return found
 
 

@@ -91,6 +91,22 @@ def test_a_rule_hit_stands_only_where_the_model_confirms_its_topic() -> None:
     assert not decide(found, {**THRESHOLDS, "service": Thresholds(1.01, topic + 0.01)}).categories
 
 
+def test_a_service_hit_of_weak_cues_alone_stands_only_where_the_model_reads_service() -> None:
+    # "hospital" and "wait" in a negative sentence are weak cues: the model tells them apart
+    story, wait = (
+        signals("He sent me to the hospital and it was awful.", 1.0),
+        signals("The wait was horrible.", 1.0),
+    )
+    limit = THRESHOLDS["service"]
+    for found in (story, wait):
+        assert found.review.hits["service"] == {0: 0.45}  # weak cues only, and scored
+    assert story.topics[0]["service"] < limit.confirm_weak <= wait.topics[0]["service"]
+    assert "service" not in decide(story).category_names()
+    assert "service" in decide(wait).category_names()
+    kept = {**THRESHOLDS, "service": Thresholds(limit.alone, limit.confirm)}
+    assert "service" in decide(story, kept).category_names()
+
+
 def test_only_what_the_thresholds_can_use_is_scored() -> None:
     text = "The visit was fine. The receptionist was rude."
     assert signals(text, 2.0, EVERYTHING).topics[0]
