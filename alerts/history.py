@@ -655,7 +655,12 @@ class HistoryCache:
                     created_at=now,
                 )
             )
-            session.execute(delete(ReviewChange).where(self.marks.pruned()))
+            # no ORM bookkeeping: on PostgreSQL the default ("fetch") returns every deleted id
+            # to the session, which holds none of these rows (0.9 s of 1.3 s at 400k log rows)
+            session.execute(
+                delete(ReviewChange).where(self.marks.pruned()),
+                execution_options={"synchronize_session": False},
+            )
             self.unsaved = 0
 
     def _refresh(self, session: Session, now: datetime, since: datetime) -> None:
