@@ -21,6 +21,9 @@ from reputation.classifier.evaluation import (
     in_half,
     load_examples,
     load_gold,
+    load_pool_harm,
+    load_texts,
+    pool_harm_scores,
     prediction_from,
     scores,
 )
@@ -213,10 +216,11 @@ def test_labelled_sets_do_not_regress(name: str) -> None:
 
 
 def test_unseen_sets_hold_new_reviews_one_per_doctor() -> None:
-    """Every id is a corpus review outside dev, of a doctor dev and the other set do not have."""
+    """Every id is a corpus review outside dev, of a doctor dev and the other sets do not have."""
     corpus = shared_path("corpus", "reviews.jsonl.gz")
     dev = {g.id for g in load_gold(shared_path("labels", "dev.jsonl"))}
-    sets = {n: [g.id for g in load_gold(UNSEEN / f"unseen-{n}.jsonl")] for n in "ab"}
+    sets = {f"unseen-{n}": [g.id for g in load_gold(UNSEEN / f"unseen-{n}.jsonl")] for n in "ab"}
+    sets["harm-c"] = [g.id for g in load_pool_harm(UNSEEN / "harm-c.jsonl")]
     doctor: dict[str, str | None] = {}
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
         for line in handle:
@@ -225,15 +229,45 @@ def test_unseen_sets_hold_new_reviews_one_per_doctor() -> None:
     dev_doctors = {doctor[i] for i in dev}
     seen: set[str | None] = set()
     for name, ids in sets.items():
-        assert len(ids) == 221, name
-        assert all(i in doctor for i in ids), f"unseen-{name} names a review not in the corpus"
-        assert not set(ids) & dev, f"unseen-{name} holds dev reviews"
+        assert len(ids) == (320 if name == "harm-c" else 221), name
+        assert all(i in doctor for i in ids), f"{name} names a review not in the corpus"
+        assert not set(ids) & dev, f"{name} holds dev reviews"
         doctors = [doctor[i] for i in ids]
         assert None not in doctors
-        assert not set(doctors) & dev_doctors, f"unseen-{name} holds a dev doctor"
-        assert len(set(doctors)) == len(doctors), f"unseen-{name} has a doctor twice"
-        assert not set(doctors) & seen, "a doctor in both sets"
+        assert not set(doctors) & dev_doctors, f"{name} holds a dev doctor"
+        assert len(set(doctors)) == len(doctors), f"{name} has a doctor twice"
+        assert not set(doctors) & seen, f"{name} has a doctor of another set"
         seen.update(doctors)
+
+
+@pytest.mark.slow
+def test_harm_on_the_harm_set_does_not_regress() -> None:
+    """bench/labels/harm-c.jsonl, weighted to its pool: model-4 has P 0.490, R 0.525 there."""
+    golds = load_pool_harm(UNSEEN / "harm-c.jsonl")
+    texts = load_texts(shared_path("corpus", "reviews.jsonl.gz"), {g.id for g in golds})
+    flagged = {i for i, (text, rating) in texts.items() if "harm" in classify(text, rating).flags}
+    precision, recall = pool_harm_scores(golds, flagged)
+    assert recall >= 0.50 and precision >= 0.46
+
+
+def test_pool_harm_scores_weigh_each_review_for_its_stratum(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "harm": 1, "stratum": "suspected", "pool": 4},
+        {"id": "b", "harm": 0, "stratum": "suspected", "pool": 4},
+        {"id": "c", "harm": 1, "stratum": "rest", "pool": 30},
+        {"id": "d", "harm": 0, "stratum": "rest", "pool": 30},
+        {"id": "e", "harm": 0, "stratum": "rest", "pool": 30},
+    ]
+    path = tmp_path / "harm.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    golds = load_pool_harm(path)
+    # a and b stand for 2 reviews each, c, d and e for 10 each
+    precision, recall = pool_harm_scores(golds, {"a", "b"})
+    assert (precision, recall) == (0.5, 2 / 12)
+    assert pool_harm_scores(golds, {"a", "c", "d"}) == (12 / 22, 1.0)
+    path.write_text('{"id": "a", "harm": 1, "stratum": "rest", "pool": 0}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="harm.jsonl:1: bad label line .pool must be a positive"):
+        load_pool_harm(path)
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ __all__ = [
     "Example",
     "Gold",
     "Mistake",
+    "PoolHarm",
     "Prediction",
     "Report",
     "Scores",
@@ -27,6 +28,9 @@ __all__ = [
     "in_half",
     "load_examples",
     "load_gold",
+    "load_pool_harm",
+    "load_texts",
+    "pool_harm_scores",
     "prediction_from",
     "scores",
 ]
@@ -201,19 +205,64 @@ def load_gold(labels_path: Path) -> list[Gold]:
 def load_examples(labels_path: Path, corpus_path: Path, half: str | None = None) -> list[Example]:
     """Join labels to texts and ratings, streaming the corpus and keeping only labelled ids."""
     golds = {g.id: g for g in load_gold(labels_path) if in_half(g.id, half)}
-    found: dict[str, Example] = {}
+    found = load_texts(corpus_path, set(golds))
+    return [Example(golds[i], *found[i]) for i in golds if i in found]
+
+
+def load_texts(corpus_path: Path, ids: set[str]) -> dict[str, tuple[str, float | None]]:
+    """Text and rating of each of ``ids`` the corpus holds, streaming it."""
+    found: dict[str, tuple[str, float | None]] = {}
     opener = gzip.open if corpus_path.suffix == ".gz" else open
     with opener(corpus_path, "rt", encoding="utf-8") as handle:
         for line in handle:
             review_id = line[8 : line.find('"', 8)] if line.startswith('{"id": "') else None
-            if review_id is not None and review_id not in golds:
+            if review_id is not None and review_id not in ids:
                 continue  # cheap skip without parsing the line
             row = json.loads(line)
-            if row.get("id") in golds:
-                rating = row.get("rating")
-                gold = golds[row["id"]]
-                found[gold.id] = Example(gold, str(row.get("text") or ""), _rating(rating))
-    return [found[i] for i in golds if i in found]
+            if row.get("id") in ids:
+                found[row["id"]] = (str(row.get("text") or ""), _rating(row.get("rating")))
+    return found
+
+
+@dataclass(frozen=True)
+class PoolHarm:
+    """A review labelled for harm only, drawn from one stratum of a larger pool of reviews."""
+
+    id: str
+    harm: bool
+    stratum: str
+    pool: int  # reviews in the stratum's pool, of which the set drew some
+
+
+def load_pool_harm(labels_path: Path) -> list[PoolHarm]:
+    """Read a harm-only labels file ({"id", "harm", "stratum", "pool"} per line)."""
+    golds: list[PoolHarm] = []
+    with labels_path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                gold = PoolHarm(str(row["id"]), bool(row["harm"]), str(row["stratum"]), row["pool"])
+                if not isinstance(gold.pool, int) or gold.pool < 1:
+                    raise ValueError(f"pool must be a positive count, not {gold.pool!r}")
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
+            golds.append(gold)
+    return golds
+
+
+def pool_harm_scores(golds: Sequence[PoolHarm], flagged: set[str]) -> tuple[float, float]:
+    """Harm precision and recall over the pools the reviews were drawn from: each review counts
+    for pool / drawn of its stratum; ``flagged`` holds the ids the classifier flagged."""
+    drawn = Counter(g.stratum for g in golds)
+    counts = dict.fromkeys(("tp", "fp", "fn", "tn"), 0.0)
+    for gold in golds:
+        found = gold.id in flagged
+        outcome = "tp" if found and gold.harm else "fp" if found else "fn" if gold.harm else "tn"
+        counts[outcome] += gold.pool / drawn[gold.stratum]
+    tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
+    return (tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0)
 
 
 def _rating(value: object) -> float | None:
