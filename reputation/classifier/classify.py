@@ -46,7 +46,7 @@ __all__ = [
     "signals",
 ]
 
-CLASSIFIER_VERSION = "model-4"  # model-3 with weak-cue service confirmed by the model
+CLASSIFIER_VERSION = "model-5"  # model-4 retrained on harm told in a story (and its look-alikes)
 _MAX_EVIDENCE = 3
 _PRAISE = 0.5  # sentence compound from which a sentence counts as praise
 # How much one cue of each kind is worth; a category's confidence combines its cues.
