@@ -6,9 +6,10 @@ import gzip
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from reputation.classifier.classify import ClassifierResult
 
@@ -34,6 +35,8 @@ __all__ = [
     "prediction_from",
     "scores",
 ]
+
+_G = TypeVar("_G")
 
 # Codebook letters for the classifier's category names.
 CODE_FOR = {"bedside_manner": "B", "service": "S", "clinical_skill": "C"}
@@ -187,19 +190,25 @@ def evaluate(golds: Sequence[Gold], predictions: Sequence[Prediction], worst: in
     return Report(len(pairs), per_label, harm, dict(confusion), tuple(mistakes))
 
 
-def load_gold(labels_path: Path) -> list[Gold]:
-    """Read a labels JSONL file ({"id", "labels", "harm"} per line)."""
-    golds: list[Gold] = []
+def _read_labels(labels_path: Path, make: Callable[[Any], _G]) -> list[_G]:
+    """Each non-empty line of a labels JSONL file made into a gold; a bad line is named."""
+    golds: list[_G] = []
     with labels_path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-                golds.append(Gold(str(row["id"]), frozenset(row["labels"]), bool(row["harm"])))
+                golds.append(make(json.loads(line)))
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
     return golds
+
+
+def load_gold(labels_path: Path) -> list[Gold]:
+    """Read a labels JSONL file ({"id", "labels", "harm"} per line)."""
+    return _read_labels(
+        labels_path, lambda row: Gold(str(row["id"]), frozenset(row["labels"]), bool(row["harm"]))
+    )
 
 
 def load_examples(labels_path: Path, corpus_path: Path, half: str | None = None) -> list[Example]:
@@ -236,20 +245,14 @@ class PoolHarm:
 
 def load_pool_harm(labels_path: Path) -> list[PoolHarm]:
     """Read a harm-only labels file ({"id", "harm", "stratum", "pool"} per line)."""
-    golds: list[PoolHarm] = []
-    with labels_path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                gold = PoolHarm(str(row["id"]), bool(row["harm"]), str(row["stratum"]), row["pool"])
-                if not isinstance(gold.pool, int) or gold.pool < 1:
-                    raise ValueError(f"pool must be a positive count, not {gold.pool!r}")
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
-            golds.append(gold)
-    return golds
+    return _read_labels(labels_path, _pool_harm)
+
+
+def _pool_harm(row: Any) -> PoolHarm:
+    gold = PoolHarm(str(row["id"]), bool(row["harm"]), str(row["stratum"]), row["pool"])
+    if not isinstance(gold.pool, int) or gold.pool < 1:
+        raise ValueError(f"pool must be a positive count, not {gold.pool!r}")
+    return gold
 
 
 def pool_harm_scores(golds: Sequence[PoolHarm], flagged: set[str]) -> tuple[float, float]:
