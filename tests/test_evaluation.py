@@ -190,6 +190,7 @@ FLOORS = {
     "held-out": ({"B": 0.86, "S": 0.88, "C": 0.81}, 0.95, 0.65),
     "unseen-a": ({"B": 0.80, "S": 0.79, "C": 0.74}, 0.62, 0.55),
     "unseen-b": ({"B": 0.75, "S": 0.83, "C": 0.73}, 0.58, 0.39),
+    "unseen-c": ({"B": 0.79, "S": 0.77, "C": 0.75}, 0.64, 0.55),
 }
 UNSEEN = ROOT / "bench" / "labels"
 
@@ -220,7 +221,7 @@ def test_unseen_sets_hold_new_reviews_one_per_doctor() -> None:
     """Every id is a corpus review outside dev, of a doctor dev and the other sets do not have."""
     corpus = shared_path("corpus", "reviews.jsonl.gz")
     dev = {g.id for g in load_gold(shared_path("labels", "dev.jsonl"))}
-    sets = {f"unseen-{n}": [g.id for g in load_gold(UNSEEN / f"unseen-{n}.jsonl")] for n in "ab"}
+    sets = {f"unseen-{n}": [g.id for g in load_gold(UNSEEN / f"unseen-{n}.jsonl")] for n in "abc"}
     sets["harm-c"] = [g.id for g in load_pool_harm(UNSEEN / "harm-c.jsonl")]
     doctor: dict[str, str | None] = {}
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
