@@ -159,7 +159,10 @@ def test_eval_command_scores_one_half(tmp_path: Path) -> None:
 def test_load_gold_names_the_bad_line(tmp_path: Path) -> None:
     labels = tmp_path / "labels.jsonl"
     labels.write_text('{"id": "a", "labels": ["B"], "harm": 0}\n{"id": "b"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"labels.jsonl:2"):
+    with pytest.raises(ValueError, match=r"labels.jsonl:2: no 'labels' field"):
+        load_gold(labels)
+    labels.write_text('{"id": "a", "harm": 0, "stratum": "rest", "pool": 9}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels.jsonl:1: .*harm-only .*bench/harm_eval.py"):
         load_gold(labels)
 
 

@@ -199,16 +199,22 @@ def _read_labels(labels_path: Path, make: Callable[[Any], _G]) -> list[_G]:
                 continue
             try:
                 golds.append(make(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as exc:
+            except KeyError as exc:
+                raise ValueError(f"{labels_path}:{number}: no {exc} field") from exc
+            except (ValueError, TypeError) as exc:
                 raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
     return golds
 
 
 def load_gold(labels_path: Path) -> list[Gold]:
     """Read a labels JSONL file ({"id", "labels", "harm"} per line)."""
-    return _read_labels(
-        labels_path, lambda row: Gold(str(row["id"]), frozenset(row["labels"]), bool(row["harm"]))
-    )
+    return _read_labels(labels_path, _gold)
+
+
+def _gold(row: Any) -> Gold:
+    if isinstance(row, dict) and "labels" not in row and "stratum" in row:
+        raise ValueError("a harm-only set has no labels: score it with bench/harm_eval.py")
+    return Gold(str(row["id"]), frozenset(row["labels"]), bool(row["harm"]))
 
 
 def load_examples(labels_path: Path, corpus_path: Path, half: str | None = None) -> list[Example]:
