@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reputation.classifier.classify import decide, signals
-from reputation.classifier.evaluation import load_pool_harm, load_texts, pool_harm_scores
+from reputation.classifier.evaluation import (
+    load_pool_harm,
+    load_texts,
+    pool_harm_outcomes,
+    pool_harm_scores,
+)
 from reputation.classifier.topics import CategoryModel, category_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,11 +52,7 @@ def main() -> int:
         for review_id, (text, rating) in texts.items()
         if "harm" in decide(signals(text, rating, model=model)).flags
     }
-    counts: Counter[tuple[str, str]] = Counter()
-    for gold in golds:
-        found = gold.id in flagged
-        outcome = "tp" if found and gold.harm else "fp" if found else "fn" if gold.harm else "tn"
-        counts[(gold.stratum, outcome)] += 1
+    counts = pool_harm_outcomes(golds, flagged)
     print(f"{len(texts)} of {len(golds)} labelled reviews found; model {args.model or 'shipped'}")
     for stratum in sorted({g.stratum for g in golds}):
         drawn = sum(1 for g in golds if g.stratum == stratum)

@@ -31,6 +31,7 @@ __all__ = [
     "load_gold",
     "load_pool_harm",
     "load_texts",
+    "pool_harm_outcomes",
     "pool_harm_scores",
     "prediction_from",
     "scores",
@@ -261,15 +262,25 @@ def _pool_harm(row: Any) -> PoolHarm:
     return gold
 
 
+def pool_harm_outcomes(golds: Sequence[PoolHarm], flagged: set[str]) -> Counter[tuple[str, str]]:
+    """(stratum, "tp" / "fp" / "fn" / "tn") -> reviews drawn; ``flagged`` holds the ids the
+    classifier flagged."""
+    outcomes: Counter[tuple[str, str]] = Counter()
+    for gold in golds:
+        found = gold.id in flagged
+        outcome = "tp" if found and gold.harm else "fp" if found else "fn" if gold.harm else "tn"
+        outcomes[(gold.stratum, outcome)] += 1
+    return outcomes
+
+
 def pool_harm_scores(golds: Sequence[PoolHarm], flagged: set[str]) -> tuple[float, float]:
     """Harm precision and recall over the pools the reviews were drawn from: each review counts
     for pool / drawn of its stratum; ``flagged`` holds the ids the classifier flagged."""
     drawn = Counter(g.stratum for g in golds)
+    weight = {g.stratum: g.pool / drawn[g.stratum] for g in golds}
     counts = dict.fromkeys(("tp", "fp", "fn", "tn"), 0.0)
-    for gold in golds:
-        found = gold.id in flagged
-        outcome = "tp" if found and gold.harm else "fp" if found else "fn" if gold.harm else "tn"
-        counts[outcome] += gold.pool / drawn[gold.stratum]
+    for (stratum, outcome), n in pool_harm_outcomes(golds, flagged).items():
+        counts[outcome] += n * weight[stratum]
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
     return (tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0)
 
