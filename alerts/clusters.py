@@ -264,7 +264,7 @@ class EventIndex:
         times: F64,
         negative: NDArray[np.bool_],
         catmask: I64,
-        authors: Sequence[str],
+        authors: Sequence[str] | NDArray[np.object_],
         categories: Sequence[str] = CATEGORIES,
         social: NDArray[np.bool_] | None = None,
     ) -> EventIndex:
@@ -291,7 +291,8 @@ class EventIndex:
         t_all = np.asarray(times, dtype=np.float64)[rows]
         t0 = float(t_all.min()) - 1.0 if t_all.size else 0.0
         span = float(t_all.max()) - t0 + 2.0 if t_all.size else 2.0
-        order = np.lexsort((t_all, ent))
+        # By entity, then time: one sort of the search keys (a lexsort took twice as long)
+        order = np.argsort(ent * span + (t_all - t0), kind="stable")
         ent, rows, t_all = ent[order], rows[order], t_all[order]
         negs = np.asarray(negative, dtype=bool)[rows]
         cm = np.asarray(catmask, dtype=np.int64)[rows]
@@ -303,8 +304,11 @@ class EventIndex:
         starts = np.searchsorted(ent, np.arange(n_ent))
         first = t_all[np.minimum(starts, max(rows.size - 1, 0))] if rows.size else np.zeros(0)
         ids = [("physician", int(x)) for x in pids] + [("practice", int(x)) for x in qids]
-        names = np.empty(n, dtype=object)
-        names[:] = list(authors)
+        if isinstance(authors, np.ndarray) and authors.dtype == object:
+            names = authors
+        else:
+            names = np.empty(n, dtype=object)
+            names[:] = list(authors)
         return cls(
             n_physicians=len(pids),
             entity_ids=ids,

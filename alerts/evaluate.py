@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.detectors import Thresholds, history_horizon, run_detectors
-from alerts.history import HistoryCache
+from alerts.history import HistoryCache, id_batches
 from alerts.kinds import parse_entity
 from alerts.lifecycle import AlertState, SilenceRule, Transition, step
 from alerts.notify import alert_context, enqueue_alert_mail
@@ -55,20 +56,38 @@ def _state(row: AlertRow) -> AlertState:
     )
 
 
-def _entity_ids(labels: dict[str, str], session: Session) -> tuple[int | None, int | None]:
-    kind, ident = parse_entity(labels.get("entity", ""))
-    if kind == "physician" and ident.isdigit():
-        physician = session.get(Physician, int(ident))
-        return int(ident), physician.practice_id if physician else None
+def _physician_of(labels: Any) -> int | None:
+    kind, ident = parse_entity(dict(labels).get("entity", ""))
+    return int(ident) if kind == "physician" and ident.isdigit() else None
+
+
+def _practices(session: Session, states: Iterable[AlertState]) -> dict[int, int | None]:
+    """The practice of every physician these alert states are about, in one query a batch
+    (one lookup per new alert cost a second when a first evaluation opened 1,500)."""
+    wanted = sorted({p for st in states if (p := _physician_of(st.labels)) is not None})
+    found: dict[int, int | None] = {}
+    for batch in id_batches(wanted):
+        query = select(Physician.id, Physician.practice_id).where(Physician.id.in_(batch))
+        found.update((pid, practice) for pid, practice in session.execute(query))
+    return found
+
+
+def _entity_ids(labels: Any, practices: dict[int, int | None]) -> tuple[int | None, int | None]:
+    physician = _physician_of(labels)
+    if physician is not None:
+        return physician, practices.get(physician)
+    kind, ident = parse_entity(dict(labels).get("entity", ""))
     if kind == "practice" and ident.isdigit():
         return None, int(ident)
     return None, None
 
 
-def _save(session: Session, rows: dict[str, AlertRow], st: AlertState) -> AlertRow:
+def _save(
+    session: Session, rows: dict[str, AlertRow], st: AlertState, practices: dict[int, int | None]
+) -> AlertRow:
     row = rows.get(st.fingerprint)
     if row is None:
-        physician_id, practice_id = _entity_ids(dict(st.labels), session)
+        physician_id, practice_id = _entity_ids(st.labels, practices)
         row = AlertRow(
             fingerprint=st.fingerprint,
             kind=st.kind,
@@ -98,8 +117,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
-
-
 
 
 def _importance(pair: tuple[Transition, AlertRow]) -> tuple[int, int, float]:
@@ -150,8 +167,11 @@ def evaluate(
         for fp in set(previous) - set(result.states):
             session.execute(delete(AlertRow).where(AlertRow.fingerprint == fp))
             rows.pop(fp)
+        practices = _practices(
+            session, (st for st in result.states.values() if st.fingerprint not in rows)
+        )
         for st in result.states.values():
-            _save(session, rows, st)
+            _save(session, rows, st, practices)
         session.flush()
         report.transitions = result.transitions
         report.firing = sum(1 for s in result.states.values() if s.state == "firing")

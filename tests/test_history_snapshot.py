@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 
 from alerts.detectors import Thresholds, history_horizon, run_detectors
 from alerts.evaluate import evaluate
-from alerts.history import Columns, History, HistoryCache, load_history
+from alerts.history import FLAG_NAMES, Columns, History, HistoryCache, load_history
 from alerts.simulation import SimulatedHistory, generate_history, plant_clusters
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.mentions import assign_mention
@@ -478,6 +478,37 @@ def test_the_snapshot_serves_a_new_operating_system_process(
         check=True,
     )
     assert out.stdout.split() == ["True", "0", "0"]
+
+
+def test_columns_read_hold_what_the_rows_hold(db: Database, stored: SimulatedHistory) -> None:
+    """The columns come from the driver's tuples, with no result processing: each value
+    equals what the ORM reads for the same review (times to the microsecond)."""
+    with db.transaction() as s:  # the cases the simulation lacks: no rating, no author
+        s.execute(update(Review).where(Review.id.in_([1, 2])).values(rating=None, author=""))
+    with db.session() as s:
+        columns = Columns.read(s)
+        rows = s.execute(
+            select(Review, Physician.practice_id, Classification)
+            .join(Physician, Review.physician_id == Physician.id)
+            .join(Classification, Classification.review_id == Review.id)
+            .where(Classification.classifier_version == CLASSIFIER_VERSION)
+        ).all()
+    assert columns.ids.size == len(rows) > 0
+    at = {int(rid): i for i, rid in enumerate(columns.ids)}
+    for review, practice, label in rows:
+        i = at[review.id]
+        assert columns.physicians[i] == review.physician_id
+        assert columns.practices[i] == (-1 if practice is None else practice)
+        assert abs(columns.days[i] * 86400 - review.published_at.timestamp()) < 1e-3
+        assert abs(columns.seen[i] * 86400 - review.first_seen_at.timestamp()) < 1e-3
+        assert columns.authors[i] == review.author
+        if review.rating is None:
+            assert np.isnan(columns.ratings[i])
+        else:
+            assert columns.ratings[i] == review.rating
+        flags = [label.negative, *(getattr(label, n) for n in FLAG_NAMES)]
+        assert columns.packed[i] == sum(int(bool(f)) << bit for bit, f in enumerate(flags))
+    assert {1, 2} <= {int(rid) for rid, r in zip(columns.ids, columns.ratings) if np.isnan(r)}
 
 
 def test_columns_round_trip_and_refuse_other_bytes() -> None:
