@@ -508,7 +508,7 @@ def test_columns_read_hold_what_the_rows_hold(db: Database, stored: SimulatedHis
             assert columns.ratings[i] == review.rating
         flags = [label.negative, *(getattr(label, n) for n in FLAG_NAMES)]
         assert columns.packed[i] == sum(int(bool(f)) << bit for bit, f in enumerate(flags))
-    assert {1, 2} <= {int(rid) for rid, r in zip(columns.ids, columns.ratings) if np.isnan(r)}
+    assert {1, 2} <= set(columns.ids[np.isnan(columns.ratings)].tolist())
 
 
 def test_columns_round_trip_and_refuse_other_bytes() -> None:
