@@ -499,6 +499,7 @@ def test_columns_read_hold_what_the_rows_hold(db: Database, stored: SimulatedHis
         i = at[review.id]
         assert columns.physicians[i] == review.physician_id
         assert columns.practices[i] == (-1 if practice is None else practice)
+        assert review.published_at is not None
         assert abs(columns.days[i] * 86400 - review.published_at.timestamp()) < 1e-3
         assert abs(columns.seen[i] * 86400 - review.first_seen_at.timestamp()) < 1e-3
         assert columns.authors[i] == review.author
