@@ -73,10 +73,9 @@ def _practices(session: Session, states: Iterable[AlertState]) -> dict[int, int 
 
 
 def _entity_ids(labels: Any, practices: dict[int, int | None]) -> tuple[int | None, int | None]:
-    physician = _physician_of(labels)
-    if physician is not None:
-        return physician, practices.get(physician)
     kind, ident = parse_entity(dict(labels).get("entity", ""))
+    if kind == "physician" and ident.isdigit():
+        return int(ident), practices.get(int(ident))
     if kind == "practice" and ident.isdigit():
         return None, int(ident)
     return None, None

@@ -482,7 +482,7 @@ def test_the_snapshot_serves_a_new_operating_system_process(
 
 def test_columns_read_hold_what_the_rows_hold(db: Database, stored: SimulatedHistory) -> None:
     """The columns come from the driver's tuples, with no result processing: each value
-    equals what the ORM reads for the same review (times to the microsecond)."""
+    equals what the ORM reads for the same review (times to the millisecond)."""
     with db.transaction() as s:  # the cases the simulation lacks: no rating, no author
         s.execute(update(Review).where(Review.id.in_([1, 2])).values(rating=None, author=""))
     with db.session() as s:
