@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -529,6 +530,11 @@ def test_columns_round_trip_and_refuse_other_bytes() -> None:
             getattr(back, name), getattr(columns, name), equal_nan=name != "authors"
         )
     assert back.authors.dtype == object
+    # integers are stored in the narrowest type that holds them, and come back as int64
+    wide = replace(columns, ids=np.array([2**40, -(2**33)]), packed=np.array([127, -128]))
+    back = Columns.load(wide.dump())
+    assert back.ids.tolist() == [2**40, -(2**33)] and back.packed.tolist() == [127, -128]
+    assert all(getattr(back, f).dtype == np.int64 for f in ("ids", "physicians", "packed"))
     with pytest.raises(ValueError, match="not a stored set of review columns"):
         Columns.load(b"junk")
 
