@@ -277,17 +277,30 @@ def _review_query(session: Session) -> Any:
 def _first_reviews(
     base: Any, until: datetime | None, physicians: Sequence[int] | None = None
 ) -> Any:
-    """`base` restricted to each physician's first reviews (published up to `until`)."""
-    first = (
-        select(Review.physician_id, func.min(Review.published_at).label("first"))
+    """`base` restricted to each physician's first reviews (published up to `until`).
+
+    Each physician's earliest publication is the first entry of the (physician, publication)
+    index that has a classification: a few index steps a physician, where a minimum grouped
+    over every review read them all (0.7 s of a first evaluation at 1M reviews on SQLite)."""
+    earliest = (
+        select(Review.published_at)
         .join(Classification, classified(CLASSIFIER_VERSION))
-        .where(Review.deleted_at.is_(None))
+        .where(
+            Review.physician_id == Physician.id,
+            Review.deleted_at.is_(None),
+            Review.published_at.is_not(None),
+        )
+        .order_by(Review.published_at)
+        .limit(1)
     )
     if until is not None:
-        first = first.where(Review.published_at <= until)
+        earliest = earliest.where(Review.published_at <= until)
+    first = select(Physician.id.label("physician_id"), earliest.scalar_subquery().label("first"))
     if physicians is not None:
-        first = first.where(Review.physician_id.in_(physicians))
-    found = first.group_by(Review.physician_id).subquery()
+        first = first.where(Physician.id.in_(physicians))
+    # grouped (one row a physician anyway): else SQLite flattens it into the outer query and
+    # runs the subquery for every classification
+    found = first.group_by(Physician.id).subquery()
     return base.join(
         found,
         (found.c.physician_id == Review.physician_id) & (found.c.first == Review.published_at),

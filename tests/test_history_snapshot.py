@@ -563,3 +563,36 @@ def test_reviews_committed_late_under_lower_ids_are_read_alone(
     _add_reviews(db, 3, now + timedelta(hours=1), 3, negative=True, first_id=top + 1)
     cache = _new_process(db, now + timedelta(hours=1))
     assert cache.restored and cache.full_loads == 0 and cache.changed == 3
+
+
+def test_first_reviews_are_the_earliest_classified_undeleted_ones_ties_included(
+    db: Database, stored: SimulatedHistory
+) -> None:
+    """Each physician's first reviews: all those at the earliest publication among the
+    undeleted, dated reviews with a classification; an earlier review without one, a
+    deleted one or an undated one does not count."""
+    with db.session() as s:
+        earliest = s.scalar(select(func.min(Review.published_at)).where(Review.physician_id == 5))
+    assert earliest is not None
+    before = earliest - timedelta(days=30)
+    _add_reviews(db, 5, before, 1, negative=True, first_id=90_001)  # the tie, with 90_002
+    _add_reviews(db, 5, before, 1, negative=False, first_id=90_002)
+    _add_reviews(db, 5, before - timedelta(days=5), 1, negative=True, first_id=90_003)
+    _add_reviews(db, 5, before - timedelta(days=6), 1, negative=True, first_id=90_004)
+    _add_reviews(db, 5, before - timedelta(days=7), 1, negative=True, first_id=90_005)
+    with db.transaction() as s:
+        s.execute(delete(Classification).where(Classification.review_id == 90_003))
+        s.execute(update(Review).where(Review.id == 90_004).values(deleted_at=before))
+        s.execute(update(Review).where(Review.id == 90_005).values(published_at=None))
+    with db.session() as s:
+        firsts = Columns.firsts_of(s, [5, 6, 999])
+        first_six = s.scalar(select(func.min(Review.published_at)).where(Review.physician_id == 6))
+        six = set(
+            s.scalars(
+                select(Review.id).where(Review.physician_id == 6, Review.published_at == first_six)
+            )
+        )
+        whole = Columns.read(s, (), (before + timedelta(days=400), before + timedelta(days=401)))
+    assert set(firsts.ids.tolist()) == {90_001, 90_002} | six
+    assert {90_001, 90_002} <= set(whole.ids[whole.physicians == 5].tolist())
+    assert not {90_003, 90_004, 90_005} & set(whole.ids.tolist())
