@@ -21,6 +21,8 @@ CATEGORY_WORDS = {
     "clinical_skill": "clinical-skill",
     "all": "negative-review",
 }
+
+
 @dataclass(frozen=True)
 class Finding:
     """What an alert says: `subject` leads with the short name, `title` with the full one."""

@@ -198,9 +198,7 @@ def test_output_contract() -> None:
         ("Thanks to Dr. Park I never needed a lawyer after the accident.", 5.0),
     ],
 )
-def test_legal_does_not_fire_on_a_name_a_desk_complaint_or_praise(
-    text: str, rating: float
-) -> None:
+def test_legal_does_not_fire_on_a_name_a_desk_complaint_or_praise(text: str, rating: float) -> None:
     assert "legal" not in classify(text, rating).flags
 
 

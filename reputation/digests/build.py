@@ -296,9 +296,7 @@ def _segments(text: str, evidence: Iterable[str]) -> tuple[tuple[str, bool], ...
 
 def _alleging(r: ReviewFact) -> tuple[str, ...]:
     """The sentences alleging harm or a legal threat: what a risk review highlights."""
-    return tuple(
-        r.text[a:b] for f in RISK_FLAGS if f in r.flags for a, b in flag_spans(r.text, f)
-    )
+    return tuple(r.text[a:b] for f in RISK_FLAGS if f in r.flags for a, b in flag_spans(r.text, f))
 
 
 def _item(
