@@ -56,15 +56,18 @@ def _state(row: AlertRow) -> AlertState:
     )
 
 
-def _physician_of(labels: Any) -> int | None:
+def _named(labels: Any) -> tuple[int | None, int | None]:
+    """The physician or the practice an alert's entity label names (None where neither)."""
     kind, ident = parse_entity(dict(labels).get("entity", ""))
-    return int(ident) if kind == "physician" and ident.isdigit() else None
+    if not ident.isdigit() or kind not in ("physician", "practice"):
+        return None, None
+    return (int(ident), None) if kind == "physician" else (None, int(ident))
 
 
 def _practices(session: Session, states: Iterable[AlertState]) -> dict[int, int | None]:
     """The practice of every physician these alert states are about, in one query a batch
     (one lookup per new alert cost a second when a first evaluation opened 1,500)."""
-    wanted = sorted({p for st in states if (p := _physician_of(st.labels)) is not None})
+    wanted = sorted({p for st in states if (p := _named(st.labels)[0]) is not None})
     found: dict[int, int | None] = {}
     for batch in id_batches(wanted):
         query = select(Physician.id, Physician.practice_id).where(Physician.id.in_(batch))
@@ -73,12 +76,9 @@ def _practices(session: Session, states: Iterable[AlertState]) -> dict[int, int 
 
 
 def _entity_ids(labels: Any, practices: dict[int, int | None]) -> tuple[int | None, int | None]:
-    kind, ident = parse_entity(dict(labels).get("entity", ""))
-    if kind == "physician" and ident.isdigit():
-        return int(ident), practices.get(int(ident))
-    if kind == "practice" and ident.isdigit():
-        return None, int(ident)
-    return None, None
+    """The alert's physician and practice: a physician's practice from `practices`."""
+    physician, practice = _named(labels)
+    return (physician, practices.get(physician)) if physician is not None else (None, practice)
 
 
 def _save(

@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reputation.classifier.evaluation import in_half  # noqa: E402
+from reputation.classifier.evaluation import in_half, load_gold  # noqa: E402
 
 DEV = ROOT.parent / "shared/labels/dev.jsonl"
 CORPUS = ROOT.parent / "shared/corpus/reviews.jsonl.gz"
@@ -114,15 +114,15 @@ def merge(folder: Path, output: Path) -> None:
     labelled = Counter(row["key"] for row in rows)
     if set(labelled) != set(keys) or max(labelled.values()) > 1:
         sys.exit("every drawn key must be labelled exactly once")
-    gold = {row["id"]: row for row in map(json.loads, DEV.read_text().splitlines()) if row}
+    gold = {g.id: g for g in load_gold(DEV)}
     blind = set(drawn["blind"])
     agree = Counter[str]()
     for row in rows:
         review_id = keys[row["key"]]
         if review_id in blind:
             for code in CODES:
-                agree[code] += (code in row["labels"]) == (code in gold[review_id]["labels"])
-            agree["harm"] += row["harm"] == gold[review_id]["harm"]
+                agree[code] += (code in row["labels"]) == (code in gold[review_id].labels)
+            agree["harm"] += bool(row["harm"]) == gold[review_id].harm
     print(
         "dev's decision on the blind reviews:",
         {k: f"{agree[k]}/{len(blind)}" for k in (*CODES, "harm")},
