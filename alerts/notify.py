@@ -23,6 +23,7 @@ from alerts.lifecycle import Transition
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.classifier.stored import evidence_spans
 from reputation.findings import CATEGORY_WORDS, describe
+from reputation.imports.normalize import shorten
 from reputation.mail.message import sender_domain, unsubscribe_link
 from reputation.mail.outbox import enqueue
 from reputation.mail.render import doctor, flag_spans, one_line, render_mail, source_name
@@ -278,7 +279,7 @@ def _subject(mail: PlannedMail, alerts: list[dict[str, Any]]) -> str:
     text = one_line(text)
     if len(text) > SUBJECT_MAX and text.endswith(")"):
         text = text[: text.rfind(" (")]  # the "(usually none)" goes first
-    return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 1].rstrip() + "…"
+    return shorten(text, SUBJECT_MAX)
 
 
 def alert_context(

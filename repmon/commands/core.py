@@ -25,6 +25,7 @@ from repmon.app import (
 )
 from reputation.errors import RepmonError
 from reputation.imports.ingest import ingest_file
+from reputation.imports.normalize import shorten
 from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import SETTINGS, env_name
 from reputation.storage.models import Physician, Practice, Profile
@@ -241,7 +242,7 @@ def reviews(
             if shown >= (limit or 50):
                 break
             stars = "" if row["rating"] is None else f"{row['rating']:.1f}"
-            text = row["text"] if len(row["text"]) <= 90 else row["text"][:87] + "..."
+            text = shorten(row["text"], 90, "...")
             table.add_row(
                 *map(
                     cell,

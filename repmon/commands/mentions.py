@@ -9,6 +9,7 @@ from rich.table import Table
 
 from repmon.app import App, cell, console, export_rows, now_option, pass_app
 from reputation.errors import RepmonError
+from reputation.imports.normalize import shorten
 from reputation.mentions import MentionFilter, assign_mention, iter_mentions, post_text
 
 __all__ = ["mentions"]
@@ -69,8 +70,7 @@ def mentions(
             if n >= (limit or 50):
                 break
             match = row["assignment"] or (f"{row['confidence']:.2f}" if row["npi"] else "")
-            text = post_text(row["title"], row["text"])
-            text = text if len(text) <= 80 else text[:77] + "..."
+            text = shorten(post_text(row["title"], row["text"]), 80, "...")
             table.add_row(
                 *map(
                     cell,

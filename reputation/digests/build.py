@@ -15,6 +15,7 @@ from reputation.crawls.health import (
     source_health,
     source_label,
 )
+from reputation.imports.normalize import shorten
 from reputation.isoweek import IsoWeek, zone
 from reputation.mail.render import flag_spans
 from reputation.vocabulary import RISK_FLAGS
@@ -476,7 +477,7 @@ def _mentions(data: DigestData, start: datetime, end: datetime, tz: str) -> list
             source=source_label(m.source),
             physician_name=m.physician_name,
             when=m.published_at.astimezone(zone(tz)).strftime("%a %d %b %Y"),
-            text=m.text[:_EXCERPT] + ("…" if len(m.text) > _EXCERPT else ""),
+            text=shorten(m.text, _EXCERPT),
             url=m.url,
             confidence_pct=round(100 * m.confidence),
             categories=tuple(CATEGORY_LABELS.get(c, c) for c in m.categories),

@@ -23,6 +23,7 @@ __all__ = [
     "normalise_url",
     "parse_when",
     "reviewer_key",
+    "shorten",
 ]
 
 _UNITS = {
@@ -71,7 +72,7 @@ def _show(value: Any) -> str:
         text = reprlib.repr(value)  # bounded in depth and length, unlike repr()
     except ValueError:  # an int of more than 4300 digits has no repr
         text = f"<{type(value).__name__}>"
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(text, 80, "...")
 
 
 def _to_datetime(value: Any, now: datetime) -> datetime:
@@ -161,6 +162,13 @@ def clean_text(value: Any) -> str:
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANKS.sub("\n\n", text).strip()
+
+
+def shorten(text: str, width: int, mark: str = "…") -> str:
+    """``text`` if it fits in ``width`` characters, else its start and ``mark`` in ``width``."""
+    if len(text) <= width:
+        return text
+    return text[: max(width - len(mark), 0)].rstrip() + mark
 
 
 def content_hash(title: str, text: str, rating: float | None) -> str:
