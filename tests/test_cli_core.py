@@ -99,3 +99,20 @@ def test_reviews_unanswered_lists_those_without_an_owner_response(workdir: Path)
     assert sorted(r["external_id"] for r in rows) == ["r4", "r5"]
     assert all(r["response_text"] == "" for r in rows)
     assert "2 of 2 shown" in run("reviews", "--unanswered").output
+
+
+def test_reviews_category_lists_complaints_not_praise_that_names_it(workdir: Path) -> None:
+    (workdir / "roster.csv").write_text(roster_csv(2))
+    assert run("roster", "import", "roster.csv").exit_code == 0
+    records = review_records(2, 2)
+    records[0].update(rating=1, text="The front desk was rude and the bill was wrong twice.")
+    records[1].update(rating=5, text="Great doctor. The billing was exactly what they quoted.")
+    write_jsonl(workdir / "r.jsonl", records)
+    assert "2 new" in run("ingest", "r.jsonl", "--now", "2026-11-23T00:00:00Z").output
+    assert run("reclassify").exit_code == 0
+    every = [json.loads(x) for x in run("reviews", "--json").output.splitlines()]
+    assert all("service" in r["categories"] for r in every)  # both name billing or the desk
+    rows = [
+        json.loads(x) for x in run("reviews", "--category", "service", "--json").output.splitlines()
+    ]
+    assert [r["external_id"] for r in rows] == ["r0"]

@@ -199,7 +199,11 @@ EXPORT_FIELDS = (
 @click.option("--physician", "npi", metavar="NPI", help="Only this physician's reviews.")
 @click.option("--practice", metavar="ID", help="Only reviews of this practice (id or name).")
 @click.option("--since", type=click.DateTime(), help="Only reviews published on or after DATE.")
-@click.option("--category", type=click.Choice(CATEGORIES), help="Only this complaint category.")
+@click.option(
+    "--category",
+    type=click.Choice(CATEGORIES),
+    help="Only complaints of this category (praise that names it is left out).",
+)
 @click.option("--negative", is_flag=True, help="Only reviews classified negative.")
 @click.option(
     "--unanswered", is_flag=True, help="Only reviews with no owner response (yet to answer)."

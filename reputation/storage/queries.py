@@ -88,7 +88,9 @@ def _statement(
     if f.category:
         if f.category not in CATEGORIES:
             raise NotFound(f"unknown category {f.category!r} (one of {', '.join(CATEGORIES)})")
-        stmt = stmt.where(getattr(Classification, f.category).is_(True))
+        # a complaint of that category: praise that names the same thing is not one
+        praise = (Classification.label == "positive") & Classification.negative.is_(False)
+        stmt = stmt.where(getattr(Classification, f.category).is_(True), ~praise)
     if f.negative:
         stmt = stmt.where(Classification.negative.is_(True))
     if f.unanswered:
