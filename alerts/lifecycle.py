@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from alerts.kinds import ClusterAlert, Detection
+from reputation.vocabulary import KIND_LABELS
 
 __all__ = [
     "SILENCE_LABELS",
@@ -25,6 +26,7 @@ __all__ = [
     "State",
     "StepResult",
     "Transition",
+    "describe_matchers",
     "expand",
     "parse_duration",
     "parse_matchers",
@@ -53,6 +55,12 @@ class SilenceRule:
 SILENCE_LABELS = ("kind", "entity", "category", "window")
 
 
+# What a label's value can be ('*' matches any): a silence whose value no alert can carry would
+# mute nothing, so a typo is refused rather than stored.
+_ENTITY = re.compile(r"(physician|practice):\d+|source:[a-z_]+|organisation")
+_WINDOW = re.compile(r"\d+d")
+
+
 def parse_matchers(matchers: Sequence[str]) -> dict[str, str]:
     """{"entity": "physician:12"} from ["entity=physician:12"]; ValueError names a bad one."""
     parsed = {}
@@ -60,8 +68,23 @@ def parse_matchers(matchers: Sequence[str]) -> dict[str, str]:
         key, sep, value = m.partition("=")
         if not sep or key not in SILENCE_LABELS:
             raise ValueError(f"--match {m!r}: use kind=, entity=, category= or window=")
+        if value != "*":
+            if key == "kind" and value not in KIND_LABELS:
+                raise ValueError(f"--match {m!r}: kind is one of {', '.join(KIND_LABELS)}")
+            if key == "entity" and not _ENTITY.fullmatch(value):
+                raise ValueError(
+                    f"--match {m!r}: entity is physician:ID, practice:ID, source:NAME or "
+                    "organisation (ids as `repmon alerts list --json` shows them)"
+                )
+            if key == "window" and not _WINDOW.fullmatch(value):
+                raise ValueError(f"--match {m!r}: window is a number of days such as 14d")
         parsed[key] = value
     return parsed
+
+
+def describe_matchers(matchers: Mapping[str, str]) -> str:
+    """'kind=cluster, entity=physician:12': matchers as they are typed."""
+    return ", ".join(f"{key}={value}" for key, value in matchers.items())
 
 
 def parse_duration(text: str) -> timedelta:

@@ -1,5 +1,6 @@
 """Alerts end to end on a database: history in, alerts and grouped emails out, once."""
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from reputation.imports.roster import apply_roster, parse_roster
 from reputation.mentions import candidates, store_mention
 from reputation.settings import load_settings
 from reputation.storage.db import Database
-from reputation.storage.models import Alert, OutboxMessage, Physician, Review
+from reputation.storage.models import Alert, OutboxMessage, Physician, Review, Silence
 from tests.factories import npi, roster_csv, store_history, write_jsonl
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -128,6 +129,19 @@ def test_alerts_cli_list_show_backtest(db: Database, tmp_path: Path, monkeypatch
     assert bt.exit_code == 0 and "would have fired" in bt.output, bt.output
     silence = run(main, ["alerts", "silence", "--match", "kind=unanswered", "--reason", "triaged"])
     assert silence.exit_code == 0 and "silence 1" in silence.output
+    assert "kind=unanswered (" in silence.output  # as typed, with what it mutes now
+    cluster = json.loads(next(line for line in listed if '"cluster"' in line))
+    entity = cluster["labels"]["entity"]
+    mute = ["alerts", "silence", "--match", f"entity={entity}", "--reason", "known"]
+    every = [json.loads(x) for x in run(main, ["alerts", "list", "--json"]).output.splitlines()]
+    named = sum(a["labels"]["entity"] == entity and a["state"] != "resolved" for a in every)
+    assert named >= 1 and f"mutes {named} open alert" in run(main, mute).output
+    typo = run(main, ["alerts", "silence", "--match", "kind=clustr", "--reason", "x"])
+    assert typo.exit_code == 2 and "kind is one of cluster, harm" in typo.output
+    nobody = run(main, ["alerts", "silence", "--match", "entity=physician:99999", "--reason", "x"])
+    assert nobody.exit_code == 2 and "no physician with id 99999" in nobody.output
+    with db.session() as s:  # neither refused silence was stored
+        assert s.scalar(select(func.count()).select_from(Silence)) == 2
 
 
 def test_loading_only_the_horizon_finds_exactly_what_the_whole_history_finds(db: Database) -> None:

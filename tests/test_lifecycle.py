@@ -170,3 +170,21 @@ def test_durations(text: str, expected: timedelta) -> None:
 def test_a_bad_duration_says_what_a_duration_looks_like(bad: str) -> None:
     with pytest.raises(ValueError, match="is not a duration like 12h, 7d or 2w"):
         parse_duration(bad)
+
+
+def test_matchers_refuse_values_no_alert_can_carry() -> None:
+    assert parse_matchers(["kind=cluster", "entity=physician:12", "window=14d"]) == {
+        "kind": "cluster",
+        "entity": "physician:12",
+        "window": "14d",
+    }
+    assert parse_matchers(["entity=source:ratemds", "kind=*"])["kind"] == "*"
+    for bad, says in (
+        ("kind=clusters", "kind is one of"),
+        ("entity=physician:Smith", "entity is physician:ID"),
+        ("entity=12", "entity is physician:ID"),
+        ("window=14", "number of days"),
+        ("who=me", "use kind="),
+    ):
+        with pytest.raises(ValueError, match=says):
+            parse_matchers([bad])

@@ -7,16 +7,18 @@ from datetime import UTC, datetime
 
 import click
 from rich.table import Table
+from sqlalchemy import select
 
 from alerts.backtest import DetectorSet, backtest, per_month
 from alerts.detectors import Thresholds
 from alerts.evaluate import evaluate
 from alerts.history import load_history
-from alerts.lifecycle import parse_duration, parse_matchers
+from alerts.kinds import parse_entity
+from alerts.lifecycle import SilenceRule, describe_matchers, parse_duration, parse_matchers
 from alerts.notify import alert_as_text, alert_views, describe_moves
 from repmon.app import App, cell, console, now_option, pass_app, terminal_safe
 from reputation.errors import NotFound, RepmonError
-from reputation.storage.models import Alert, Silence
+from reputation.storage.models import Alert, Physician, Practice, Silence
 from reputation.storage.queries import alert_as_dict, select_alerts
 from reputation.vocabulary import KIND_LABELS
 
@@ -120,6 +122,13 @@ def alerts_silence(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     with app.database().transaction() as session:
+        kind, ident = parse_entity(parsed.get("entity", ""))
+        model = {"physician": Physician, "practice": Practice}.get(kind)
+        if model is not None and session.get(model, int(ident)) is None:
+            raise NotFound(f"--match entity={kind}:{ident}: no {kind} with id {ident}")
+        rule = SilenceRule(parsed, expires)
+        unresolved = select(Alert).where(Alert.state != "resolved")
+        open_now = sum(rule.mutes(a.labels, now) for a in session.scalars(unresolved))
         silence = Silence(
             matchers=parsed,
             reason=reason,
@@ -129,7 +138,15 @@ def alerts_silence(
         )
         session.add(silence)
         session.flush()
-        console.print(f"silence {silence.id} until {expires:%Y-%m-%d %H:%M} UTC: {parsed}")
+        matched = (
+            f"mutes {open_now} open alert{'s' if open_now != 1 else ''} now"
+            if open_now
+            else "matches no open alert now; it mutes matching alerts that open before it ends"
+        )
+        console.print(
+            f"silence {silence.id} until {expires:%Y-%m-%d %H:%M} UTC: "
+            f"{describe_matchers(parsed)} ({matched})"
+        )
 
 
 @alerts.command("backtest")
