@@ -12,7 +12,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -411,12 +411,23 @@ def alert_views(
 ) -> list[tuple[Alert, dict[str, Any]]]:
     """Stored alerts, newest first (of one state, if given), each with its view."""
     rows = session.scalars(select_alerts(state))
-    return [(a, describe_alert(session, a, a.state, now)) for a in rows]
+    return [(a, describe_alert(session, a, _stored_event(a, now), now)) for a in rows]
+
+
+NEW_FOR = timedelta(days=1)  # a firing alert reads New in lists for a day after it fired
+
+
+def _stored_event(alert: Alert, now: datetime) -> str:
+    """A stored alert's state in the words of its mails: New within ``NEW_FOR`` of firing,
+    then Ongoing (or Resolved, or Not yet confirmed)."""
+    if alert.state == "firing" and alert.fired_at is not None and now - alert.fired_at < NEW_FOR:
+        return "fired"
+    return alert.state
 
 
 def alert_as_text(session: Session, alert: Alert, now: datetime, settings: Settings) -> str:
     """One alert as its email's text part reads, without the footer."""
-    view = describe_alert(session, alert, alert.state, now)
+    view = describe_alert(session, alert, _stored_event(alert, now), now)
     context = {
         "recipient": {"name": "", "email": "you"},
         "now": now,

@@ -124,6 +124,12 @@ def test_alerts_cli_list_show_backtest(db: Database, tmp_path: Path, monkeypatch
     assert out.exit_code == 0 and "New " in out.output, out.output
     listed = run(main, ["alerts", "list", "--state", "firing", "--json"]).output.splitlines()
     assert listed
+    # Fired by this evaluation: New in the list, as in their mails; Ongoing a day later.
+    table = run(main, ["alerts", "list", "--state", "firing", "--now", NOW.isoformat()]).output
+    assert "New" in table and "Ongoing" not in table, table
+    later = (NOW + timedelta(days=2)).isoformat()
+    table = run(main, ["alerts", "list", "--state", "firing", "--now", later]).output
+    assert "Ongoing" in table and "New" not in table, table
     assert run(main, ["alerts", "show", "1"]).exit_code == 0
     bt = run(main, ["alerts", "backtest", "--from", "2026-01-01", "--to", "2026-11-21"])
     assert bt.exit_code == 0 and "would have fired" in bt.output, bt.output
