@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.detectors import UNANSWERED_MAX_AGE
 from alerts.kinds import parse_entity
 from alerts.lifecycle import Transition
 from reputation.classifier.classify import CLASSIFIER_VERSION
@@ -314,6 +315,7 @@ def alert_context(
         }
         if mail.topic == "replies":
             context["queue"] = _queue(alerts)
+            context["queue_max_days"] = UNANSWERED_MAX_AGE.days
         mails.append((mail, context))
     return {"mails": mails, "sender": sender}
 

@@ -108,6 +108,8 @@ def test_alert_mail_is_triaged_into_safety_clusters_and_one_reply_queue(
     assert all(re.match(r"Dr\. \w+: ", m.subject) for m in risk), [m.subject for m in risk]
     # The reply queue: grouped by physician, oldest first within each, each review once.
     queue = queues[0].body_text
+    for part in (queue, queues[0].body_html):  # says which reviews it leaves to the digest
+        assert re.search(r"published more than\s+60 days ago are not queued", part)
     ids = re.findall(r"Respond on \w+: (\S+)", queue)
     assert len(ids) == len(set(ids))
     blocks = re.split(r"\n={72}\n(.+) \(\d+\)\n={72}\n", queue)
