@@ -200,3 +200,13 @@ def test_profiles_carry_the_sites_own_rating() -> None:
         for result in (embedded, micro, hg):
             assert result.aggregate_rating is not None and 1 <= result.aggregate_rating <= 5
         assert embedded.aggregate_rating == micro.aggregate_rating
+
+
+def test_sandbox_environment_points_every_endpoint_setting_at_it() -> None:
+    from reputation.settings import SETTINGS, env_name
+    from spiders.sandbox import sandbox_environment
+
+    lines = dict(line.split("=", 1) for line in sandbox_environment("http://127.0.0.1:8765"))
+    endpoints = {env_name(s.name) for s in SETTINGS if s.name.endswith("endpoint")}
+    assert set(lines) == endpoints  # one line each, named as the settings read them
+    assert lines["REPMON_YELP_ENDPOINT"] == "http://127.0.0.1:8765/yelp/v3"

@@ -15,7 +15,7 @@ from reputation.errors import RepmonError
 from reputation.storage.db import Database
 from reputation.storage.models import Alert
 from reputation.vocabulary import KIND_LABELS
-from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, serve
+from spiders.sandbox import DEFAULT_ANCHOR, DEFAULT_SEED, sandbox_environment, serve
 
 __all__ = ["demo", "sandbox"]
 
@@ -114,6 +114,9 @@ def sandbox_serve(app: App, port: int, seed: int, clock: datetime | None) -> Non
             f"sandbox on {base} — roster: {base}/_sandbox/roster.csv, "
             f"truth: {base}/_sandbox/truth.json (Ctrl-C stops)"
         )
+        console.print("to crawl it, in the shell that runs `repmon crawl`:", highlight=False)
+        for line in sandbox_environment(base):
+            click.echo(f"  export {line}")
         try:
             while True:
                 time.sleep(3600)

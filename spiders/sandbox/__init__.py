@@ -25,6 +25,7 @@ __all__ = [
     "Sandbox",
     "World",
     "build_world",
+    "sandbox_environment",
     "scrapy_args",
     "scrapy_settings",
     "serve",
@@ -67,6 +68,13 @@ def scrapy_settings(base: str) -> dict[str, Any]:
         "RETRY_BACKOFF_MAX": 1.0,
         "RETRY_TIMES": 2,
     }
+
+
+def sandbox_environment(base: str) -> list[str]:
+    """``REPMON_..._ENDPOINT=URL`` for each API endpoint: what points a ``repmon crawl`` run in
+    another shell at this sandbox (the settings of the same names, without the test speed-ups)."""
+    endpoints = {k: v for k, v in scrapy_settings(base).items() if k.endswith("_ENDPOINT")}
+    return [f"REPMON_{name}={url}" for name, url in endpoints.items()]
 
 
 def scrapy_args(base: str) -> list[str]:
