@@ -24,7 +24,6 @@ from alerts.lifecycle import Transition
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.classifier.stored import evidence_spans
 from reputation.findings import CATEGORY_WORDS, describe
-from reputation.imports.normalize import shorten
 from reputation.mail.message import sender_domain, unsubscribe_link
 from reputation.mail.outbox import enqueue
 from reputation.mail.render import doctor, flag_spans, one_line, render_mail, source_name
@@ -43,6 +42,7 @@ from reputation.storage.models import (
 )
 from reputation.storage.queries import classified, select_alerts
 from reputation.vocabulary import CATEGORIES, RISK_FLAGS
+from reputation.wording import shorten
 
 __all__ = [
     "MAIL_ORDER",

@@ -21,6 +21,7 @@ from reputation.classifier.stored import classify_stored
 from reputation.settings import Settings, load_settings
 from reputation.storage.db import Database, open_database
 from reputation.storage.jobruns import JobOutcome, failure_reason, record_outcome
+from reputation.wording import plural
 
 __all__ = ["STOPPING", "crawl_source", "drain_outbox", "evaluate_alerts", "job", "send_digests"]
 
@@ -91,7 +92,7 @@ def crawl_source(source: str, config: str | None = None) -> str:
             return f"{states}; stopped with the daemon"
         classified = classify_stored(db, datetime.now(UTC))
         report = evaluate(db, settings, datetime.now(UTC))
-        return f"{states}; {classified} classified; {report.emails} alert email(s)"
+        return f"{states}; {classified} classified; {plural(report.emails, 'alert email')}"
     finally:
         db.dispose()
 
@@ -102,7 +103,7 @@ def evaluate_alerts(config: str | None = None) -> str:
     settings, db = _context(config)
     try:
         report = evaluate(db, settings, datetime.now(UTC))
-        return f"{report.firing} firing, {report.emails} email(s)"
+        return f"{report.firing} firing, {plural(report.emails, 'email')}"
     finally:
         db.dispose()
 

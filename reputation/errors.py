@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from reputation.wording import plural
+
 __all__ = [
     "ConfigError",
     "DatabaseUnavailable",
@@ -62,8 +64,7 @@ class InputError(RepmonError):
         more = len(problems) - len(shown)
         tail = f"\n... and {more} more" if more > 0 else ""
         super().__init__(
-            f"{source}: {len(problems)} bad row(s), nothing imported; fix them and run again:\n"
-            + "\n".join(shown)
-            + tail
+            f"{source}: {plural(len(problems), 'bad row')}, nothing imported; "
+            "fix them and run again:\n" + "\n".join(shown) + tail
         )
         self.problems = problems

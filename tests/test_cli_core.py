@@ -44,7 +44,7 @@ def test_broken_roster_names_lines_and_imports_nothing(workdir: Path) -> None:
     )
     result = CliRunner().invoke(main, ["roster", "import", "roster.csv"])
     assert result.exit_code == 2
-    assert "3 bad row(s), nothing imported" in result.output
+    assert "3 bad rows, nothing imported" in result.output
     for line in ("line 4: npi", "line 11: name", "line 22: google"):
         assert line in result.output
     assert run("roster", "list", "--json").output == ""

@@ -117,7 +117,7 @@ def test_a_digest_to_an_unusable_address_is_skipped_and_named(workdir: Path) -> 
     result = CliRunner().invoke(
         main, ["digest", "--week", "2026-W47", "--out", "o", "--now", NOW.isoformat()]
     )
-    assert result.exit_code == 2 and "1 digest(s) not written" in result.output, result.output
+    assert result.exit_code == 2 and "1 digest not written" in result.output, result.output
     assert "bad address 'bo@x@example.org'" in result.output
     (eml,) = (workdir / "o").glob("*.eml")  # the good one is written, whole
     msg = email.message_from_bytes(eml.read_bytes(), policy=default)
@@ -145,7 +145,7 @@ def test_digest_send_enqueues_once_per_week(workdir: Path) -> None:
     again = run("digest", "--send", "--week", "2026-W47", "--now", NOW.isoformat())
     assert "1 due, 0 enqueued, 1 already" in again.output
     listed = run("digest", "--now", NOW.isoformat())
-    assert "lead@example.org" in listed.output and "1 digest(s) due" in listed.output
+    assert "lead@example.org" in listed.output and "1 digest due" in listed.output
     out = run("digest", "--out", "sub", "--now", NOW.isoformat())
     assert len(list((workdir / "sub").glob("*.eml"))) == 1 and "preview" not in out.output
     bad = CliRunner().invoke(main, ["digest", "--week", "2026-W60"])

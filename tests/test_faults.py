@@ -427,7 +427,7 @@ def test_database_down_during_a_job_fails_cleanly_is_recorded_and_the_next_run_s
             for model in (Alert, OutboxMessage, JobRun):
                 assert s.scalar(select(func.count()).select_from(model)) == 0, model
 
-        assert evaluate_alerts() == "1 firing, 1 email(s)"
+        assert evaluate_alerts() == "1 firing, 1 email"
         shown = CliRunner().invoke(main, ["status", "--json"])
     finally:
         if proxy is not None:

@@ -71,7 +71,7 @@ def test_cli_exits_1_when_every_record_is_rejected(workdir: Path) -> None:
     result = CliRunner().invoke(main, ["ingest", str(bad)])
     assert result.exit_code == 1, result.output
     assert (
-        f"error: nothing imported: all 3 record(s) of {bad} were rejected; "
+        f"error: nothing imported: all 3 records of {bad} were rejected; "
         "fix the reasons above and run again"
     ) in " ".join(result.output.split())
     good = write_jsonl(workdir / "good.jsonl", review_records(3, 20))

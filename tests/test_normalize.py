@@ -10,7 +10,6 @@ from reputation.imports.normalize import (
     normalise_url,
     parse_when,
     reviewer_key,
-    shorten,
 )
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -93,17 +92,3 @@ def test_reviewer_key_folds_names_and_drops_anonymous() -> None:
 
 def test_normalise_url() -> None:
     assert normalise_url("HTTPS://Example.org/doc/1/#reviews") == "https://example.org/doc/1"
-
-
-def test_shorten_keeps_what_fits_and_marks_what_it_cuts() -> None:
-    assert shorten("Rude front desk", 15) == "Rude front desk"
-    assert shorten("Rude front desk", 12) == "Rude front…"  # the cut's trailing space is dropped
-    assert shorten("Rude front desk", 10, "...") == "Rude fr..."
-    assert len(shorten("x" * 500, 80, "...")) == 80
-
-
-@given(st.text(), st.integers(min_value=1, max_value=200))
-def test_shorten_never_exceeds_its_width(text: str, width: int) -> None:
-    short = shorten(text, width)
-    assert len(short) <= width
-    assert short == text or short.endswith("…")

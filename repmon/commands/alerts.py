@@ -21,6 +21,7 @@ from reputation.errors import NotFound, RepmonError
 from reputation.storage.models import Alert, Physician, Practice, Silence
 from reputation.storage.queries import alert_as_dict, select_alerts
 from reputation.vocabulary import KIND_LABELS
+from reputation.wording import plural
 
 __all__ = ["alerts"]
 
@@ -46,7 +47,7 @@ def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
             console.print(cell(f"{view['status']:9} {label}: {view['title']}{silenced}"))
     console.print(
         f"{report.firing} firing, {report.pending} pending; "
-        f"{report.emails} email(s) to {report.recipients} recipient(s) enqueued "
+        f"{plural(report.emails, 'email')} to {plural(report.recipients, 'recipient')} enqueued "
         "(send them with `repmon outbox flush`)"
     )
 
@@ -178,5 +179,6 @@ def alerts_backtest(app: App, start: datetime, end: datetime, as_json: bool) -> 
         table.add_row(month, *(str(row.get(k, 0)) for k in kinds), str(sum(row.values())))
     console.print(table)
     console.print(
-        f"{len(raised)} alert(s) would have fired between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
+        f"{plural(len(raised), 'alert')} would have fired "
+        f"between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
     )

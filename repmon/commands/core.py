@@ -25,12 +25,12 @@ from repmon.app import (
 )
 from reputation.errors import RepmonError
 from reputation.imports.ingest import ingest_file
-from reputation.imports.normalize import shorten
 from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import SETTINGS, env_name
 from reputation.storage.models import Physician, Practice, Profile
 from reputation.storage.queries import ReviewFilter, count_reviews, iter_reviews
 from reputation.vocabulary import CATEGORIES
+from reputation.wording import plural, shorten
 
 __all__ = ["config", "ingest", "init", "reviews", "roster"]
 
@@ -133,7 +133,7 @@ def roster_list(app: App, as_json: bool) -> None:
             *map(cell, (r["npi"], r["name"], r["specialty"], where, ", ".join(r["profiles"])))
         )
     console.print(table)
-    console.print(f"{len(records)} physicians")
+    console.print(plural(len(records), "physician"))
 
 
 @click.command()
@@ -157,7 +157,7 @@ def ingest(app: App, file: Path, now: datetime) -> None:
     t = report.tally
     console.print(
         cell(
-            f"{file}: {report.lines} records; {t.new} new, {t.updated} updated, "
+            f"{file}: {plural(report.lines, 'record')}; {t.new} new, {t.updated} updated, "
             f"{t.unchanged} unchanged, {t.rejected} rejected"
         )
     )
@@ -168,7 +168,7 @@ def ingest(app: App, file: Path, now: datetime) -> None:
         console.print(f"  ... and {t.rejected - len(report.problems)} more rejected")
     if t.rejected and not (t.new or t.updated or t.unchanged):
         err_console.print(
-            f"[bold red]error:[/] nothing imported: all {t.rejected} record(s) of "
+            f"[bold red]error:[/] nothing imported: all {plural(t.rejected, 'record')} of "
             f"{escape(str(file))} were rejected; fix the reasons above and run again"
         )
         raise SystemExit(1)

@@ -17,6 +17,7 @@ from reputation.findings import open_alert_summary
 from reputation.mail.outbox import count_by_status
 from reputation.storage.jobruns import JOURNAL, journaled_outcomes, recent_runs
 from reputation.storage.models import Alert, DaemonLease
+from reputation.wording import plural
 
 __all__ = ["run", "status"]
 
@@ -109,7 +110,7 @@ def status(app: App, as_json: bool) -> None:
     console.print(table if runs else "job runs: none yet")
     if waiting:
         console.print(
-            f"{waiting} job run(s) recorded in {data_dir / JOURNAL} while the database was "
+            f"{plural(waiting, 'job run')} recorded in {data_dir / JOURNAL} while the database was "
             "down: the next job copies them in"
         )
     table = Table("source", "last crawl", "status", "new", "note")

@@ -22,6 +22,7 @@ from reputation.digests.plan import (
 from reputation.errors import RepmonError
 from reputation.isoweek import IsoWeek
 from reputation.storage.queries import find_physician, find_practice
+from reputation.wording import plural
 
 __all__ = ["digest"]
 
@@ -80,8 +81,8 @@ def digest(
                 default = iso or IsoWeek.last_completed(now, options.timezone)
                 jobs = preview_jobs(default, options.timezone, scopes)
                 console.print(
-                    f"no digest subscribers for this scope: rendering {len(jobs)} "
-                    'preview(s) addressed to "preview"'
+                    "no digest subscribers for this scope: rendering "
+                    f'{plural(len(jobs), "preview")} addressed to "preview"'
                 )
             out.mkdir(parents=True, exist_ok=True)
             skipped: list[str] = []
@@ -103,7 +104,7 @@ def digest(
                 for line in skipped:
                     console.print(f"skipped {line}", style="red")
                 raise RepmonError(
-                    f"{len(skipped)} digest(s) not written: fix the address "
+                    f"{plural(len(skipped), 'digest')} not written: fix the address "
                     "(`repmon recipients list`) and run again"
                 )
         if send:
@@ -120,6 +121,6 @@ def digest(
                 table.add_row(job.to_addr, job.tz, f"{job.scope} {job.scope_id}", str(job.week))
             console.print(table)
             console.print(
-                f"{len(jobs)} digest(s) due; nothing written: give --out DIR to "
+                f"{plural(len(jobs), 'digest')} due; nothing written: give --out DIR to "
                 "render them or --send to enqueue them"
             )

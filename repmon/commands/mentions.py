@@ -9,8 +9,8 @@ from rich.table import Table
 
 from repmon.app import App, cell, console, export_rows, now_option, pass_app
 from reputation.errors import RepmonError
-from reputation.imports.normalize import shorten
 from reputation.mentions import MentionFilter, assign_mention, iter_mentions, post_text
+from reputation.wording import shorten
 
 __all__ = ["mentions"]
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from repmon.app import App, console, pass_app
+from repmon.app import App, cell, console, pass_app
 from reputation.errors import RepmonError
 from reputation.mail.message import plain_address
-from reputation.storage.models import Recipient, Subscription
+from reputation.storage.models import Physician, Practice, Recipient, Subscription
 from reputation.storage.queries import find_physician, find_practice
+from reputation.wording import plural
 
 __all__ = ["recipients"]
 
@@ -106,17 +110,37 @@ def recipients_list(app: App, as_json: bool) -> None:
                 "subscriptions": [
                     f"{s.topic}:{s.scope_type}:{s.scope_id}" for s in r.subscriptions
                 ],
+                "in_words": _in_words(session, r.subscriptions),
             }
             for r in rows
         ]
     if as_json:
         for d in data:
+            del d["in_words"]
             click.echo(json.dumps(d))
         return
     table = Table("email", "name", "timezone", "subscriptions")
     for d in data:
-        table.add_row(d["email"], d["name"], d["timezone"], ", ".join(d["subscriptions"]))
+        table.add_row(*map(cell, (d["email"], d["name"], d["timezone"], d["in_words"])))
     console.print(table)
+
+
+def _in_words(session: Session, subscriptions: Iterable[Subscription]) -> str:
+    """'alerts, digest for all; digest for Dr. Ana Abara (NPI 1000000004)': as `add` says it."""
+    scopes: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for s in subscriptions:
+        scopes[(s.scope_type, s.scope_id)].append(s.topic)
+    parts = []
+    for (kind, ident), topics in scopes.items():
+        whom = "all"
+        if kind == "physician":
+            physician = session.get(Physician, ident)
+            whom = f"{physician.name} (NPI {physician.npi})" if physician else f"physician #{ident}"
+        elif kind == "practice":
+            practice = session.get(Practice, ident)
+            whom = f"practice {practice.name}" if practice else f"practice #{ident}"
+        parts.append(f"{', '.join(sorted(topics))} for {whom}")
+    return "; ".join(parts) or "nothing"
 
 
 @recipients.command("remove")
@@ -157,6 +181,6 @@ def recipients_unsubscribe(app: App, email: str, topics: tuple[str, ...]) -> Non
             session.delete(s)
         left = len(recipient.subscriptions) - len(gone)
     console.print(
-        f"{email}: {len(gone)} subscription(s) removed"
+        f"{email}: {plural(len(gone), 'subscription')} removed"
         + (f", {left} left" if left else "; receives nothing now")
     )

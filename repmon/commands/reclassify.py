@@ -11,6 +11,7 @@ from repmon.app import App, console, now_option, pass_app
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.classifier.stored import classify_stored
 from reputation.storage.models import Classification
+from reputation.wording import plural
 
 __all__ = ["reclassify"]
 
@@ -35,4 +36,5 @@ def reclassify(app: App, everything: bool, now: datetime) -> None:
                 )
             )
     count = classify_stored(db, now)
-    console.print(f"classified {count} review(s)/mention(s) with classifier {CLASSIFIER_VERSION}")
+    done = plural(count, "review or mention", "reviews and mentions")
+    console.print(f"classified {done} with classifier {CLASSIFIER_VERSION}")

@@ -13,6 +13,7 @@ from repmon.app import App, console, json_line, pass_app
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.reply import Finding, check_reply, load_templates, plan_reply, reply_categories
 from reputation.storage.queries import review_to_answer
+from reputation.wording import plural
 
 __all__ = ["reply"]
 
@@ -24,7 +25,7 @@ def _print_findings(text: str, findings: Sequence[Finding]) -> None:
         col = f.start - (text.rfind("\n", 0, f.start) + 1) + 1
         table.add_row(f"{line}:{col}", escape(f.words), f.why)
     console.print(table)
-    console.print(f"check: {len(findings)} finding(s); a public reply must not say these")
+    console.print(f"check: {plural(len(findings), 'finding')}; a public reply must not say these")
 
 
 @click.group()

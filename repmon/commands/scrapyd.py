@@ -13,6 +13,7 @@ from repmon.app import App, console, pass_app
 from repmon.scrapyd import STATES, Node, ScrapydError, build_egg, egg_version, nodes
 from reputation.errors import RepmonError
 from reputation.storage.models import CrawlRun
+from reputation.wording import plural
 
 __all__ = ["scrapyd"]
 
@@ -54,7 +55,7 @@ def deploy(app: App, urls: tuple[str, ...]) -> None:
             continue
         console.print(f"[green]✓[/] {node.url}: {project} {version}, {spiders} spiders")
     if failed:
-        raise RepmonError(f"deploy failed on {len(failed)} of {len(targets)} server(s)")
+        raise RepmonError(f"deploy failed on {len(failed)} of {plural(len(targets), 'server')}")
 
 
 @scrapyd.command()

@@ -15,10 +15,10 @@ from reputation.crawls.health import (
     source_health,
     source_label,
 )
-from reputation.imports.normalize import shorten
 from reputation.isoweek import IsoWeek, zone
 from reputation.mail.render import flag_spans
 from reputation.vocabulary import RISK_FLAGS
+from reputation.wording import shorten
 
 __all__ = [
     "RESPONSE_TARGET_PCT",

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 from dateutil import parser as dateparser
 from dateutil.relativedelta import relativedelta
 
+from reputation.wording import shorten
+
 __all__ = [
     "CONTROL_CHARACTERS",
     "clean_text",
@@ -23,7 +25,6 @@ __all__ = [
     "normalise_url",
     "parse_when",
     "reviewer_key",
-    "shorten",
 ]
 
 _UNITS = {
@@ -162,13 +163,6 @@ def clean_text(value: Any) -> str:
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANKS.sub("\n\n", text).strip()
-
-
-def shorten(text: str, width: int, mark: str = "…") -> str:
-    """``text`` if it fits in ``width`` characters, else its start and ``mark`` in ``width``."""
-    if len(text) <= width:
-        return text
-    return text[: max(width - len(mark), 0)].rstrip() + mark
 
 
 def content_hash(title: str, text: str, rating: float | None) -> str:
