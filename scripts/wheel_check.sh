@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+rm -rf build  # setuptools' staging folder: a file gone from the tree would stay in the wheel
 "$python" -m pip wheel --no-deps --quiet --wheel-dir "$work/dist" .
+# only the project's own top-level packages (a folder such as repmon-data/ must not ride along)
+top=$("$python" -c 'import sys, zipfile; print(" ".join(sorted({n.split("/")[0] for n in zipfile.ZipFile(sys.argv[1]).namelist() if ".dist-info" not in n})))' "$work"/dist/repmon-*.whl)
+[ "$top" = "alerts repmon reputation spiders templates" ] \
+  || { echo "wheel check: unexpected top-level entries in the wheel: $top" >&2; exit 1; }
 "$python" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet "$work"/dist/repmon-*.whl
 mkdir "$work/empty"
