@@ -17,7 +17,7 @@ from reputation.findings import open_alert_summary
 from reputation.mail.outbox import count_by_status
 from reputation.storage.jobruns import JOURNAL, journaled_outcomes, recent_runs
 from reputation.storage.models import Alert, DaemonLease
-from reputation.wording import plural
+from reputation.wording import plural, shorten
 
 __all__ = ["run", "status"]
 
@@ -98,14 +98,14 @@ def status(app: App, as_json: bool) -> None:
     console.print(f"daemon: {daemon}")
     table = Table("job", "next run (UTC)")
     for j in jobs:
-        table.add_row(j["id"], j["next_run"][:19])
+        table.add_row(j["id"], j["next_run"][:19].replace("T", " "))
     console.print(table if jobs else "jobs: none scheduled (start `repmon run`)")
     table = Table("job", "started (UTC)", "status", "detail", title="recent job runs")
     for r in runs:
         style = "green" if r["status"] == "ok" else "bold red"
         table.add_row(
-            escape(r["job"]), r["started_at"][:19], f"[{style}]{r['status']}[/]",
-            cell(r["detail"][:70]),
+            escape(r["job"]), r["started_at"][:19].replace("T", " "), f"[{style}]{r['status']}[/]",
+            cell(shorten(r["detail"], 70)),
         )  # fmt: skip
     console.print(table if runs else "job runs: none yet")
     if waiting:
@@ -113,11 +113,10 @@ def status(app: App, as_json: bool) -> None:
             f"{plural(waiting, 'job run')} recorded in {data_dir / JOURNAL} while the database was "
             "down: the next job copies them in"
         )
-    table = Table("source", "last crawl", "status", "new", "note")
+    table = Table("source", "last crawl (UTC)", "status", "new", "note")
     for c in crawls:
-        table.add_row(
-            c["source"], c["started_at"][:16], c["status"], str(c["new"]), cell(c["note"][:60])
-        )
+        when = c["started_at"][:16].replace("T", " ")
+        table.add_row(c["source"], when, c["status"], str(c["new"]), cell(shorten(c["note"], 60)))
     console.print(table if crawls else "crawls: none yet")
     console.print(
         "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty")
