@@ -55,4 +55,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Pat
         if key.startswith("REPMON_") and key != "REPMON_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
     monkeypatch.setenv("REPMON_DATABASE_URL", db_url)
+    if db_url.startswith("sqlite:///"):
+        # as `repmon init` would: commands refuse a named SQLite file that does not exist,
+        # and an empty file is an empty database (the first command creates the schema)
+        Path(db_url.removeprefix("sqlite:///")).touch()
     return tmp_path

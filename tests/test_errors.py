@@ -81,6 +81,23 @@ def test_a_data_dir_without_a_database_is_refused_until_init(
     assert CliRunner().invoke(main, ["reviews"]).exit_code == 0
 
 
+def test_a_database_url_naming_no_file_is_refused_until_init(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = workdir / "nofile.db"  # a typo of the real name
+    monkeypatch.setenv("REPMON_DATABASE_URL", f"sqlite:///{file}")
+    for command in (["status"], ["roster", "list"], ["reviews"], ["alerts", "evaluate"]):
+        assert _fails(*command) == (
+            f"error: no database at {file} (database.url, from REPMON_DATABASE_URL): "
+            "run `repmon init` to create it there, or correct the path"
+        )
+    assert not file.exists()
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    assert CliRunner().invoke(main, ["roster", "list"]).exit_code == 0
+    monkeypatch.setenv("REPMON_DATABASE_URL", "sqlite://")  # in memory: nothing to misspell
+    assert CliRunner().invoke(main, ["roster", "list"]).exit_code == 0
+
+
 def test_the_default_data_dir_is_created_on_first_use(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

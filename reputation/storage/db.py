@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reputation.errors import ConfigError, DatabaseUnavailable, SchemaBehind
 from reputation.settings import Settings, env_name
 
-__all__ = ["Database", "alembic_config", "open_database"]
+__all__ = ["Database", "alembic_config", "open_database", "sqlite_file"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SETTING = f"database.url ({env_name('database.url')})"
@@ -81,18 +81,37 @@ def _first_line(exc: DBAPIError) -> str:
 
 
 def open_database(settings: Settings, create: bool = False) -> Database:
-    """The configured database. A new SQLite database appears only in the default data folder,
-    or with `create` (`repmon init`); a data_dir set to a folder without one is refused."""
-    if settings.origin("database.url") != "default":
-        return Database(settings.database_url)
-    origin = settings.origin("data_dir")
-    path = Path(str(_parse(settings.database_url).database))
-    if not (create or origin == "default" or path.exists()):
+    """The configured database. A new SQLite file appears only with `create` (`repmon init`)
+    or in the default data folder: a SQLite file that database.url names or a data_dir that
+    does not hold one is refused, so a typo never starts an empty database."""
+    url = settings.database_url
+    named = settings.origin("database.url") != "default"
+    file = sqlite_file(_parse(url))
+    first_use = not named and settings.origin("data_dir") == "default"
+    if file is None or file.exists() or create or first_use:
+        return Database(url, create_dir=not named)
+    if named and not file.parent.is_dir():
+        return Database(url)  # refuses it naming the folder: `repmon init` could not help
+    if named:
         raise ConfigError(
-            f"no database in {path.parent} (data_dir, from {origin}): run `repmon init` "
-            f"to create one there, or point data_dir at the folder that holds {path.name}"
+            f"no database at {file} (database.url, from {settings.origin('database.url')}): "
+            "run `repmon init` to create it there, or correct the path"
         )
-    return Database(settings.database_url, create_dir=True)
+    raise ConfigError(
+        f"no database in {file.parent} (data_dir, from {settings.origin('data_dir')}): run "
+        f"`repmon init` to create one there, or point data_dir at the folder that holds "
+        f"{file.name}"
+    )
+
+
+def sqlite_file(parsed: URL) -> Path | None:
+    """The file of a SQLite URL, absolute; None for another backend or an in-memory database."""
+    db = parsed.database
+    if parsed.get_backend_name() != "sqlite" or db in (None, "", ":memory:"):
+        return None
+    if db.startswith("file:"):  # a URI (uri=true): SQLite reads it, not a plain path
+        return None
+    return Path(db).expanduser().absolute()
 
 
 class Database:
@@ -105,9 +124,9 @@ class Database:
         parsed = _parse(url)
         kwargs: dict[str, Any] = {"future": True}
         if parsed.get_backend_name() == "sqlite":
-            db = parsed.database
-            if db and db != ":memory:" and not db.startswith("file:"):
-                folder = Path(db).expanduser().absolute().parent
+            path = sqlite_file(parsed)
+            if path is not None:
+                folder = path.parent
                 if create_dir:
                     folder.mkdir(parents=True, exist_ok=True)
                 elif not folder.is_dir():
