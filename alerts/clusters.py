@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +35,7 @@ from scipy import special
 
 from alerts.kinds import ClusterAlert
 from reputation.imports.normalize import reviewer_key
+from reputation.settings import Settings
 from reputation.vocabulary import CATEGORIES
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "benjamini_hochberg",
     "family_fdr",
     "find_clusters",
-    "parse_window_weights",
     "reviewer_key",
     "upper_tail",
 ]
@@ -101,12 +100,11 @@ class ClusterConfig:
             )
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ClusterConfig:
-        """Build from a Settings object (or any mapping of setting names)."""
-        windows = tuple(int(w) for w in str(settings["alerts.cluster.windows"]).split(",") if w)
+    def from_settings(cls, settings: Settings) -> ClusterConfig:
+        """Build from the settings, whose windows and weights were parsed when loaded."""
         return cls(
-            windows=windows,
-            window_weights=parse_window_weights(str(settings["alerts.cluster.window_weights"])),
+            windows=settings.parsed("alerts.cluster.windows"),
+            window_weights=settings.parsed("alerts.cluster.window_weights"),
             baseline_days=int(settings["alerts.cluster.baseline_days"]),
             min_history_days=int(settings["alerts.cluster.min_history_days"]),
             min_negatives=int(settings["alerts.cluster.min_negatives"]),
@@ -115,22 +113,6 @@ class ClusterConfig:
             volume_prior_days=prior if (prior := float(settings[_PRIOR])) > 0 else None,
             surge_p=float(settings["alerts.cluster.surge_p"]),
         )
-
-
-def parse_window_weights(text: str) -> tuple[tuple[int, float], ...]:
-    """Parse "14:2,30:1,90:0.5" (days:weight pairs) into ((14, 2.0), ...)."""
-    pairs = []
-    for item in (part.strip() for part in text.split(",")):
-        days, sep, weight = item.partition(":")
-        try:
-            pairs.append((int(days), float(weight)))
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise ValueError(
-                f"alerts.cluster.window_weights: {item!r} is not days:weight (e.g. 14:2,30:1)"
-            )
-    return tuple(pairs)
 
 
 def upper_tail(k: F64, mu: F64, alpha: F64) -> F64:

@@ -75,8 +75,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerts.backtest import BacktestAlert, DetectorSet, backtest
-from alerts.clusters import ClusterConfig, EventIndex, parse_window_weights
+from alerts.clusters import ClusterConfig, EventIndex
 from alerts.simulation import PlantedCluster, generate_history, plant_clusters
+from reputation.settings import parse_window_weights
 
 
 def _about(alert: BacktestAlert) -> set[str]:

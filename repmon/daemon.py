@@ -26,7 +26,7 @@ from repmon import jobs
 from repmon.processes import latest_runs
 from reputation.errors import ConfigError
 from reputation.imports.incoming import MENTION_SOURCES, REVIEW_SOURCES
-from reputation.settings import Settings
+from reputation.settings import Settings, parse_weekly_time
 from reputation.storage.db import open_database
 from reputation.storage.lease import acquire, release, renew
 
@@ -34,16 +34,12 @@ __all__ = ["Daemon", "Timings", "digest_trigger", "first_crawls"]
 
 log = logging.getLogger("repmon.daemon")
 CRAWL_THREADS = len(REVIEW_SOURCES + MENTION_SOURCES)
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def digest_trigger(spec: str, timezone: str) -> CronTrigger:
     """The weekly digest trigger from a setting like "mon 07:00"."""
     try:
-        day, clock = spec.split()
-        hour, minute = (int(x) for x in clock.split(":"))
-        if day not in DAYS or not (0 <= hour < 24 and 0 <= minute < 60):
-            raise ValueError
+        day, hour, minute = parse_weekly_time(spec)
     except ValueError:
         raise ConfigError(f"digest.cron {spec!r}: use a day and a time, e.g. 'mon 07:00'") from None
     return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=timezone)

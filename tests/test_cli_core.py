@@ -116,3 +116,17 @@ def test_reviews_category_lists_complaints_not_praise_that_names_it(workdir: Pat
         json.loads(x) for x in run("reviews", "--category", "service", "--json").output.splitlines()
     ]
     assert [r["external_id"] for r in rows] == ["r0"]
+
+
+def test_a_bad_setting_stops_config_show_and_every_command_before_any_work(
+    workdir: Path,
+) -> None:
+    (workdir / "repmon.toml").write_text('[alerts.cluster]\nwindows = "14,abc"\n')
+    expected = (
+        f"error: {workdir / 'repmon.toml'}: alerts.cluster.windows must be comma-separated "
+        "whole numbers of days above 0, each once (e.g. 14,30,90), got '14,abc'"
+    )
+    for command in (["config", "show"], ["alerts", "evaluate"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2, result.output
+        assert " ".join(result.output.split()) == expected

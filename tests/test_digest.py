@@ -199,8 +199,8 @@ def test_the_response_target_is_a_setting_and_must_be_a_percentage() -> None:
     assert tile.note.endswith("target 75%")
     for bad in ("0", "101"):
         environ = {"REPMON_DIGEST_RESPONSE_TARGET_PCT": bad}
-        with pytest.raises(ConfigError, match=f"a percentage from 1 to 100, not {bad}"):
-            DigestOptions.from_settings(load_settings(None, environ, Path(".")), "v")
+        with pytest.raises(ConfigError, match=f"a percentage from 1 to 100, got {bad}"):
+            load_settings(None, environ, Path("."))  # checked when loaded, by its rule
 
 
 def test_digest_content_for_a_known_week() -> None:

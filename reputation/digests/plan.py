@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from reputation.digests.build import RESPONSE_TARGET_PCT, Digest, ReviewFact, build_digest
 from reputation.digests.load import load_digest_data
-from reputation.errors import ConfigError
 from reputation.isoweek import IsoWeek, zone
 from reputation.mail.message import Outgoing, build_message, sender_domain, unsubscribe_link
 from reputation.mail.outbox import enqueue, new_message_id
@@ -56,11 +55,7 @@ class DigestOptions:
     @classmethod
     def from_settings(cls, settings: Any, classifier_version: str) -> DigestOptions:
         """Options from a reputation.settings.Settings."""
-        target_pct = int(settings["digest.response_target_pct"])
-        if not 1 <= target_pct <= 100:
-            raise ConfigError(
-                f"digest.response_target_pct must be a percentage from 1 to 100, not {target_pct}"
-            )
+        target_pct = int(settings["digest.response_target_pct"])  # 1 to 100: its rule
         return cls(
             timezone=str(settings["timezone"]),
             min_reviews=int(settings["digest.min_reviews_for_average"]),
