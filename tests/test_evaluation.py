@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from repmon.cli import main
 from repmon.commands.classify import eval_cmd
 from reputation.classifier.classify import classify
 from reputation.classifier.evaluation import (
@@ -177,8 +178,47 @@ def test_eval_command_prints_report(tmp_path: Path) -> None:
 def test_eval_command_missing_corpus(tmp_path: Path) -> None:
     labels = tmp_path / "dev.jsonl"
     labels.write_text('{"id": "r:1", "labels": ["B"], "harm": 0}\n', encoding="utf-8")
-    result = CliRunner().invoke(eval_cmd, ["--labels", str(labels), "--corpus", "nope.gz"])
-    assert result.exit_code == 1 and "not found" in result.output
+    result = CliRunner().invoke(main, ["eval", "--labels", str(labels), "--corpus", "nope.gz"])
+    assert result.exit_code == 2
+    assert result.output == "error: corpus nope.gz not found: pass --corpus PATH\n"
+
+
+def _eval_fails(labels: Path, corpus: Path) -> str:
+    result = CliRunner().invoke(main, ["eval", "--labels", str(labels), "--corpus", str(corpus)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+def test_eval_command_names_the_file_and_line_of_a_bad_corpus_or_labels_line(
+    tmp_path: Path,
+) -> None:
+    labels = write_dev(tmp_path, "r:2")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "r:1", "rating": 1, "text": "Rude."}\n\nnot json\n', encoding="utf-8")
+    assert _eval_fails(labels, corpus) == (
+        f"error: {corpus}:3: not valid JSON (Expecting value at column 1)"
+    )
+    corpus.write_bytes(b'{"id": "r:1", "text": "Rude."}\n[1]\n')
+    assert _eval_fails(labels, corpus) == f"error: {corpus}:2: not a JSON object with id and text"
+    corpus.write_bytes(b'{"id": "r:1", "text": "Rude."}\n{"id": "r:2", "text": "caf\xe9"}\n')
+    assert _eval_fails(labels, corpus).startswith(f"error: {corpus}:2: not UTF-8 text (")
+    gz = tmp_path / "corpus.jsonl.gz"
+    gz.write_text('{"id": "r:1"}\n', encoding="utf-8")  # not gzipped
+    assert _eval_fails(labels, gz).startswith(f"error: {gz}: cannot be read (")
+    labels.write_text('{"id": "r:1", "labels": ["B"], "harm": 0}\n{"id": "r:2",\n')
+    assert _eval_fails(labels, corpus).startswith(f"error: {labels}:2: not valid JSON (")
+
+
+def test_eval_command_worst_zero_lists_no_mistakes_and_a_negative_count_is_refused(
+    tmp_path: Path,
+) -> None:
+    labels = write_dev(tmp_path, "r:2")
+    result = CliRunner().invoke(main, ["eval", "--labels", str(labels), "--worst", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Per label" in result.output and "Worst mistakes" not in result.output
+    result = CliRunner().invoke(main, ["eval", "--labels", str(labels), "--worst", "-1"])
+    assert result.exit_code == 2 and "-1 is not in the range x>=0" in result.output
 
 
 # Figures of model-2 on the two halves of dev (classifier rules and thresholds were chosen on

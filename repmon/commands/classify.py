@@ -19,6 +19,7 @@ from reputation.classifier.evaluation import (
     load_examples,
     prediction_from,
 )
+from reputation.errors import RepmonError
 
 __all__ = ["classify_cmd", "eval_cmd"]
 
@@ -85,7 +86,13 @@ def _default_corpus(labels: Path) -> Path:
     default=None,
     help="Corpus JSONL(.gz) with the texts (default: ../corpus/reviews.jsonl.gz beside labels).",
 )
-@click.option("--worst", type=int, default=15, show_default=True, help="Mistakes to list.")
+@click.option(
+    "--worst",
+    type=click.IntRange(min=0),
+    default=15,
+    show_default=True,
+    help="Mistakes to list (0: no mistakes table).",
+)
 @click.option(
     "--half",
     type=click.Choice(sorted(HALVES)),
@@ -96,21 +103,25 @@ def eval_cmd(labels: Path, corpus: Path | None, worst: int, half: str | None) ->
     """Score the classifier against hand labels: P/R/F1, confusion, harm, worst mistakes."""
     corpus = corpus or _default_corpus(labels)
     if not corpus.exists():
-        raise click.ClickException(f"corpus {corpus} not found: pass --corpus PATH")
+        raise RepmonError(f"corpus {corpus} not found: pass --corpus PATH")
     try:
         examples = load_examples(labels, corpus, half)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # names the file and line: fix it, or pass another file
+        raise RepmonError(str(exc)) from None
     if not examples:
-        raise click.ClickException(f"none of the ids in {labels} is in {corpus}")
+        raise RepmonError(f"none of the ids in {labels} is in {corpus}: pass --corpus PATH")
     texts = {e.gold.id: e.text for e in examples}
     predictions = [prediction_from(e.gold.id, classify(e.text, e.rating)) for e in examples]
     report = evaluate([e.gold for e in examples], predictions, worst=worst)
-    _print_report(Console(highlight=False), report, texts, half)
+    _print_report(Console(highlight=False), report, texts, half, worst)
 
 
 def _print_report(
-    console: Console, report: Report, texts: dict[str, str], half: str | None = None
+    console: Console,
+    report: Report,
+    texts: dict[str, str],
+    half: str | None = None,
+    worst: int = 15,
 ) -> None:
     part = f" ({half} half)" if half else ""
     console.print(f"classifier {CLASSIFIER_VERSION} on {report.n} labelled reviews{part}")
@@ -136,6 +147,8 @@ def _print_report(
     for gold in LABELS:
         confusion.add_row(gold, *(str(report.confusion.get((gold, p), 0)) for p in LABELS))
     console.print(confusion)
+    if not worst:  # --worst 0: no mistakes table
+        return
     mistakes = Table(title="Worst mistakes")
     for column in ("id", "missed", "spurious", "text"):
         mistakes.add_column(column)

@@ -6,7 +6,7 @@ import gzip
 import json
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -194,17 +194,35 @@ def evaluate(golds: Sequence[Gold], predictions: Sequence[Prediction], worst: in
 def _read_labels(labels_path: Path, make: Callable[[Any], _G]) -> list[_G]:
     """Each non-empty line of a labels JSONL file made into a gold; a bad line is named."""
     golds: list[_G] = []
-    with labels_path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                golds.append(make(json.loads(line)))
-            except KeyError as exc:
-                raise ValueError(f"{labels_path}:{number}: no {exc} field") from exc
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
+    for number, line in _numbered_lines(labels_path):
+        if not line.strip():
+            continue
+        try:
+            golds.append(make(json.loads(line)))
+        except KeyError as exc:
+            raise ValueError(f"{labels_path}:{number}: no {exc} field") from exc
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{labels_path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
     return golds
+
+
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line of a UTF-8 file, gzipped if it ends in .gz; ValueError
+    names the file, and the line that is not UTF-8."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    yield number, raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: not UTF-8 text ({exc.reason})") from None
+    except (OSError, EOFError) as exc:  # e.g. a .gz that is not gzip, or one cut short
+        raise ValueError(f"{path}: cannot be read ({exc})") from None
 
 
 def load_gold(labels_path: Path) -> list[Gold]:
@@ -226,17 +244,23 @@ def load_examples(labels_path: Path, corpus_path: Path, half: str | None = None)
 
 
 def load_texts(corpus_path: Path, ids: set[str]) -> dict[str, tuple[str, float | None]]:
-    """Text and rating of each of ``ids`` the corpus holds, streaming it."""
+    """Text and rating of each of ``ids`` the corpus holds, streaming it; ValueError names the
+    file and line of a line that is not a JSON object."""
     found: dict[str, tuple[str, float | None]] = {}
-    opener = gzip.open if corpus_path.suffix == ".gz" else open
-    with opener(corpus_path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            review_id = line[8 : line.find('"', 8)] if line.startswith('{"id": "') else None
-            if review_id is not None and review_id not in ids:
-                continue  # cheap skip without parsing the line
+    for number, line in _numbered_lines(corpus_path):
+        review_id = line[8 : line.find('"', 8)] if line.startswith('{"id": "') else None
+        if (review_id is not None and review_id not in ids) or not line.strip():
+            continue  # cheap skip without parsing the line
+        try:
             row = json.loads(line)
-            if row.get("id") in ids:
-                found[row["id"]] = (str(row.get("text") or ""), _rating(row.get("rating")))
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{corpus_path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{corpus_path}:{number}: not a JSON object with id and text")
+        if row.get("id") in ids:
+            found[row["id"]] = (str(row.get("text") or ""), _rating(row.get("rating")))
     return found
 
 
