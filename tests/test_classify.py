@@ -8,6 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from repmon.cli import main
 from repmon.commands.classify import classify_cmd
 from reputation.classifier.classify import CLASSIFIER_VERSION, ClassifierResult, classify
 
@@ -287,7 +288,7 @@ def test_command_files(tmp_path: pytest.TempPathFactory) -> None:
 )
 def test_command_names_the_bad_line(line: str, problem: str) -> None:
     source = '{"id": "ok", "text": "fine"}\n' + line + "\n"
-    result = CliRunner().invoke(classify_cmd, [], input=source)
-    assert result.exit_code == 1
-    assert "line 2" in result.output and problem in result.output
+    result = CliRunner().invoke(main, ["classify"], input=source)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: line 2: ") and problem in result.output
     assert '"id": "ok"' not in result.output  # nothing is half-written

@@ -29,18 +29,18 @@ def _parse_line(line: str, number: int) -> tuple[str, str, float | None]:
     try:
         row = json.loads(line)
     except ValueError as exc:
-        raise click.ClickException(f"line {number}: not valid JSON ({exc.args[0]})") from exc
+        raise RepmonError(f"line {number}: not valid JSON ({exc.args[0]})") from None
     if not isinstance(row, dict):
-        raise click.ClickException(f"line {number}: expected a JSON object with id and text")
+        raise RepmonError(f"line {number}: expected a JSON object with id and text")
     review_id, text, rating = row.get("id"), row.get("text"), row.get("rating")
     if not isinstance(review_id, str | int) or isinstance(review_id, bool):
-        raise click.ClickException(f'line {number}: "id" is missing or not a string')
+        raise RepmonError(f'line {number}: "id" is missing or not a string')
     if not isinstance(text, str):
-        raise click.ClickException(f'line {number}: "text" is missing or not a string')
+        raise RepmonError(f'line {number}: "text" is missing or not a string')
     if rating is not None and (
         isinstance(rating, bool) or not isinstance(rating, int | float) or not 0 <= rating <= 5
     ):
-        raise click.ClickException(f'line {number}: "rating" must be a number from 0 to 5')
+        raise RepmonError(f'line {number}: "rating" must be a number from 0 to 5')
     return str(review_id), text, None if rating is None else float(rating)
 
 
