@@ -18,7 +18,8 @@ PageStatus = Literal["ok", "blocked", "broken", "failed"]
 
 @dataclass
 class ReviewItem:
-    """One review as the site shows it; dates as ISO 8601 UTC when the site gives one."""
+    """One review as the site shows it; dates as ISO 8601 when the site gives one: a time in
+    UTC, or a date alone ("2026-11-06") when the site gives no time of day."""
 
     source: str
     external_id: str

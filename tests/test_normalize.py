@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -8,6 +8,7 @@ from reputation.imports.normalize import (
     clean_text,
     normalise_rating,
     normalise_url,
+    parse_day_or_time,
     parse_when,
     reviewer_key,
 )
@@ -32,6 +33,26 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 )
 def test_parse_when(value: object, expected: datetime) -> None:
     assert parse_when(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "date_only"),
+    [
+        ("Nov 06, 2026", datetime(2026, 11, 6, tzinfo=UTC), True),
+        ("2026-11-06", datetime(2026, 11, 6, tzinfo=UTC), True),
+        ("11/06/2026", datetime(2026, 11, 6, tzinfo=UTC), True),
+        (date(2026, 11, 6), datetime(2026, 11, 6, tzinfo=UTC), True),
+        ("2026-11-06T00:00:00Z", datetime(2026, 11, 6, tzinfo=UTC), False),
+        ("Nov 06, 2026 12:00", datetime(2026, 11, 6, 12, tzinfo=UTC), False),
+        ("Nov 06, 2026 3pm", datetime(2026, 11, 6, 15, tzinfo=UTC), False),
+        (1485561600, datetime(2017, 1, 28, tzinfo=UTC), False),
+        ("3 weeks ago", NOW - timedelta(weeks=3), False),
+    ],
+)
+def test_a_date_without_a_time_of_day_is_told_apart(
+    value: object, expected: datetime, date_only: bool
+) -> None:
+    assert parse_day_or_time(value, NOW) == (expected, date_only)
 
 
 @pytest.mark.parametrize("value", ["", "soon", "2030-01-01", None, True, 10**20, "31/31/2020"])

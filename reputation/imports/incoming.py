@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reputation.imports.normalize import clean_text, content_hash, normalise_rating, parse_when
+from reputation.imports.normalize import (
+    clean_text,
+    content_hash,
+    normalise_rating,
+    parse_day_or_time,
+)
 
 __all__ = [
     "MENTION_SOURCES",
@@ -46,6 +51,8 @@ class ReviewIn:
     rating_scale: float | None
     published_at: datetime | None
     author: str = ""
+    # The site gave a date with no time of day: published_at is 00:00 UTC of that date.
+    published_date_only: bool = False
     title: str = ""
     subratings: dict[str, float] = field(default_factory=dict)
     response_text: str | None = None
@@ -72,12 +79,13 @@ def _text(raw: Mapping[str, Any], name: str, limit: int = 100_000) -> str:
     return text
 
 
-def _when(raw: Mapping[str, Any], name: str, now: datetime) -> datetime | None:
+def _when(raw: Mapping[str, Any], name: str, now: datetime) -> tuple[datetime | None, bool]:
+    """The field's date (None when absent) and whether it is a date with no time of day."""
     value = raw.get(name)
     if value in (None, ""):
-        return None
+        return None, False
     try:
-        return parse_when(value, now)
+        return parse_day_or_time(value, now)
     except ValueError as exc:
         raise Rejected(name, str(exc)) from None
 
@@ -117,11 +125,11 @@ def validate_review(raw: Mapping[str, Any], now: datetime) -> ReviewIn:
             raise Rejected("rating", str(exc)) from None
     if not text and not title and rating is None:
         raise Rejected("text", "a review needs text or a rating")
-    published = _when(raw, "published_at", now)
+    published, date_only = _when(raw, "published_at", now)
     if published is None and raw.get("published_raw"):
-        published = _when(raw, "published_raw", now)
+        published, date_only = _when(raw, "published_raw", now)
     response_text = _text(raw, "response_text") or None
-    response_at = _when(raw, "response_at", now) if response_text else None
+    response_at = _when(raw, "response_at", now)[0] if response_text else None
     author = _text(raw, "author", 300)
     url = _text(raw, "url", 2000)
     external_id = _text(raw, "external_id", 300)
@@ -148,6 +156,7 @@ def validate_review(raw: Mapping[str, Any], now: datetime) -> ReviewIn:
         rating_scale=scale,
         published_at=published,
         author=author,
+        published_date_only=date_only,
         title=title,
         subratings=_subratings(raw, scale_value),
         response_text=response_text,

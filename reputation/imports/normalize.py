@@ -8,7 +8,7 @@ import math
 import re
 import reprlib
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,8 +21,10 @@ __all__ = [
     "CONTROL_CHARACTERS",
     "clean_text",
     "content_hash",
+    "is_iso_date",
     "normalise_rating",
     "normalise_url",
+    "parse_day_or_time",
     "parse_when",
     "reviewer_key",
 ]
@@ -55,8 +57,18 @@ def parse_when(value: Any, now: datetime) -> datetime:
 
     Raises ValueError naming the value when it is not a date or lies in the future.
     """
+    return parse_day_or_time(value, now)[0]
+
+
+def parse_day_or_time(value: Any, now: datetime) -> tuple[datetime, bool]:
+    """parse_when, and whether the value is a date with no time of day ("Jan 28, 2017").
+
+    Such a date comes back at 00:00 UTC of that date; the flag says it names a calendar day,
+    not an instant (reputation.published shows it as that day in every timezone).
+    """
     try:
-        result = _to_datetime(value, now).astimezone(UTC)
+        when, date_only = _to_datetime(value, now)
+        result = when.astimezone(UTC)
     except OverflowError:
         # "9999999 weeks ago", "0001-01-01T00:00+05:00": arithmetic past datetime's range.
         raise ValueError(f"date out of range: {_show(value)}") from None
@@ -64,7 +76,7 @@ def parse_when(value: Any, now: datetime) -> datetime:
         raise ValueError(f"date in the future: {_show(value)}")
     if result < _EARLIEST:
         raise ValueError(f"date before 1995: {_show(value)}")
-    return result
+    return result, date_only
 
 
 def _show(value: Any) -> str:
@@ -76,56 +88,82 @@ def _show(value: Any) -> str:
     return shorten(text, 80, "...")
 
 
-def _to_datetime(value: Any, now: datetime) -> datetime:
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _to_datetime(value: Any, now: datetime) -> tuple[datetime, bool]:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return _utc(value), False
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=UTC), True
     if isinstance(value, bool) or value is None:
         raise ValueError(f"not a date: {value!r}")
     if isinstance(value, int | float):
         try:
-            return datetime.fromtimestamp(value / 1000 if value > _MS_THRESHOLD else value, UTC)
+            stamp = datetime.fromtimestamp(value / 1000 if value > _MS_THRESHOLD else value, UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueError(f"unix time out of range: {_show(value)}") from None
+        return stamp, False
     if isinstance(value, str):
         return _parse_text(value.strip(), now)
     raise ValueError(f"not a date: {_show(value)}")
 
 
-def _parse_text(text: str, now: datetime) -> datetime:
+def _parse_text(text: str, now: datetime) -> tuple[datetime, bool]:
     if not text:
         raise ValueError("empty date")
     if len(text) > 200:  # no date is this long; dateutil would scan all of it
         raise ValueError(f"unrecognised date {text[:60]!r}")
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
-        return parse_when(float(text), now)
+        return parse_when(float(text), now), False
     match = _RELATIVE.match(" ".join(text.split()))
     if match:
-        word = (match.group("word") or "").lower()
-        if word in {"today", "just now"}:
-            return now
-        if word == "yesterday":
-            return now - timedelta(days=1)
-        raw_n = match.group("n").lower()
-        n = 1 if raw_n in {"a", "an", "one"} else int(raw_n)
-        unit = match.group("unit").lower()
-        if unit == "month":
-            return now - relativedelta(months=n)
-        if unit == "year":
-            return now - relativedelta(years=n)
-        return now - n * _UNITS[unit]
+        return _relative(match, now), False
     try:
         parsed = datetime.fromisoformat(text)  # the common case, and fast
     except ValueError:
         parsed = None
     if parsed is not None:
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return _utc(parsed), is_iso_date(text)  # a date alone has no offset: 00:00 UTC
+    # Parts the text leaves out come from `default`; the hour comes from it only when the text
+    # gives no time of day, so two defaults with different hours tell a date alone.
+    midnight = now.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     try:
-        parsed = dateparser.parse(text)
+        parsed = dateparser.parse(text, default=midnight)
+        noon = dateparser.parse(text, default=midnight.replace(hour=12))
     except (ValueError, OverflowError, TypeError):
         raise ValueError(f"unrecognised date {text[:60]!r}") from None
-    if parsed is None:
+    if parsed is None or noon is None:
         raise ValueError(f"unrecognised date {text[:60]!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.hour != noon.hour:
+        return datetime.combine(parsed.date(), time(0), tzinfo=UTC), True
+    return _utc(parsed), False
+
+
+def is_iso_date(text: str) -> bool:
+    """Whether text is an ISO 8601 date alone ("2017-01-28"), with no time of day."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _relative(match: re.Match[str], now: datetime) -> datetime:
+    word = (match.group("word") or "").lower()
+    if word in {"today", "just now"}:
+        return now
+    if word == "yesterday":
+        return now - timedelta(days=1)
+    raw_n = match.group("n").lower()
+    n = 1 if raw_n in {"a", "an", "one"} else int(raw_n)
+    unit = match.group("unit").lower()
+    if unit == "month":
+        return now - relativedelta(months=n)
+    if unit == "year":
+        return now - relativedelta(years=n)
+    return now - n * _UNITS[unit]
 
 
 def normalise_rating(raw: Any, scale: Any = 5) -> float:

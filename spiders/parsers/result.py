@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reputation.imports.normalize import normalise_rating
+from reputation.imports.normalize import is_iso_date, normalise_rating
 from spiders.items import MentionItem, ReviewItem
 
 __all__ = [
@@ -63,12 +63,15 @@ _INT_LIMIT = 2**63
 
 
 def to_iso(value: Any) -> str | None:
-    """ISO 8601 UTC for an absolute date (ISO text, unix time, "Jan 28, 2017"), else None.
+    """ISO 8601 for an absolute date (ISO text, unix time, "Jan 28, 2017"), else None.
 
-    Relative strings ("3 weeks ago") and placeholders such as "January 1, 0001" give None;
-    callers keep the raw string for the pipeline to resolve against the crawl time.
+    A time is given in UTC ("2017-01-28T15:00:00+00:00"); a date without a time of day stays
+    a date ("2017-01-28"), so it is not mistaken for midnight UTC. Relative strings
+    ("3 weeks ago") and placeholders such as "January 1, 0001" give None; callers keep the
+    raw string for the pipeline to resolve against the crawl time.
     """
     when: datetime | None = None
+    day_only = False
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -82,15 +85,19 @@ def to_iso(value: Any) -> str | None:
             return None
         try:
             when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            day_only = is_iso_date(text)
         except ValueError:
             for fmt in _DATE_FORMATS:
                 try:
                     when = datetime.strptime(text, fmt)
+                    day_only = "%H" not in fmt
                     break
                 except ValueError:
                     continue
     if when is None or when.year < 1990:
         return None
+    if day_only:
+        return when.date().isoformat()
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     try:
