@@ -1,5 +1,6 @@
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -8,6 +9,7 @@ from reputation.imports.ingest import ingest_file
 from reputation.imports.roster import apply_roster, parse_roster
 from reputation.storage.db import Database
 from reputation.storage.models import Review
+from reputation.storage.queries import ReviewFilter, iter_reviews
 from tests.conftest import NOW
 from tests.factories import review_records, roster_csv, write_jsonl
 
@@ -41,6 +43,22 @@ def test_bad_lines_are_rejected_with_line_and_reason(db: Database, tmp_path: Pat
     assert "line 2: rating: rating 9 outside 0..5" in report.problems
     assert "line 4: npi/profile_url: 1234567893 is not in the roster" in report.problems
     assert any(p.startswith("line 6: not valid JSON") for p in report.problems)
+
+
+def test_a_date_without_a_time_is_stored_as_a_date(db: Database, tmp_path: Path) -> None:
+    _roster(db)
+    records = review_records(3, 20)
+    records[0]["published_at"] = "2026-11-06"
+    records[1]["published_at"] = "Nov 06, 2026"
+    records[2]["published_at"] = "2026-11-06T00:00:00+00:00"  # a time, which is midnight
+    assert ingest_file(db, write_jsonl(tmp_path / "r.jsonl", records), NOW).tally.new == 3
+    with db.session() as s:
+        stored = s.execute(select(Review.published_at, Review.published_date_only)).all()
+        exported = [r["published_at"] for r in iter_reviews(s, ReviewFilter(), "any")]
+    midnight = datetime(2026, 11, 6, tzinfo=UTC)
+    assert sorted(stored) == [(midnight, False), (midnight, True), (midnight, True)]
+    # An export gives the date alone, so it imports back as a date.
+    assert sorted(exported) == ["2026-11-06", "2026-11-06", "2026-11-06T00:00:00+00:00"]
 
 
 def test_csv_with_subratings_and_missing_ids(db: Database, tmp_path: Path) -> None:

@@ -83,3 +83,47 @@ def test_downgrade_removes_the_change_log_and_upgrade_restores_it(db: Database) 
     assert "review_change" not in inspect(db.engine).get_table_names()
     db.upgrade()
     assert _triggers(db) == CHANGE_TRIGGERS
+
+
+def test_upgrade_marks_the_stored_dates_of_sites_that_give_no_time(db_url: str) -> None:
+    db = Database(db_url)
+    with db.engine.begin() as conn:
+        cfg = alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0010")
+        for i, (source, published) in enumerate(
+            [
+                ("healthgrades", "2026-11-06 00:00:00+00:00"),  # "Nov 06, 2026"
+                ("schemaorg", "2026-11-06 00:00:00+00:00"),
+                ("schemaorg", "2026-11-06 14:30:00+00:00"),  # a time the page gave
+                ("ratemds", "2026-11-06 00:00:00+00:00"),  # a real timestamp at midnight
+            ]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO review (id, source, external_id, author, title, text, "
+                    "subratings, published_at, first_seen_at, last_seen_at, url, language, "
+                    "content_hash) VALUES (:id, :source, :id, '', '', '', '{}', :published, "
+                    "'2026-12-01', '2026-12-01', '', '', 'h')"
+                ),
+                {"id": i + 1, "source": source, "published": published},
+            )
+    db.upgrade()
+    with db.engine.connect() as conn:
+        marked = conn.execute(text("SELECT id, published_date_only FROM review ORDER BY id"))
+        assert [(i, bool(flag)) for i, flag in marked] == [
+            (1, True),
+            (2, True),
+            (3, False),
+            (4, False),
+        ]
+    assert _triggers(db) == CHANGE_TRIGGERS  # the column was added without copying `review`
+    with db.engine.begin() as conn:
+        cfg = alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    assert "published_date_only" not in {
+        c["name"] for c in inspect(db.engine).get_columns("review")
+    }
+    assert _triggers(db) == CHANGE_TRIGGERS
+    db.dispose()

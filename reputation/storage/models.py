@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -154,6 +155,11 @@ class Review(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None]
+    # The site gives a date, no time of day: published_at is 00:00 UTC of that calendar date
+    # (reputation.published shows and buckets it as that date in any timezone).
+    published_date_only: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     url: Mapped[str] = mapped_column(String(2000), default="")

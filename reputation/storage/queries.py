@@ -103,6 +103,15 @@ def _statement(
     return stmt
 
 
+def _published(review: Review) -> str:
+    """ISO 8601; a date with no time of day as the date alone, so it imports back as one."""
+    if review.published_at is None:
+        return ""
+    if review.published_date_only:
+        return review.published_at.date().isoformat()
+    return review.published_at.isoformat()
+
+
 def review_row(
     review: Review, physician: Physician | None, c: Classification | None
 ) -> dict[str, Any]:
@@ -113,7 +122,7 @@ def review_row(
         "external_id": review.external_id,
         "npi": physician.npi if physician else "",
         "physician": physician.name if physician else "",
-        "published_at": review.published_at.isoformat() if review.published_at else "",
+        "published_at": _published(review),
         "rating": review.rating,
         "author": review.author,
         "title": review.title,

@@ -129,6 +129,7 @@ def _new_row(
         "title": review.title,
         "text": review.text,
         "published_at": review.published_at,
+        "published_date_only": review.published_date_only,
         "first_seen_at": now,
         "last_seen_at": now,
         "url": review.url,
@@ -177,7 +178,7 @@ def _apply(
     if row.physician_id is None and physician_id is not None:
         row.physician_id, row.profile_id = physician_id, profile_id
     if review.published_at and row.published_at is None:
-        row.published_at = review.published_at
+        row.published_at, row.published_date_only = review.published_at, review.published_date_only
     return outcome
 
 
