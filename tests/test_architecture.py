@@ -37,6 +37,7 @@ PURE = (
     "reputation.vocabulary",
     "reputation.findings",
     "reputation.isoweek",
+    "reputation.published",
     "reputation.classifier.classify",
     "reputation.classifier.sentiment",
     "reputation.classifier.topics",

@@ -124,6 +124,28 @@ def test_sunday_2330_local_belongs_to_that_week() -> None:
     assert build_digest(data(facts), IsoWeek(2026, 47), "UTC", MON, 3).new_reviews == ()
 
 
+def test_a_date_without_a_time_counts_in_that_dates_week_in_any_timezone() -> None:
+    chicago = "America/Chicago"
+    monday = fact(1, utc(2026, 11, 16), 2.0, source="healthgrades", published_date_only=True)
+    tuesday = fact(2, utc(2026, 11, 17), 5.0, source="healthgrades", published_date_only=True)
+    sunday = fact(3, utc(2026, 11, 22), 4.0, source="schemaorg", published_date_only=True)
+    next_monday = fact(4, utc(2026, 11, 23), 4.0, source="healthgrades", published_date_only=True)
+    # A real timestamp at the same instant is still Sunday 15 November 18:00 in Chicago.
+    instant = fact(5, utc(2026, 11, 16), 1.0)
+    facts = [monday, tuesday, sunday, next_monday]
+    for tz in (chicago, "UTC", "Pacific/Kiritimati"):
+        d = build_digest(data(facts, unanswered=(monday,)), IsoWeek(2026, 47), tz, MON, 1)
+        assert [r.id for r in d.new_reviews] == [1, 2, 3]
+        assert [r.when for r in d.new_reviews] == [
+            "Mon 16 Nov 2026",
+            "Tue 17 Nov 2026",
+            "Sun 22 Nov 2026",
+        ]
+        assert [r.when for r in d.unanswered] == ["Mon 16 Nov 2026"]
+    previous = build_digest(data([*facts, instant]), IsoWeek(2026, 46), chicago, MON, 1)
+    assert [(r.id, r.when) for r in previous.new_reviews] == [(5, "Sun 15 Nov 2026, 18:00")]
+
+
 def known_week() -> DigestData:
     w = IsoWeek(2026, 47).monday()
 

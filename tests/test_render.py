@@ -25,6 +25,7 @@ def alert_context(**overrides: Any) -> dict[str, Any]:
         "source": "healthgrades",
         "stars": 1.0,
         "published_at": datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
+        "published_date_only": False,
         "author": "Pat R.",
         "text": "Dr. Abara was rude and dismissive. The front desk was fine.",
         "url": "https://www.healthgrades.com/review/17",
@@ -165,6 +166,18 @@ def test_filters() -> None:
     assert one_line("a\r\nb\u2028c\x00d") == "a b c d"
     assert safe_url("https://x.example/a?b=1") == "https://x.example/a?b=1"
     assert safe_url("data:text/html,hi") == "" and safe_url('http://x" onclick="y') == ""
+
+
+def test_a_date_the_site_gave_without_a_time_is_that_date_in_every_timezone() -> None:
+    midnight = datetime(2026, 11, 6, tzinfo=UTC)  # Healthgrades' "Nov 06, 2026", as stored
+    assert format_when(midnight, "America/Chicago", date_only=True) == "Fri 6 Nov 2026"
+    assert format_when(midnight, "Pacific/Kiritimati", date_only=True) == "Fri 6 Nov 2026"
+    assert format_when(midnight, "America/Chicago") == "Thu 5 Nov 2026 18:00 CST"  # an instant
+    context = alert_context(tz="America/Chicago", published_at=midnight)
+    context["alerts"][0]["reviews"][0]["published_date_only"] = True
+    mail = render_mail("alert", context)
+    assert "Healthgrades · ★☆☆☆☆ · Fri 6 Nov 2026 · Pat R." in mail.text
+    assert "Thu 5 Nov" not in mail.text + mail.html and "Fri 6 Nov 2026" in mail.html
 
 
 def test_missing_context_is_an_error_not_a_blank() -> None:

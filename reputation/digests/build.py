@@ -6,7 +6,7 @@ import bisect
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from reputation.crawls.health import (
     CrawlFact,
@@ -17,6 +17,7 @@ from reputation.crawls.health import (
 )
 from reputation.isoweek import IsoWeek, zone
 from reputation.mail.render import flag_spans
+from reputation.published import local_published
 from reputation.vocabulary import RISK_FLAGS
 from reputation.wording import shorten
 
@@ -75,6 +76,11 @@ class ReviewFact:
     evidence: tuple[str, ...] = ()
     positive: bool = False  # the sentiment is positive: praise, whatever aspects it names
     practice_name: str = ""
+    published_date_only: bool = False  # the site gave a date, no time of day
+
+    def published_in(self, tz: tzinfo) -> datetime:
+        """When it was published, in `tz` (reputation.published: a date alone is that date)."""
+        return local_published(self.published_at, self.published_date_only, tz)
 
 
 @dataclass(frozen=True)
@@ -307,15 +313,15 @@ def _item(
     deadline_days: int,
     drafts: Callable[[ReviewFact], str | None] | None = None,
 ) -> ReviewItem:
-    local = r.published_at.astimezone(zone(tz))
-    age = max(0, (now - r.published_at).days)
+    local = r.published_in(zone(tz))
+    age = max(0, (now - local).days)
     risk = bool(set(r.flags).intersection(RISK_FLAGS))
     praise = r.positive and not r.negative  # praise gets no complaint chips or highlighting
     return ReviewItem(
         id=r.id,
         source=source_label(r.source),
         physician_name=r.physician_name,
-        when=local.strftime("%a %d %b %Y, %H:%M"),
+        when=local.strftime("%a %d %b %Y" if r.published_date_only else "%a %d %b %Y, %H:%M"),
         rating=r.rating,
         stars=_stars(r.rating),
         chips=() if praise else tuple(CATEGORY_LABELS.get(c, c) for c in r.categories),
@@ -415,12 +421,12 @@ def _change(now: float | None, before: float | None, unit: str, period: str) -> 
     return f"{arrow} {number}{unit} vs {period}", delta < 0
 
 
-def _listed(facts: list[ReviewFact]) -> list[ReviewFact]:
-    """At most MAX_LISTED reviews, negatives first, in time order."""
+def _listed(facts: list[ReviewFact], tz: tzinfo) -> list[ReviewFact]:
+    """At most MAX_LISTED reviews (in time order), negatives first."""
     if len(facts) <= MAX_LISTED:
         return facts
-    chosen = sorted(facts, key=lambda r: (not r.negative, r.published_at))[:MAX_LISTED]
-    return sorted(chosen, key=lambda r: r.published_at)
+    chosen = sorted(facts, key=lambda r: (not r.negative, r.published_in(tz)))[:MAX_LISTED]
+    return sorted(chosen, key=lambda r: r.published_in(tz))
 
 
 def _mix(window: list[ReviewFact], org: dict[str, int], org_total: int) -> tuple[MixRow, ...]:
@@ -443,6 +449,8 @@ def _mix(window: list[ReviewFact], org: dict[str, int], org_total: int) -> tuple
 
 def _response(window: list[ReviewFact], deadline_days: int, target_pct: int) -> ResponseStats:
     answered = [r for r in window if r.responded or r.response_at is not None]
+    # Stored times, not local ones: a site that dates a review alone dates its reply alone too
+    # (both 00:00 UTC), so the difference is the days between them.
     hours = [
         (r.response_at - r.published_at).total_seconds() / 3600
         for r in answered
@@ -504,14 +512,16 @@ def build_digest(
     starts = [w.bounds(tz)[0] for w in weeks]
     end = week.bounds(tz)[1]
     buckets: list[list[ReviewFact]] = [[] for _ in weeks]
+    local = zone(tz)
     for r in data.reviews:
-        if starts[0] <= r.published_at < end:
-            buckets[bisect.bisect_right(starts, r.published_at) - 1].append(r)
+        at = r.published_in(local)
+        if starts[0] <= at < end:
+            buckets[bisect.bisect_right(starts, at) - 1].append(r)
     prior_buckets, buckets = buckets[:TREND_WEEKS], buckets[TREND_WEEKS:]
     weeks = weeks[TREND_WEEKS:]
     window = [r for bucket in buckets for r in bucket]
     before = [r for bucket in prior_buckets for r in bucket]
-    new = sorted(buckets[-1], key=lambda r: r.published_at)
+    new = sorted(buckets[-1], key=lambda r: r.published_in(local))
     last_week = buckets[-2] if len(buckets) > 1 else []
     points = []
     for w, bucket in zip(weeks, buckets, strict=True):
@@ -532,9 +542,9 @@ def build_digest(
         (
             r
             for r in data.unanswered
-            if not r.responded and r.response_at is None and r.published_at < end
+            if not r.responded and r.response_at is None and r.published_in(local) < end
         ),
-        key=lambda r: r.published_at,
+        key=lambda r: r.published_in(local),
     )
     items = [_item(r, tz, now, deadline_days, drafts) for r in waiting]
     overdue = sum(1 for r in items if r.overdue)
@@ -588,7 +598,7 @@ def build_digest(
         summary=_summary(
             len(new), week_mean, sum(r.negative for r in new), overdue, len(alerts), crawls
         ),
-        new_reviews=tuple(_item(r, tz, now, deadline_days) for r in _listed(new)),
+        new_reviews=tuple(_item(r, tz, now, deadline_days) for r in _listed(new, local)),
         new_total=len(new),
         week_mean=week_mean,
         trend=tuple(points),

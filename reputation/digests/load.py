@@ -60,6 +60,7 @@ def _review_stmt(version: str, physician_ids: Sequence[int] | None) -> Any:
             Review.source,
             Review.rating,
             Review.published_at,
+            Review.published_date_only,
             Review.text,
             Review.url,
             Review.response_at,
@@ -110,6 +111,7 @@ def _fact(
         evidence=tuple(e["text"] for e in evidence_spans(row.detail)),
         positive=row.label == "positive" if row.label is not None else (row.rating or 0) >= 4,
         practice_name=(practice_of or {}).get(row.physician_id, ""),
+        published_date_only=row.published_date_only,
     )
 
 

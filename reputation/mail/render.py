@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from reputation.classifier import lexicon
 from reputation.crawls.health import source_label
 from reputation.imports.normalize import CONTROL_CHARACTERS
+from reputation.published import local_published
 from reputation.vocabulary import KIND_LABELS
 from templates import FOLDER
 
@@ -91,17 +92,23 @@ def stars(rating: float | None, scale: int = 5) -> str:
     return "★" * filled + "☆" * (scale - filled)
 
 
-def format_when(value: datetime | None, tz: str = "UTC", with_time: bool = True) -> str:
-    """A datetime shown in timezone `tz`, e.g. 'Mon 23 Nov 2026 10:00 CET'."""
+def format_when(
+    value: datetime | None, tz: str = "UTC", with_time: bool = True, date_only: bool = False
+) -> str:
+    """A datetime shown in timezone `tz`, e.g. 'Mon 23 Nov 2026 10:00 CET'.
+
+    `date_only`: a review date the site gave without a time of day (reputation.published),
+    shown as that date with no time.
+    """
     if value is None:
         return "unknown date"
     try:
         zone = ZoneInfo(tz or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    local = value.astimezone(zone)
+    local = local_published(value, date_only, zone)
     day = f"{local:%a} {local.day} {local:%b %Y}"
-    return f"{day} {local:%H:%M %Z}" if with_time else day
+    return f"{day} {local:%H:%M %Z}" if with_time and not date_only else day
 
 
 def _spans(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
