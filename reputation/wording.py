@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["plural", "shorten"]
+from datetime import date
+
+__all__ = ["day_label", "plural", "shorten"]
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -15,3 +17,9 @@ def shorten(text: str, width: int, mark: str = "…") -> str:
     if len(text) <= width:
         return text
     return text[: max(width - len(mark), 0)].rstrip() + mark
+
+
+def day_label(day: date, year: bool = True) -> str:
+    """'Mon 16 Nov 2026' ('Mon 16 Nov' without the year): how every mail and digest names a
+    day, the day of the month not zero-padded."""
+    return f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if year else "")

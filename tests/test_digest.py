@@ -288,7 +288,7 @@ def test_no_new_reviews_is_never_ambiguous() -> None:
         data([], sources=("ratemds",), crawls=blocked), IsoWeek(2026, 47), "UTC", MON, 3
     )
     assert d.summary == "No new reviews this week; check crawling: RateMDs."
-    assert d.crawls[0].text == "RateMDs: blocked since 10:00"
+    assert d.crawls[0].text == "RateMDs: blocked since today 10:00"
 
 
 def test_rendering_escapes_hostile_review_text() -> None:

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reputation.wording import plural, shorten
+from reputation.wording import day_label, plural, shorten
 
 
 def test_shorten_keeps_what_fits_and_marks_what_it_cuts() -> None:
@@ -25,3 +25,10 @@ def test_plural_counts_in_words() -> None:
     assert plural(0, "review") == "0 reviews"
     assert plural(3, "reply", "replies") == "3 replies"
     assert plural(1, "reply", "replies") == "1 reply"
+
+
+def test_day_label_is_one_format_everywhere() -> None:
+    from datetime import date
+
+    assert day_label(date(2026, 11, 4)) == "Wed 4 Nov 2026"  # not zero-padded
+    assert day_label(date(2026, 11, 16), year=False) == "Mon 16 Nov"

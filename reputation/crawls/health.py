@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reputation.isoweek import zone
+from reputation.wording import day_label
 
 __all__ = ["COVERAGE", "CrawlFact", "CrawlHealth", "duration", "source_health", "source_label"]
 
@@ -82,11 +83,11 @@ def _ago(now: datetime, then: datetime) -> str:
 
 
 def _since(now: datetime, then: datetime, tz: str) -> str:
-    """A point in time as a person says it: "09:40" today, "Tuesday" this week, else the date."""
+    """A point in time as a person says it: "today 09:40", "Tuesday" this week, else the date."""
     local, today = then.astimezone(zone(tz)), now.astimezone(zone(tz)).date()
     if local.date() == today:
-        return local.strftime("%H:%M")
-    return local.strftime("%A") if (today - local.date()).days < 7 else local.strftime("%a %d %b")
+        return f"today {local:%H:%M}"
+    return local.strftime("%A") if (today - local.date()).days < 7 else day_label(local, year=False)
 
 
 def source_health(

@@ -19,7 +19,7 @@ from reputation.isoweek import IsoWeek, zone
 from reputation.mail.render import flag_spans
 from reputation.published import local_published
 from reputation.vocabulary import RISK_FLAGS
-from reputation.wording import shorten
+from reputation.wording import day_label, shorten
 
 __all__ = [
     "RESPONSE_TARGET_PCT",
@@ -321,7 +321,7 @@ def _item(
         id=r.id,
         source=source_label(r.source),
         physician_name=r.physician_name,
-        when=local.strftime("%a %d %b %Y" if r.published_date_only else "%a %d %b %Y, %H:%M"),
+        when=day_label(local) + ("" if r.published_date_only else f", {local:%H:%M}"),
         rating=r.rating,
         stars=_stars(r.rating),
         chips=() if praise else tuple(CATEGORY_LABELS.get(c, c) for c in r.categories),
@@ -484,7 +484,7 @@ def _mentions(data: DigestData, start: datetime, end: datetime, tz: str) -> list
         MentionItem(
             source=source_label(m.source),
             physician_name=m.physician_name,
-            when=m.published_at.astimezone(zone(tz)).strftime("%a %d %b %Y"),
+            when=day_label(m.published_at.astimezone(zone(tz))),
             text=shorten(m.text, _EXCERPT),
             url=m.url,
             confidence_pct=round(100 * m.confidence),
@@ -555,7 +555,7 @@ def build_digest(
     last_mean = _mean([r.rating for r in last_week if r.rating is not None], min_reviews)
     alerts = tuple(sorted(data.alerts, key=lambda a: (a.rank, a.fired_at)))
     local_end = (end - timedelta(seconds=1)).astimezone(zone(tz))
-    period = f"{week.monday():%a %d %b} – {local_end:%a %d %b %Y}"
+    period = f"{day_label(week.monday(), year=False)} – {day_label(local_end)}"
     mentions = _mentions(data, week.bounds(tz)[0], end, tz)
     change_new = _change(len(new), len(last_week), "", "last week")
     change_week = _change(week_mean, last_mean, "★", "last week")

@@ -28,6 +28,7 @@ from reputation.crawls.health import source_label
 from reputation.imports.normalize import CONTROL_CHARACTERS
 from reputation.published import local_published
 from reputation.vocabulary import KIND_LABELS
+from reputation.wording import day_label
 from templates import FOLDER
 
 __all__ = [
@@ -107,7 +108,7 @@ def format_when(
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     local = local_published(value, date_only, zone)
-    day = f"{local:%a} {local.day} {local:%b %Y}"
+    day = day_label(local)
     return f"{day} {local:%H:%M %Z}" if with_time and not date_only else day
 
 
