@@ -560,7 +560,10 @@ def build_digest(
     change_new = _change(len(new), len(last_week), "", "last week")
     change_week = _change(week_mean, last_mean, "★", "last week")
     change_trend = _change(trend_mean, prior_mean, "★", "prior 12 weeks")
-    change_rate = _change(response.negative_pct, prior_response.negative_pct, "%", "prior 12 weeks")
+    # a change of a percentage is in points: 60% -> 38% is "22 points", not "22%"
+    change_rate = _change(
+        response.negative_pct, prior_response.negative_pct, " points", "prior 12 weeks"
+    )
     negatives = response.negatives
     tiles = (
         Tile("New reviews", str(len(new)), "this week", change_new[0]),
