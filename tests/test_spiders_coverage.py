@@ -46,6 +46,20 @@ def test_a_profile_cut_short_is_partial_with_how_much_was_read() -> None:
     )
 
 
+def test_a_page_the_spider_cannot_read_is_broken_without_claiming_reviews() -> None:
+    # A Healthgrades page given to the RateMDs spider: no reviews announced, none read.
+    counts = CrawlCounts(1, 0, 0, 1, 0, 0, 0, "finished")
+    assert decide_status(counts) == (
+        "broken",
+        "no reviews found: 1 page(s) could not be read as this source's review pages",
+    )
+    counts = CrawlCounts(2, 0, 0, 2, 0, 14, 0, "finished")  # the markup changed under us
+    assert decide_status(counts) == (
+        "broken",
+        "pages say there are 14 review(s) but none could be parsed",
+    )
+
+
 @pytest.mark.slow
 def test_healthgrades_later_pages_refused_make_the_run_partial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

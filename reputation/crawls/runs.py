@@ -120,6 +120,11 @@ def decide_status(c: CrawlCounts) -> tuple[str, str]:
     if c.failed_pages and c.failed_pages * 4 >= c.pages:
         # A quarter of the pages lost is not "ok, partly": a person should look.
         return "failed", f"{c.failed_pages} of {c.pages} page(s) failed"
+    if c.broken_pages and c.items == 0 and not c.expected_reviews:
+        return "broken", (
+            f"no reviews found: {c.broken_pages} page(s) could not be read as this source's "
+            "review pages"
+        )
     if c.broken_pages and c.items == 0:
         return "broken", (
             f"pages say there are {c.expected_reviews} review(s) but none could be parsed"
