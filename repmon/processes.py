@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from repmon.scrapyd import ScrapydEngine, nodes
 from reputation.crawls.runs import (
+    INTERRUPTED,
     interrupt_stale_runs,
     record_process,
     social_targets,
@@ -39,6 +40,7 @@ from spiders.config import preflight
 
 __all__ = [
     "ENGINES",
+    "INTERRUPTED",
     "CrawlRequest",
     "Engine",
     "crawl_arguments",
@@ -52,7 +54,6 @@ __all__ = [
 ROOT = Path(__file__).resolve().parents[1]
 STALE_MARGIN = timedelta(hours=1)  # a run still `running` this long past crawl.max_hours died
 STOP_GRACE = 20.0  # seconds a stopped crawl gets to close its run before it is killed
-INTERRUPTED = "interrupted: repmon was stopped (Ctrl-C, SIGTERM or a lost lease) mid-crawl"
 
 
 def stale_after(settings: Settings) -> timedelta:

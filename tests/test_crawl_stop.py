@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from repmon import processes as crawling
 from repmon.cli import main
 from repmon.processes import INTERRUPTED, CrawlRequest, run_crawls
-from reputation.crawls.runs import record_process, start_run
+from reputation.crawls.runs import CrawlCounts, decide_status, record_process, start_run
 from reputation.imports.roster import apply_roster, parse_roster
 from reputation.settings import Settings, load_settings
 from reputation.storage.db import Database
@@ -64,6 +65,40 @@ def test_ctrl_c_stops_the_crawl_processes_and_settles_every_run(
         ("ratemds", "failed", [INTERRUPTED]),
         ("google", "failed", [INTERRUPTED]),
     ]
+
+
+@pytest.mark.slow
+def test_a_crawl_stopped_mid_way_is_recorded_in_the_words_repmon_uses(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stopping `repmon crawl` (SIGTERM to each crawl process) or the daemon: Scrapy closes the
+    # run with finish reason "shutdown", which must read as the interruption it is.
+    hanging = socket.socket()  # accepts and never answers: the crawl is mid-page when stopped
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(8)
+    url = f"http://127.0.0.1:{hanging.getsockname()[1]}/doctor-ratings/1/Dr-X.html"
+    settings = load_settings(
+        None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp_path)}, tmp_path
+    )
+    stop = threading.Event()
+
+    def stop_once_crawling(runs: dict[str, CrawlRun]) -> None:
+        (run,) = runs.values()
+        if run.args["process"]["pid"] != os.getpid():  # the crawl process took the run over
+            stop.set()
+
+    # The page in flight gives up after 3 s; the crawl process then closes its run itself.
+    overrides = {"ROBOTSTXT_OBEY": "0", "DOWNLOAD_TIMEOUT": "3", "RETRY_TIMES": "0"}
+    request = CrawlRequest(sources=("ratemds",), url=url, settings=tuple(overrides.items()))
+    monkeypatch.setattr(crawling, "STOP_GRACE", 60.0)
+    try:
+        (run,) = run_crawls(db, settings, request, NOW, on_progress=stop_once_crawling, stop=stop)
+    finally:
+        hanging.close()
+    assert (run.status, run.errors[:1]) == ("failed", [INTERRUPTED])
+    log = (tmp_path / "logs" / f"crawl-{run.id}-ratemds.log").read_text(encoding="utf-8")
+    assert "Closing spider (shutdown)" in log and f"crawl run {run.id}: failed" in log
+    assert decide_status(CrawlCounts(0, 0, 0, 0, 0, 0, 0, "shutdown")) == ("failed", INTERRUPTED)
 
 
 def test_a_run_whose_process_died_is_not_shown_running(workdir: Path) -> None:

@@ -16,6 +16,7 @@ from reputation.storage.models import CrawlRun, Physician, Profile
 from reputation.storage.queries import find_physician, find_practice
 
 __all__ = [
+    "INTERRUPTED",
     "RETRY_AFTER_EXCEEDED",
     "CrawlCounts",
     "CrawlTarget",
@@ -33,6 +34,10 @@ __all__ = [
 # Finish reason of a crawl stopped because a site asked to wait longer than
 # crawl.retry_after_max: the run is blocked.
 RETRY_AFTER_EXCEEDED = "retry_after_exceeded"
+# Why a run ends failed when repmon is stopped mid-crawl: said alike by a crawl process that
+# closes its run on the signal (Scrapy's finish reason "shutdown") and by repmon for the
+# crawls it stops or never started.
+INTERRUPTED = "interrupted: repmon was stopped (Ctrl-C, SIGTERM or a lost lease) mid-crawl"
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ def decide_status(c: CrawlCounts) -> tuple[str, str]:
         return "blocked", "stopped: the site asked to wait longer than crawl.retry_after_max"
     if c.blocked_pages and c.blocked_pages >= c.pages - c.failed_pages:
         return "blocked", f"{c.blocked_pages} page(s) refused (403/429 or a challenge page)"
+    if c.finish_reason == "shutdown":
+        return "failed", INTERRUPTED
     if c.finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
         return "failed", f"crawl ended: {c.finish_reason}"
     if c.pages == 0:
