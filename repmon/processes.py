@@ -266,6 +266,12 @@ def run_crawls(
     """
     if timeout is None:
         timeout = float(settings["crawl.max_hours"]) * 3600
+    began, start = time.monotonic(), request.now or now
+
+    def clock() -> datetime:
+        """The crawl's clock: `now` (or the replay clock) moved on by the time spent here."""
+        return start + timedelta(seconds=time.monotonic() - began)
+
     settle_dead_runs(db, settings, now)
     sources = sources_to_crawl(db, request)
     if not sources:
@@ -285,12 +291,12 @@ def run_crawls(
     ids: list[int] = []
     for source in sources:
         with db.transaction() as session:
-            run = start_run(session, source, source, _spider_args(request), request.now or now)
+            run = start_run(session, source, source, _spider_args(request), start)
             # ours until the crawl process records itself: if we die first, a sweep sees it
             record_process(run, socket.gethostname(), os.getpid())
             ids.append(run.id)
         if source in missing:
-            _settle(db, ids[-1], [missing[source]])
+            _settle(db, ids[-1], [missing[source]], clock())
         else:
             queue.append((source, ids[-1]))
     if refuse:
@@ -304,7 +310,7 @@ def run_crawls(
                 try:
                     job = crawler.start(source, run_id, *crawl_arguments(run_id, request))
                 except RepmonError as exc:
-                    _settle(db, run_id, [str(exc)])
+                    _settle(db, run_id, [str(exc)], clock())
                     continue
                 running.add(run_id)
                 if job:
@@ -316,7 +322,7 @@ def run_crawls(
                 time.sleep(crawler.interval)
             for run_id, errors in crawler.poll(timeout):
                 running.discard(run_id)
-                _settle(db, run_id, errors)
+                _settle(db, run_id, errors, clock())
             if on_progress:
                 on_progress(_runs(db, ids))
     except KeyboardInterrupt:
@@ -326,7 +332,7 @@ def run_crawls(
         if running:
             crawler.stop(STOP_GRACE, signalled=ctrl_c)
         for run_id in [*running, *(run_id for _, run_id in queue)]:
-            _settle(db, run_id, [INTERRUPTED])
+            _settle(db, run_id, [INTERRUPTED], clock())
     return list(_runs(db, ids).values())
 
 
@@ -336,12 +342,13 @@ def _runs(db: Database, ids: Sequence[int]) -> dict[str, CrawlRun]:
         return {f"{r.source}#{r.id}": r for r in rows}
 
 
-def _settle(db: Database, run_id: int, errors: list[str]) -> None:
-    """A crawl that ended before its pipeline finished the run leaves it failed, saying why."""
+def _settle(db: Database, run_id: int, errors: list[str], now: datetime) -> None:
+    """A crawl that ended before its pipeline finished the run leaves it failed at `now`,
+    saying why."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
         if run is None or run.status != "running":
             return
         run.status = "failed"
         run.errors = errors
-        run.finished_at = run.started_at
+        run.finished_at = now

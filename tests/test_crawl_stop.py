@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,8 @@ def test_ctrl_c_stops_the_crawl_processes_and_settles_every_run(
         ("ratemds", "failed", [INTERRUPTED]),
         ("google", "failed", [INTERRUPTED]),
     ]
+    # settled when the stop was over, a STOP_GRACE after the Ctrl-C: not at their start
+    assert all(r.finished_at and r.finished_at - r.started_at >= timedelta(seconds=1) for r in runs)
 
 
 @pytest.mark.slow
