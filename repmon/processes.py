@@ -27,6 +27,7 @@ from reputation.crawls.runs import (
     INTERRUPTED,
     interrupt_stale_runs,
     record_process,
+    routine,
     social_targets,
     start_run,
     targets,
@@ -68,9 +69,10 @@ def settle_dead_runs(db: Database, settings: Settings, now: datetime) -> int:
 
 
 def latest_runs(session: Session) -> list[CrawlRun]:
-    """The newest crawl run of each source, by source."""
+    """The newest crawl run of each source, by source (one-off `--url` crawls left out)."""
     newest = (
         select(CrawlRun.source, func.max(CrawlRun.id).label("id"))
+        .where(routine())
         .group_by(CrawlRun.source)
         .subquery()
     )

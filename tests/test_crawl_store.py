@@ -9,13 +9,20 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from repmon.processes import CrawlRequest, run_crawls
+from alerts.evaluate import evaluate
+from alerts.history import load_history
+from repmon.cli import main
+from repmon.processes import CrawlRequest, latest_runs, run_crawls
+from reputation.classifier.classify import CLASSIFIER_VERSION
+from reputation.digests.load import load_digest_data
 from reputation.imports.roster import apply_roster, parse_roster
+from reputation.isoweek import IsoWeek
 from reputation.settings import load_settings
 from reputation.storage.db import Database
-from reputation.storage.models import CrawlRun, Mention, Profile, Review, ReviewRevision
+from reputation.storage.models import Alert, CrawlRun, Mention, Profile, Review, ReviewRevision
 from spiders.sandbox import DEFAULT_ANCHOR, scrapy_settings, serve
 
 pytestmark = pytest.mark.slow
@@ -32,16 +39,21 @@ def _post(url: str) -> None:
 
 
 def _crawl(
-    db: Database, base: str, tmp: Path, *sources: str, full: bool = False, days: float = 0
+    db: Database,
+    base: str,
+    tmp: Path,
+    *sources: str,
+    full: bool = False,
+    days: float = 0,
+    url: str | None = None,
 ) -> dict[str, CrawlRun]:
     settings = load_settings(
         None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp)}, tmp
     )
     now = DEFAULT_ANCHOR + timedelta(days=days)
-    extra = tuple((k, str(v)) for k, v in scrapy_settings(base).items())
-    runs = run_crawls(
-        db, settings, CrawlRequest(sources=sources, now=now, settings=extra, full=full), now, jobs=2
-    )
+    extra = tuple((k, str(v)) for k, v in {**scrapy_settings(base), "RETRY_TIMES": 0}.items())
+    request = CrawlRequest(sources=sources, url=url, now=now, settings=extra, full=full)
+    runs = run_crawls(db, settings, request, now, jobs=2)
     return {r.source: r for r in runs}
 
 
@@ -121,6 +133,48 @@ def test_blocked_source_is_blocked_not_zero_reviews(
     runs = _crawl(db, sandbox, tmp_path, "ratemds")
     assert runs["ratemds"].status == "blocked", runs["ratemds"].errors
     assert runs["ratemds"].new == 0
+
+
+def test_a_one_off_url_crawl_is_recorded_but_decides_no_crawl_health(
+    db: Database, sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _roster(db, sandbox)
+    routine = _crawl(db, sandbox, tmp_path, "ratemds")["ratemds"]
+    assert routine.status == "ok", routine.errors
+    with db.session() as s:
+        page = s.scalars(select(Profile.url).where(Profile.source == "healthgrades")).first()
+    # A Healthgrades page given to the RateMDs spider, then a host that is not there.
+    wrong = _crawl(db, sandbox, tmp_path, "ratemds", url=page, days=0.1)["ratemds"]
+    assert (wrong.status, wrong.errors[0]) == (
+        "broken",
+        "no reviews found: 1 page(s) could not be read as this source's review pages",
+    )
+    dead = _crawl(db, sandbox, tmp_path, "ratemds", url="http://127.0.0.1:9/x.html", days=0.2)
+    assert dead["ratemds"].status == "failed"
+    now = DEFAULT_ANCHOR + timedelta(days=0.3)
+    settings = load_settings(
+        None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp_path)}, tmp_path
+    )
+    evaluate(db, settings, now, notify=False)
+    with db.session() as s:
+        assert [(r.id, r.status) for r in latest_runs(s)] == [(routine.id, "ok")]
+        assert not s.scalars(select(Alert).where(Alert.kind == "crawl_health")).all()
+        assert [r.status for r in load_history(s, now).runs] == ["ok"]
+        physician = s.scalars(select(Profile.physician_id)).first()
+        assert physician is not None
+        scope = ("physician", physician)
+        data = load_digest_data(s, [scope], [IsoWeek.of(now.date())], now, CLASSIFIER_VERSION)
+    assert [(c.source, c.status) for c in data[scope].crawls] == [("ratemds", "ok")]
+    monkeypatch.setenv("REPMON_DATABASE_URL", db.url)
+    monkeypatch.chdir(tmp_path)
+    shown = CliRunner().invoke(main, ["crawls", "--json"])
+    assert [json.loads(line)["one_off"] for line in shown.output.splitlines()] == [
+        True,
+        True,
+        False,
+    ]
+    table = " ".join(CliRunner().invoke(main, ["crawls"]).output.split())
+    assert table.count("ratemds*") == 2 and "* a one-off crawl of a URL given with --url" in table
 
 
 def test_mentions_are_stored_and_matched_without_forcing(

@@ -245,7 +245,9 @@ def test_crawl_records_quoting_a_page_print_without_controls(hostile: Database) 
         f"[link=https://evil.example]API[/link] error {ESCAPES} {RTL}",
     ):
         with hostile.transaction() as s:
-            s.scalars(select(CrawlRun)).one().errors = [error]
+            crawl_run = s.scalars(select(CrawlRun)).one()
+            crawl_run.errors = [error]
+            crawl_run.args = {}  # a roster crawl, not a one-off --url one: `status` shows it
         for args in (("crawls",), ("status",)):
             out = run(*args)
             assert out.exit_code == 0, out.output

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from repmon.app import App, cell, console, parse_now, pass_app
 from repmon.processes import ENGINES, CrawlRequest, run_crawls, settle_dead_runs
 from reputation.crawls.health import COVERAGE
+from reputation.crawls.runs import one_off
 from reputation.errors import RepmonError
 from reputation.imports.incoming import SOURCES
 from reputation.storage.models import CrawlRun
@@ -194,6 +195,7 @@ def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
                         "deleted": r.deleted,
                         "errors": r.errors,
                         "external_job": r.external_job,
+                        "one_off": one_off(r.args),
                     }
                 )
             )
@@ -202,7 +204,7 @@ def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
     for r in runs:
         table.add_row(
             str(r.id),
-            r.source,
+            f"{r.source}*" if one_off(r.args) else r.source,
             r.started_at.strftime("%Y-%m-%d %H:%M"),
             r.status,
             str(r.pages),
@@ -213,5 +215,7 @@ def crawls(app: App, source: str | None, limit: int, as_json: bool) -> None:
             cell((r.errors[0] if r.errors else "")[:60]),
         )
     console.print(table)
+    if any(one_off(r.args) for r in runs):
+        console.print("* a one-off crawl of a URL given with --url: not counted in crawl health")
     for name in sorted({r.source for r in runs} & COVERAGE.keys()):
         console.print(cell(f"{name} covers: {COVERAGE[name]}"))

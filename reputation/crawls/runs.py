@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from reputation.storage.models import CrawlRun, Physician, Profile
@@ -23,8 +23,10 @@ __all__ = [
     "decide_status",
     "finish_run",
     "interrupt_stale_runs",
+    "one_off",
     "process_alive",
     "record_process",
+    "routine",
     "social_targets",
     "start_run",
     "targets",
@@ -69,6 +71,19 @@ class CrawlCounts:
     cut_profiles: int = 0
     cut_found: int = 0  # reviews read of those profiles
     cut_expected: int = 0  # reviews their first pages announce
+
+
+def one_off(args: Mapping[str, Any]) -> bool:
+    """Whether a run crawled one URL given by hand (`--url`): shown, but no sign of health."""
+    return bool(args.get("url"))
+
+
+def routine() -> ColumnElement[bool]:
+    """SQL condition: runs that decide a source's crawl health, every run but `--url` ones.
+
+    A test crawl of a URL typed on the command line says nothing about the roster's profiles.
+    """
+    return func.coalesce(CrawlRun.args["url"].as_string(), "") == ""
 
 
 def targets(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from reputation.classifier.stored import evidence_spans
 from reputation.crawls.health import CrawlFact
+from reputation.crawls.runs import routine
 from reputation.digests.build import TREND_WEEKS, AlertFact, DigestData, MentionFact, ReviewFact
 from reputation.findings import describe
 from reputation.imports.incoming import MENTION_SOURCES
@@ -137,13 +138,17 @@ def _crawls(session: Session, now: datetime) -> list[CrawlFact]:
     since = now - timedelta(days=CRAWL_LOOKBACK_DAYS)
     latest = (
         select(CrawlRun.source, func.max(CrawlRun.started_at).label("at"))
-        .where(CrawlRun.started_at <= now)
+        .where(CrawlRun.started_at <= now, routine())
         .group_by(CrawlRun.source)
         .subquery()
     )
-    recent = select(CrawlRun).where(CrawlRun.started_at >= since, CrawlRun.started_at <= now)
-    last = select(CrawlRun).join(
-        latest, and_(CrawlRun.source == latest.c.source, CrawlRun.started_at == latest.c.at)
+    recent = select(CrawlRun).where(
+        CrawlRun.started_at >= since, CrawlRun.started_at <= now, routine()
+    )
+    last = (
+        select(CrawlRun)
+        .join(latest, and_(CrawlRun.source == latest.c.source, CrawlRun.started_at == latest.c.at))
+        .where(routine())
     )
     runs = {r.id: r for stmt in (recent, last) for r in session.scalars(stmt)}
     return [
