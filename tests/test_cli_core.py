@@ -69,6 +69,15 @@ def test_errors_are_one_clear_line(workdir: Path) -> None:
     assert result.exit_code == 2 and "not an ISO 8601 time" in result.output
 
 
+def test_crawl_url_that_is_no_http_url_is_refused_before_any_run(workdir: Path) -> None:
+    assert run("init").exit_code == 0
+    for bad in ("notaurl", "ftp://example.org/x.html", "http://", "http://[::1"):
+        result = CliRunner().invoke(main, ["crawl", "ratemds", "--url", bad])
+        assert result.exit_code == 2, result.output
+        assert " ".join(result.output.split()) == f"error: --url: not an http(s) URL: {bad}"
+    assert "ratemds" not in run("crawls", "--json").output  # no run recorded
+
+
 def test_schema_behind_is_refused(workdir: Path) -> None:
     from sqlalchemy import text
 

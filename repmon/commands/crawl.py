@@ -16,6 +16,7 @@ from reputation.crawls.health import COVERAGE
 from reputation.crawls.runs import one_off
 from reputation.errors import RepmonError
 from reputation.imports.incoming import SOURCES
+from reputation.imports.normalize import is_http_url, shorten
 from reputation.storage.models import CrawlRun
 
 __all__ = ["crawl", "crawls"]
@@ -97,6 +98,8 @@ def crawl(
     """Crawl sources now, each in a fresh process; exit 1 if a source failed or was blocked."""
     if url and len(sources) != 1:
         raise RepmonError("--url needs exactly one SOURCE, e.g. `repmon crawl ratemds --url URL`")
+    if url is not None and not is_http_url(url):
+        raise RepmonError(f"--url: not an http(s) URL: {shorten(url, 200)}")
     pairs = [s.partition("=") for s in scrapy_settings]
     if any(not name or not eq for name, eq, _ in pairs):
         raise click.BadParameter("give settings as NAME=VALUE", param_hint="--setting")

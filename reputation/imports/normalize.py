@@ -22,6 +22,7 @@ __all__ = [
     "clean_text",
     "content_hash",
     "is_iso_date",
+    "is_http_url",
     "normalise_rating",
     "normalise_url",
     "parse_day_or_time",
@@ -218,6 +219,15 @@ def reviewer_key(author: str | None) -> str:
     folded = "".join(c for c in folded if c.isalnum() or c.isspace()).lower()
     folded = " ".join(folded.split())
     return "" if folded in _ANONYMOUS else folded
+
+
+def is_http_url(text: str) -> bool:
+    """Whether text is an http(s) URL with a host ("http://[::1" is not)."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def normalise_url(url: str) -> str:

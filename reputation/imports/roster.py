@@ -6,13 +6,13 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reputation.errors import InputError, RowProblem
 from reputation.imports.incoming import REVIEW_SOURCES
+from reputation.imports.normalize import is_http_url
 from reputation.imports.npi import npi_problem
 from reputation.storage.models import Physician, Practice, Profile
 
@@ -49,8 +49,7 @@ class RosterTally:
 
 
 def _url_problem(source: str, value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme in {"http", "https"} and parts.netloc:
+    if is_http_url(value):
         return None
     if source in ID_SOURCES and value.replace("-", "").replace("_", "").isalnum():
         return None
