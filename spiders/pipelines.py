@@ -38,6 +38,7 @@ from reputation.storage.store import (
 from spiders.base import KnownIds
 from spiders.config import repmon_settings
 from spiders.items import MentionItem, PageItem, ReviewItem
+from spiders.unreachable import UNREACHABLE_STAT
 
 __all__ = ["StorePipeline"]
 
@@ -264,6 +265,7 @@ class StorePipeline(KnownIds):
                 cut_profiles=sum(p.cut for p in self.profiles.values()),
                 cut_found=sum(len(p.seen) for p in self.profiles.values() if p.cut),
                 cut_expected=sum(p.expected for p in self.profiles.values() if p.cut),
+                unreachable=tuple(stats.get_value(UNREACHABLE_STAT) or ()),
             )
             finish_run(run, counts, self.now if self.replay else crawl_now(None), self.problems)
             log.info("crawl run %s: %s %s", run.id, run.status, run.errors[:1])

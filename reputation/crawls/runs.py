@@ -71,6 +71,7 @@ class CrawlCounts:
     cut_profiles: int = 0
     cut_found: int = 0  # reviews read of those profiles
     cut_expected: int = 0  # reviews their first pages announce
+    unreachable: tuple[str, ...] = ()  # hosts given up: connections refused, names unresolved
 
 
 def one_off(args: Mapping[str, Any]) -> bool:
@@ -137,6 +138,11 @@ def decide_status(c: CrawlCounts) -> tuple[str, str]:
         return "failed", INTERRUPTED
     if c.finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
         return "failed", f"crawl ended: {c.finish_reason}"
+    if c.unreachable and (c.pages == 0 or c.failed_pages * 4 >= c.pages):
+        return "failed", (
+            f"host unreachable: {', '.join(c.unreachable)} (connection refused or name not "
+            f"resolved); {c.failed_pages} of {c.pages} page(s) not fetched"
+        )
     if c.pages == 0:
         return "failed", "no page could be fetched"
     if c.failed_pages and c.failed_pages * 4 >= c.pages:
