@@ -16,8 +16,9 @@ from reputation.crawls.health import COVERAGE
 from reputation.crawls.runs import one_off
 from reputation.errors import RepmonError
 from reputation.imports.incoming import SOURCES
-from reputation.imports.normalize import is_http_url, shorten
+from reputation.imports.normalize import is_http_url
 from reputation.storage.models import CrawlRun
+from reputation.wording import shorten
 
 __all__ = ["crawl", "crawls"]
 
