@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reputation.vocabulary import FINDING_KINDS, KIND_LABELS
+from reputation.wording import plural
 
 __all__ = ["CATEGORY_WORDS", "Finding", "describe", "open_alert_summary"]
 
@@ -170,6 +171,7 @@ def open_alert_summary(alerts: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
     for key in sorted(alerts_of, key=lambda k: order.get(k, len(order))):
         part = f"{KIND_LABELS.get(key, key.replace('_', ' '))} {alerts_of[key]}"
         if key in ("cluster", "rating_drop") and len(about[key]) < alerts_of[key]:
-            part += f" (on {len(about[key])} physician(s) or practice(s))"
+            whom = plural(len(about[key]), "physician or practice", "physicians or practices")
+            part += f" (on {whom})"
         parts.append(part)
     return f"{sum(alerts_of.values())} open: " + ", ".join(parts)

@@ -147,7 +147,7 @@ def test_a_one_off_url_crawl_is_recorded_but_decides_no_crawl_health(
     wrong = _crawl(db, sandbox, tmp_path, "ratemds", url=page, days=0.1)["ratemds"]
     assert (wrong.status, wrong.errors[0]) == (
         "broken",
-        "no reviews found: 1 page(s) could not be read as this source's review pages",
+        "no reviews found: 1 page could not be read as this source's review pages",
     )
     dead = _crawl(db, sandbox, tmp_path, "ratemds", url="http://127.0.0.1:9/x.html", days=0.2)
     assert dead["ratemds"].status == "failed"

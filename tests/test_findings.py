@@ -16,7 +16,7 @@ def test_open_alerts_are_counted_in_the_words_of_the_emails() -> None:
     ]
     assert open_alert_summary(alerts) == (
         "6 open: Possible patient harm 1, Legal threat 1, "
-        "Complaint cluster 3 (on 1 physician(s) or practice(s)), Awaiting a reply 1"
+        "Complaint cluster 3 (on 1 physician or practice), Awaiting a reply 1"
     )
     assert open_alert_summary([]) == "none open"
     # one alert per entity needs no "on N": the count already says it

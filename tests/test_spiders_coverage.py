@@ -34,7 +34,7 @@ def test_a_profile_cut_short_is_partial_with_how_much_was_read() -> None:
                          cut_expected=40)  # fmt: skip
     assert decide_status(counts) == (
         "partial",
-        "later pages of 1 profile(s) could not be fetched: 6 of 40 reviews",
+        "later pages of 1 profile could not be fetched: 6 of 40 reviews",
     )
     assert decide_status(CrawlCounts(4, 6, 0, 0, 0, 12, 0, "finished"))[0] == "ok"
     began = NOW - timedelta(hours=3)
@@ -51,12 +51,12 @@ def test_a_page_the_spider_cannot_read_is_broken_without_claiming_reviews() -> N
     counts = CrawlCounts(1, 0, 0, 1, 0, 0, 0, "finished")
     assert decide_status(counts) == (
         "broken",
-        "no reviews found: 1 page(s) could not be read as this source's review pages",
+        "no reviews found: 1 page could not be read as this source's review pages",
     )
     counts = CrawlCounts(2, 0, 0, 2, 0, 14, 0, "finished")  # the markup changed under us
     assert decide_status(counts) == (
         "broken",
-        "pages say there are 14 review(s) but none could be parsed",
+        "pages say there are 14 reviews but none could be parsed",
     )
 
 
@@ -81,7 +81,7 @@ def test_healthgrades_later_pages_refused_make_the_run_partial(
     assert pages == [(1, "ok"), (2, "failed")]
     assert only_run(db_url) == (
         "partial",
-        "later pages of 1 profile(s) could not be fetched: 2 of 12 reviews",
+        "later pages of 1 profile could not be fetched: 2 of 12 reviews",
     )
     monkeypatch.setenv("REPMON_DATABASE_URL", db_url)
     monkeypatch.chdir(tmp_path)

@@ -18,7 +18,7 @@ from reputation.errors import RepmonError
 from reputation.imports.incoming import SOURCES
 from reputation.imports.normalize import is_http_url
 from reputation.storage.models import CrawlRun
-from reputation.wording import shorten
+from reputation.wording import plural, shorten
 
 __all__ = ["crawl", "crawls"]
 
@@ -161,7 +161,7 @@ def crawl(
     bad = [r for r in runs if r.status in ("failed", "blocked")]
     if bad:
         console.print(
-            f"[bold red]{len(bad)} source(s) failed or blocked[/]: "
+            f"[bold red]{plural(len(bad), 'source')} failed or blocked[/]: "
             + ", ".join(f"{r.source} ({r.status})" for r in bad)
         )
         raise SystemExit(1)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from reputation.storage.models import CrawlRun, Physician, Profile
 from reputation.storage.queries import find_physician, find_practice
+from reputation.wording import plural
 
 __all__ = [
     "INTERRUPTED",
@@ -133,7 +134,7 @@ def decide_status(c: CrawlCounts) -> tuple[str, str]:
     if c.finish_reason == RETRY_AFTER_EXCEEDED:
         return "blocked", "stopped: the site asked to wait longer than crawl.retry_after_max"
     if c.blocked_pages and c.blocked_pages >= c.pages - c.failed_pages:
-        return "blocked", f"{c.blocked_pages} page(s) refused (403/429 or a challenge page)"
+        return "blocked", f"{plural(c.blocked_pages, 'page')} refused (403/429 or a challenge page)"
     if c.finish_reason == "shutdown":
         return "failed", INTERRUPTED
     if c.finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
@@ -141,34 +142,34 @@ def decide_status(c: CrawlCounts) -> tuple[str, str]:
     if c.unreachable and (c.pages == 0 or c.failed_pages * 4 >= c.pages):
         return "failed", (
             f"host unreachable: {', '.join(c.unreachable)} (connection refused or name not "
-            f"resolved); {c.failed_pages} of {c.pages} page(s) not fetched"
+            f"resolved); {c.failed_pages} of {plural(c.pages, 'page')} not fetched"
         )
     if c.pages == 0:
         return "failed", "no page could be fetched"
     if c.failed_pages and c.failed_pages * 4 >= c.pages:
         # A quarter of the pages lost is not "ok, partly": a person should look.
-        return "failed", f"{c.failed_pages} of {c.pages} page(s) failed"
+        return "failed", f"{c.failed_pages} of {plural(c.pages, 'page')} failed"
     if c.broken_pages and c.items == 0 and not c.expected_reviews:
         return "broken", (
-            f"no reviews found: {c.broken_pages} page(s) could not be read as this source's "
-            "review pages"
+            f"no reviews found: {plural(c.broken_pages, 'page')} could not be read as "
+            "this source's review pages"
         )
     if c.broken_pages and c.items == 0:
         return "broken", (
-            f"pages say there are {c.expected_reviews} review(s) but none could be parsed"
+            f"pages say there are {plural(c.expected_reviews, 'review')} but none could be parsed"
         )
     if c.cut_profiles:
         return "partial", (
-            f"later pages of {c.cut_profiles} profile(s) could not be fetched: "
+            f"later pages of {plural(c.cut_profiles, 'profile')} could not be fetched: "
             f"{c.cut_found} of {c.cut_expected} reviews"
         )
     problems = []
     if c.blocked_pages:
-        problems.append(f"{c.blocked_pages} page(s) refused")
+        problems.append(f"{plural(c.blocked_pages, 'page')} refused")
     if c.broken_pages:
-        problems.append(f"{c.broken_pages} page(s) without the reviews they announce")
+        problems.append(f"{plural(c.broken_pages, 'page')} without the reviews they announce")
     if c.failed_pages or c.errors:
-        problems.append(f"{c.failed_pages + c.errors} error(s)")
+        problems.append(plural(c.failed_pages + c.errors, "error"))
     return "ok", ("partly: " + ", ".join(problems)) if problems else ""
 
 
