@@ -517,8 +517,10 @@ class Settings:
     @property
     def maildir(self) -> Path:
         """The maildir used when no SMTP host is configured."""
-        path = str(self["mail.maildir"])
-        return Path(path) if path else self.data_dir / "maildir"
+        path = Path(str(self["mail.maildir"])).expanduser()
+        if not str(self["mail.maildir"]):
+            return self.data_dir / "maildir"
+        return path if path.is_absolute() else self.base_dir / path
 
     @property
     def user_agent(self) -> str:

@@ -59,6 +59,18 @@ def test_config_show_masks_secrets(workdir: Path, monkeypatch) -> None:  # type:
     assert "very-secret-pw" not in run("config", "show").output
 
 
+def test_config_show_says_where_relative_paths_resolve(workdir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    conf = workdir / "etc" / "repmon.toml"
+    conf.parent.mkdir()
+    conf.write_text('data_dir = "data"\n[mail]\nmaildir = "outbox-mail"\n')
+    monkeypatch.setenv("REPMON_DATABASE_URL", "postgresql+psycopg://ops:hunter2@db/repmon")
+    out = " ".join(run("--config", str(conf), "config", "show").output.split())
+    assert f"relative paths resolve against {conf.resolve()}'s folder" in out, out
+    assert f"data_dir {conf.parent.resolve() / 'data'}" in out
+    assert f"mail.maildir {conf.parent.resolve() / 'outbox-mail'}" in out
+    assert "database postgresql+psycopg://ops:***@db/repmon" in out and "hunter2" not in out
+
+
 def test_errors_are_one_clear_line(workdir: Path) -> None:
     result = CliRunner().invoke(main, ["reviews", "--physician", "1234567893"])
     assert result.exit_code == 2

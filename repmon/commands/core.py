@@ -71,6 +71,13 @@ def config_show(app: App, as_json: bool) -> None:
     for name, value, origin in rows:
         table.add_row(name, value, origin, env_name(name), helps[name])
     console.print(table)
+    settings = app.settings
+    where = f"{settings.config_file}'s folder" if settings.config_file else "the current folder"
+    console.print(f"relative paths resolve against {where}: {settings.base_dir}", highlight=False)
+    console.print(f"  data_dir     {settings.data_dir}", highlight=False)
+    console.print(f"  mail.maildir {settings.maildir}", highlight=False)
+    database = _USERINFO.sub(r"\1***@", settings.database_url)
+    console.print(f"  database     {database}", highlight=False)
 
 
 @click.group()
