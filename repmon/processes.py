@@ -101,6 +101,7 @@ class Engine(Protocol):
 
     slots: int | None  # crawls at once; None leaves it to the engine's own queue
     interval: float  # seconds between polls
+    timed_out: set[int]  # runs it stopped for running past the timeout
 
     def start(
         self, source: str, run_id: int, settings: dict[str, str], args: dict[str, str]
@@ -178,6 +179,7 @@ class LocalEngine:
             **({"REPMON_CONFIG": str(settings.config_file)} if settings.config_file else {}),
         }
         self.running: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
+        self.timed_out: set[int] = set()
 
     def command(
         self, source: str, run_id: int, settings: dict[str, str], args: dict[str, str]
@@ -228,6 +230,7 @@ class LocalEngine:
             if code is None and time.monotonic() - started > timeout:
                 proc.kill()
                 code = proc.wait()
+                self.timed_out.add(run_id)
             if code is not None:
                 stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
                 del self.running[run_id]
@@ -324,7 +327,10 @@ def run_crawls(
                 time.sleep(crawler.interval)
             for run_id, errors in crawler.poll(timeout):
                 running.discard(run_id)
-                _settle(db, run_id, errors, clock())
+                if run_id in crawler.timed_out:  # its note says so, over what it wrote itself
+                    _settle(db, run_id, [timed_out_note(timeout), *errors], clock(), force=True)
+                else:
+                    _settle(db, run_id, errors, clock())
             if on_progress:
                 on_progress(_runs(db, ids))
     except KeyboardInterrupt:
@@ -344,12 +350,21 @@ def _runs(db: Database, ids: Sequence[int]) -> dict[str, CrawlRun]:
         return {f"{r.source}#{r.id}": r for r in rows}
 
 
-def _settle(db: Database, run_id: int, errors: list[str], now: datetime) -> None:
+def timed_out_note(timeout: float) -> str:
+    """Why a crawl stopped for running past `timeout` seconds (crawl.max_hours) failed."""
+    hours = f"{timeout / 3600:g} h"
+    return f"stopped: ran longer than crawl.max_hours ({hours}); raise it for large rosters"
+
+
+def _settle(
+    db: Database, run_id: int, errors: list[str], now: datetime, force: bool = False
+) -> None:
     """A crawl that ended before its pipeline finished the run leaves it failed at `now`,
-    saying why."""
+    saying why; `force`: also one that closed itself when it was stopped (its own note, such
+    as "interrupted", is not the reason)."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
-        if run is None or run.status != "running":
+        if run is None or (run.status != "running" and not force):
             return
         run.status = "failed"
         run.errors = errors

@@ -233,7 +233,7 @@ class ScrapydEngine:
         if not self.load:
             raise ScrapydError("no Scrapyd node can take crawls: " + "; ".join(problems))
         self.jobs: dict[int, tuple[Node, str, float]] = {}  # run id -> node, job id, started
-        self.cancelled: set[int] = set()
+        self.timed_out: set[int] = set()  # cancelled for running past the timeout
         self.silent_since: dict[Node, float] = {}
 
     def start(
@@ -272,10 +272,10 @@ class ScrapydEngine:
                 elif not state:
                     gone = f"Scrapyd job {job} vanished from {node.url} (was it restarted?)"
                     ended.append((run, [gone]))
-                elif time.monotonic() - started > timeout and run not in self.cancelled:
+                elif time.monotonic() - started > timeout and run not in self.timed_out:
                     with contextlib.suppress(ScrapydError):  # tried again at the next poll
                         node.cancel(self.project, job)
-                        self.cancelled.add(run)
+                        self.timed_out.add(run)
         for run, _ in ended:
             del self.jobs[run]
         return ended

@@ -116,3 +116,19 @@ def test_a_run_whose_process_died_is_not_shown_running(workdir: Path) -> None:
     (run,) = [json.loads(line) for line in result.output.splitlines()]
     assert run["status"] == "failed"
     assert run["errors"] == ["interrupted: the crawl process ended without finishing"]
+
+
+def test_a_crawl_past_crawl_max_hours_is_stopped_and_says_so(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.transaction() as s:
+        apply_roster(s, parse_roster(roster_csv(1)))
+    settings = load_settings(
+        None, {"REPMON_DATABASE_URL": db.url, "REPMON_DATA_DIR": str(tmp_path)}, tmp_path
+    )
+    monkeypatch.setattr(crawling, "make_engine", lambda s, name, jobs: SleepingEngine(s, jobs))
+    request = CrawlRequest(sources=("ratemds",))
+    (run,) = run_crawls(db, settings, request, NOW, jobs=1, timeout=3.6)  # 0.001 h
+    assert run.status == "failed" and run.finished_at is not None
+    assert run.errors[0] == crawling.timed_out_note(3.6)
+    assert "ran longer than crawl.max_hours (0.001 h)" in run.errors[0]
