@@ -31,7 +31,7 @@ from alerts.clusters import EventIndex
 from alerts.detectors import IMMEDIATE_LOOKBACK, CrawlRunFacts, ReviewFacts
 from alerts.ratingdrop import RatingSeries
 from reputation.classifier.classify import CLASSIFIER_VERSION
-from reputation.crawls.runs import routine
+from reputation.crawls.runs import decides_health
 from reputation.storage.models import (
     Classification,
     CrawlRun,
@@ -373,7 +373,9 @@ def assemble(
     facts.extend(_post_facts(session, until))
     runs = [
         CrawlRunFacts(r.source, r.started_at, r.status, r.new + r.updated + r.unchanged)
-        for r in session.scalars(select(CrawlRun).where(CrawlRun.started_at <= until, routine()))
+        for r in session.scalars(
+            select(CrawlRun).where(CrawlRun.started_at <= until, decides_health())
+        )
     ]
     size = int(columns.ids.size) + len(posts[0])
     return History(index, ratings, facts, runs, size=size, posts_key=key)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from alerts.evaluate import evaluate
 from alerts.history import load_history
 from repmon.cli import main
-from repmon.processes import CrawlRequest, latest_runs, run_crawls
+from repmon.processes import INTERRUPTED, CrawlRequest, latest_runs, run_crawls
 from reputation.classifier.classify import CLASSIFIER_VERSION
 from reputation.digests.load import load_digest_data
 from reputation.imports.roster import apply_roster, parse_roster
@@ -175,6 +175,22 @@ def test_a_one_off_url_crawl_is_recorded_but_decides_no_crawl_health(
     ]
     table = " ".join(CliRunner().invoke(main, ["crawls"]).output.split())
     assert table.count("ratemds*") == 2 and "* a one-off crawl of a URL given with --url" in table
+    # A crawl repmon itself stopped (the daemon restarted) is no failure of the site: the daemon
+    # sees it and crawls the source first, but no alert or digest calls the source failed.
+    with db.transaction() as s:
+        stopped = CrawlRun(
+            source="ratemds", spider="ratemds", started_at=now, finished_at=now,
+            status="failed", errors=[INTERRUPTED],
+        )  # fmt: skip
+        s.add(stopped)
+    later = now + timedelta(hours=1)
+    evaluate(db, settings, later, notify=False)
+    with db.session() as s:
+        assert [r.id for r in latest_runs(s)] == [stopped.id]
+        assert not s.scalars(select(Alert).where(Alert.kind == "crawl_health")).all()
+        assert [r.status for r in load_history(s, later).runs] == ["ok"]
+        data = load_digest_data(s, [scope], [IsoWeek.of(later.date())], later, CLASSIFIER_VERSION)
+    assert [(c.source, c.status) for c in data[scope].crawls] == [("ratemds", "ok")]
 
 
 def test_mentions_are_stored_and_matched_without_forcing(

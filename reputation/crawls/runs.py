@@ -22,6 +22,7 @@ __all__ = [
     "CrawlCounts",
     "CrawlTarget",
     "decide_status",
+    "decides_health",
     "finish_run",
     "interrupt_stale_runs",
     "one_off",
@@ -86,6 +87,13 @@ def routine() -> ColumnElement[bool]:
     A test crawl of a URL typed on the command line says nothing about the roster's profiles.
     """
     return func.coalesce(CrawlRun.args["url"].as_string(), "") == ""
+
+
+def decides_health() -> ColumnElement[bool]:
+    """SQL condition: runs that say how a source stands: routine runs, but not those repmon
+    itself stopped (a daemon restarted, a Ctrl-C): the site did nothing wrong in those. The
+    daemon still sees them (`routine`) and crawls such a source again first."""
+    return routine() & (func.coalesce(CrawlRun.errors[0].as_string(), "") != INTERRUPTED)
 
 
 def targets(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from reputation.classifier.stored import evidence_spans
 from reputation.crawls.health import CrawlFact
-from reputation.crawls.runs import routine
+from reputation.crawls.runs import decides_health
 from reputation.digests.build import TREND_WEEKS, AlertFact, DigestData, MentionFact, ReviewFact
 from reputation.findings import describe
 from reputation.imports.incoming import MENTION_SOURCES
@@ -138,17 +138,17 @@ def _crawls(session: Session, now: datetime) -> list[CrawlFact]:
     since = now - timedelta(days=CRAWL_LOOKBACK_DAYS)
     latest = (
         select(CrawlRun.source, func.max(CrawlRun.started_at).label("at"))
-        .where(CrawlRun.started_at <= now, routine())
+        .where(CrawlRun.started_at <= now, decides_health())
         .group_by(CrawlRun.source)
         .subquery()
     )
     recent = select(CrawlRun).where(
-        CrawlRun.started_at >= since, CrawlRun.started_at <= now, routine()
+        CrawlRun.started_at >= since, CrawlRun.started_at <= now, decides_health()
     )
     last = (
         select(CrawlRun)
         .join(latest, and_(CrawlRun.source == latest.c.source, CrawlRun.started_at == latest.c.at))
-        .where(routine())
+        .where(decides_health())
     )
     runs = {r.id: r for stmt in (recent, last) for r in session.scalars(stmt)}
     return [
