@@ -168,3 +168,23 @@ def test_reply_suggest_passes_the_check(workdir: Path) -> None:
         "general",
         "positive",
     )
+
+
+def test_reply_suggest_for_a_harm_review_says_it_is_routed_to_risk(workdir: Path) -> None:
+    from reputation.mail.render import RISK_ROUTED
+    from tests.factories import review_records, roster_csv, write_jsonl
+
+    (workdir / "roster.csv").write_text(roster_csv(1))
+    assert run("roster", "import", "roster.csv").exit_code == 0
+    (record,) = review_records(1, 1)
+    record.update(
+        rating=1,
+        text="During the surgery he punctured my bowel and I spent two weeks in intensive care.",
+    )
+    write_jsonl(workdir / "r.jsonl", [record])
+    assert "1 new" in run("ingest", "r.jsonl", "--now", "2026-11-23T00:00:00Z").output
+    assert run("reclassify").exit_code == 0
+    result = run("reply", "suggest", "1")
+    assert "template: safety" in result.output, result.output
+    assert RISK_ROUTED in " ".join(result.output.split())
+    assert json.loads(run("reply", "suggest", "1", "--json").output)["routed_to_risk"]

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from repmon.app import App, console, json_line, pass_app
 from reputation.classifier.classify import CLASSIFIER_VERSION
+from reputation.mail.render import RISK_ROUTED
 from reputation.reply import Finding, check_reply, load_templates, plan_reply, reply_categories
 from reputation.storage.queries import review_to_answer
 from reputation.wording import plural
@@ -72,6 +73,12 @@ def reply_suggest(app: App, review_id: int, contact: str | None, as_json: bool) 
         f"[bold]review {review_id}[/] · {escape(review.source)} · "
         f"{escape(', '.join(plan.categories) or 'no category')} · template: {plan.template}"
     )
+    if plan.routed_to_risk:  # as the mails say it: no public reply before risk management
+        console.print(
+            f"[bold red]{RISK_ROUTED}[/]: it alleges harm, threatens legal action or holds health "
+            "information. The text below is risk management's holding reply, to post only "
+            "with their approval."
+        )
     click.echo(plan.text)
     if plan.findings:
         _print_findings(plan.text, plan.findings)
