@@ -150,6 +150,13 @@ def test_digest_send_enqueues_once_per_week(workdir: Path) -> None:
     assert len(list((workdir / "sub").glob("*.eml"))) == 1 and "preview" not in out.output
     bad = CliRunner().invoke(main, ["digest", "--week", "2026-W60"])
     assert bad.exit_code == 2 and "has no week" in bad.output
+    # A week still running is not sent: it would stand in for the real digest once it ends.
+    early = ["digest", "--send", "--week", "2026-W48", "--now", NOW.isoformat()]
+    refused = CliRunner().invoke(main, early)
+    assert refused.exit_code == 2 and "week 2026-W48 has not ended yet" in refused.output
+    ended = (NOW + timedelta(days=7)).isoformat()
+    sent = run("digest", "--send", "--week", "2026-W48", "--now", ended)
+    assert "1 due, 1 enqueued, 0 already" in sent.output, sent.output
 
 
 def test_reply_suggest_passes_the_check(workdir: Path) -> None:

@@ -18,6 +18,7 @@ from reputation.digests.plan import (
     preview_jobs,
     preview_scopes,
     render_digest,
+    unfinished,
 )
 from reputation.errors import RepmonError
 from reputation.isoweek import IsoWeek
@@ -75,7 +76,21 @@ def digest(
         jobs = plan_digests(
             session, iso, now, options.timezone, physician_id=physician_id, practice_id=practice_id
         )
+        running = unfinished(jobs, now)
+        if send and running:
+            ends = min(job.week.bounds(job.tz)[1] for job in running)
+            raise RepmonError(
+                f"week {running[0].week} has not ended yet ({plural(len(running), 'digest')}; "
+                f"the first ends {ends:%Y-%m-%d %H:%M} UTC): a digest is sent for a finished "
+                "week; use --out for a preview"
+            )
         if out is not None:
+            if running:
+                console.print(
+                    f"week {running[0].week} has not ended: the digests below count only its "
+                    "reviews so far",
+                    style="yellow",
+                )
             if not jobs:
                 scopes = preview_scopes(session, physician_id, practice_id)
                 default = iso or IsoWeek.last_completed(now, options.timezone)

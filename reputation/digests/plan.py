@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -31,6 +31,7 @@ __all__ = [
     "preview_jobs",
     "preview_scopes",
     "render_digest",
+    "unfinished",
 ]
 
 TOPIC = "digest"
@@ -253,3 +254,9 @@ def digest_message(job: DigestJob, mail: RenderedMail, sender: str, now: datetim
         mail.text, mail.html, TOPIC,
     )  # fmt: skip
     return build_message(out, sender, now)
+
+
+def unfinished(jobs: Iterable[DigestJob], now: datetime) -> list[DigestJob]:
+    """The jobs whose week has not ended at `now` in their recipient's timezone (pure): a
+    digest of a week still running counts part of it, and sending it would block the real one."""
+    return [job for job in jobs if now < job.week.bounds(job.tz)[1]]
