@@ -30,7 +30,7 @@ from reputation.settings import Settings, parse_weekly_time
 from reputation.storage.db import open_database
 from reputation.storage.lease import acquire, release, renew
 
-__all__ = ["Daemon", "Timings", "digest_trigger", "first_crawls"]
+__all__ = ["DIGEST_GRACE", "Daemon", "Timings", "digest_catch_up", "digest_trigger", "first_crawls"]
 
 log = logging.getLogger("repmon.daemon")
 CRAWL_THREADS = len(REVIEW_SOURCES + MENTION_SOURCES)
@@ -71,6 +71,19 @@ def first_crawls(
     return first
 
 
+DIGEST_GRACE = timedelta(days=6)  # a digest missed by longer is left to the next week's
+
+
+def digest_catch_up(stored: datetime | None, now: datetime) -> datetime | None:
+    """When the weekly digest job runs at once after a restart: its stored turn passed while the
+    daemon was down, within DIGEST_GRACE (the job sends the last finished week, once); else
+    None and the trigger sets the next turn. Re-adding the job on start recomputes its turn, so
+    APScheduler's own misfire grace never sees a turn missed while stopped."""
+    if stored is not None and stored <= now < stored + DIGEST_GRACE:
+        return now
+    return None
+
+
 class Daemon:
     """Holds the database lease, schedules the jobs, and stops cleanly on SIGTERM/SIGINT.
 
@@ -103,7 +116,8 @@ class Daemon:
         hours = int(s["crawl.interval_hours"])
         with self.db.session() as session:
             last = {r.source: r.status for r in latest_runs(session)}
-        first = first_crawls(self._stored_next_runs(), last, datetime.now(UTC), t)
+        stored, now = self._stored_next_runs(), datetime.now(UTC)
+        first = first_crawls(stored, last, now, t)
         for source, when in first.items():
             self.scheduler.add_job(
                 "repmon.jobs:crawl_source",
@@ -132,14 +146,16 @@ class Daemon:
             replace_existing=True,
             misfire_grace_time=600,
         )
-        # A digest missed by a restart is still sent: a week of grace; dedup keys stop repeats.
+        # A digest missed by a restart is still sent (dedup keys stop repeats).
+        catch_up = digest_catch_up(stored.get("weekly-digests"), now)
         self.scheduler.add_job(
             "repmon.jobs:send_digests",
             digest_trigger(str(s["digest.cron"]), str(s["timezone"])),
             kwargs=kw,
             id="weekly-digests",
             replace_existing=True,
-            misfire_grace_time=6 * 24 * 3600,
+            misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
+            **({"next_run_time": catch_up} if catch_up else {}),
         )
 
     def _stored_next_runs(self) -> dict[str, datetime]:

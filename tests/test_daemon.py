@@ -13,14 +13,21 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import inspect, select, text
 
-from repmon.daemon import Daemon, Timings, digest_trigger, first_crawls
+from repmon.daemon import (
+    DIGEST_GRACE,
+    Daemon,
+    Timings,
+    digest_catch_up,
+    digest_trigger,
+    first_crawls,
+)
 from repmon.processes import INTERRUPTED
 from reputation.errors import ConfigError, LeaseHeld
 from reputation.mail.outbox import enqueue
 from reputation.settings import load_settings
 from reputation.storage.db import Database
 from reputation.storage.lease import acquire, release, renew
-from reputation.storage.models import CrawlRun, DaemonLease, OutboxMessage
+from reputation.storage.models import CrawlRun, DaemonLease, JobRun, OutboxMessage
 from tests.factories import roster_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +50,15 @@ def test_lease_refuses_a_second_holder_until_it_lapses(db: Database) -> None:
         assert not renew(s, "a", now + timedelta(seconds=152), ttl)
         release(s, "b", now + timedelta(seconds=153))
         acquire(s, "c", now + timedelta(seconds=154), ttl)
+
+
+def test_a_digest_turn_missed_while_stopped_runs_at_the_next_start() -> None:
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    monday = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    assert digest_catch_up(monday, now) == now  # missed yesterday: at once
+    assert digest_catch_up(now + timedelta(days=6), now) is None  # still to come: its trigger
+    assert digest_catch_up(now - DIGEST_GRACE, now) is None  # missed too long ago
+    assert digest_catch_up(None, now) is None  # never scheduled before
 
 
 def test_digest_trigger() -> None:
@@ -252,6 +268,13 @@ def test_a_restart_keeps_the_crawl_rota(workdir: Path) -> None:
         first.send_signal(signal.SIGTERM)
         out, _ = first.communicate(timeout=60)
     assert rota, out
+    # The weekly digest's turn came while the daemon was down: the next start sends it.
+    missed = time.time() - 3600
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE apscheduler_jobs SET next_run_time = :t WHERE id = 'weekly-digests'"),
+            {"t": missed},
+        )
     second = _slow_daemon(workdir, env)
     try:
         deadline = time.monotonic() + 60
@@ -263,6 +286,9 @@ def test_a_restart_keeps_the_crawl_rota(workdir: Path) -> None:
                     break
         time.sleep(5)  # first crawls would start 0.5 s to 3.5 s after a fresh schedule
         assert _crawl_rota(db) == rota
+        with db.session() as s:
+            names = [r.name for r in s.scalars(select(JobRun))]
+        assert "send_digests" in names, names
     finally:
         second.send_signal(signal.SIGTERM)
         out, _ = second.communicate(timeout=60)
