@@ -15,8 +15,17 @@ SAFETY_KINDS = ("immediate", "flag_backlog")
 
 
 def recipients_for(session: Session, alert: Alert) -> list[Recipient]:
-    """Recipients subscribed to this alert's topic for its physician, practice, or everything."""
-    topics = ["safety"] if alert.kind in SAFETY_KINDS else ["alerts", alert.kind]
+    """Recipients subscribed to this alert's topic for its physician, practice, or everything.
+
+    An alleged harm or legal threat that no safety subscription covers goes to those who
+    follow alerts there instead: it must reach someone, not wait for a risk contact.
+    """
+    if alert.kind in SAFETY_KINDS:
+        return _subscribed(session, alert, ["safety"]) or _subscribed(session, alert, ["alerts"])
+    return _subscribed(session, alert, ["alerts", alert.kind])
+
+
+def _subscribed(session: Session, alert: Alert, topics: list[str]) -> list[Recipient]:
     scopes = [(Subscription.scope_type == "all")]
     if alert.physician_id is not None:
         scopes.append(

@@ -87,6 +87,16 @@ def _settings(db: Database, tmp_path: Path):  # type: ignore[no-untyped-def]
     )
 
 
+def test_harm_with_no_safety_recipient_goes_to_those_who_follow_alerts(
+    db: Database, tmp_path: Path
+) -> None:
+    _world(db, tmp_path)
+    _subscribe(db, "mgr@example.org", "alerts")  # nobody for safety yet
+    evaluate(db, _settings(db, tmp_path), NOW)
+    safety = [m for m in _mails(db, "mgr@example.org") if m.kind == "safety"]
+    assert len(safety) == 2  # each alleged harm still reaches a person, on its own
+
+
 def test_alert_mail_is_triaged_into_safety_clusters_and_one_reply_queue(
     db: Database, tmp_path: Path
 ) -> None:
