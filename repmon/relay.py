@@ -63,6 +63,13 @@ class RelayReport:
     compacted: int = 0  # sent messages whose bodies were dropped (outbox.keep_bodies_days)
     problems: list[str] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        """'3 sent, 1 retrying; first problem: ...': how `repmon status` shows a drain."""
+        counts = [("sent", self.sent), ("retrying", self.retrying), ("failed", self.failed)]
+        counts += [("recovered", self.recovered), ("bodies compacted", self.compacted)]
+        text = ", ".join(f"{n} {word}" for word, n in counts if n) or "nothing to send"
+        return text + (f"; {self.problems[0]}" if self.problems else "")
+
 
 class TransportDown(Exception):
     """The mail server cannot be reached or refused our login; retry every message later."""

@@ -349,3 +349,12 @@ def test_outbox_cli_flush_and_list(workdir: Path) -> None:
     table = runner.invoke(outbox, ["list", "--status", "sent"], obj=app)
     assert "1 sent" in table.output
     app.close()
+
+
+def test_a_drain_reads_in_words_in_status() -> None:
+    from repmon.relay import RelayReport
+
+    assert str(RelayReport(sent=3, retrying=1, problems=["smtp: timed out"])) == (
+        "3 sent, 1 retrying; smtp: timed out"
+    )
+    assert str(RelayReport()) == "nothing to send"

@@ -47,8 +47,8 @@ def alerts_evaluate(app: App, no_notify: bool, now: datetime) -> None:
             console.print(cell(f"{view['status']:9} {label}: {view['title']}{silenced}"))
     console.print(
         f"{report.firing} firing, {report.pending} pending; "
-        f"{plural(report.emails, 'email')} to {plural(report.recipients, 'recipient')} enqueued "
-        "(send them with `repmon outbox flush`)"
+        f"{plural(report.emails, 'email')} to {plural(report.recipients, 'recipient')} enqueued"
+        + (" (the daemon sends them, or `repmon outbox flush`)" if report.emails else "")
     )
 
 

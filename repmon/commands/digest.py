@@ -126,10 +126,7 @@ def digest(
             counts = enqueue_digests(
                 session, iso, now, options, physician_id=physician_id, practice_id=practice_id
             )
-            console.print(
-                f"digests: {counts.planned} due, {counts.enqueued} enqueued, "
-                f"{counts.already} already enqueued earlier"
-            )
+            console.print(str(counts))
         if out is None and not send:
             table = Table("recipient", "timezone", "scope", "week")
             for job in jobs:

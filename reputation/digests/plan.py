@@ -96,6 +96,13 @@ class DigestCounts:
     enqueued: int
     already: int
 
+    def __str__(self) -> str:
+        """'digests: 4 due, 4 enqueued, 0 already enqueued earlier', as the CLI says it."""
+        return (
+            f"digests: {self.planned} due, {self.enqueued} enqueued, "
+            f"{self.already} already enqueued earlier"
+        )
+
 
 def plan_digests(
     session: Session,
