@@ -106,6 +106,9 @@ LEXICONS: dict[str, tuple[str, tuple[str, ...]]] = {
             r"chemo(?:therapy)?|radiation|dialysis|physical therapy|stitches|sutures",
             r"blood (?:test|work|draw)s?|lab (?:work|results?|tests?)|test results?|ekg|ecg",
             r"treatments?|treated (?:you|your|for)|therapy sessions?|c-section|admitted",
+            r"(?:knee|hip|joint|shoulder|valve) replacements?|transplants?|implants?|bypass",
+            r"hysterectomy|appendectomy|mastectomy|vasectomy|tonsillectomy|cataract|angioplasty",
+            r"stents?|pacemaker|epidural|anesthesia|anaesthesia|sedation|ivf|recovery",
         ),
     ),
     "medication": (

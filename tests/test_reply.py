@@ -39,6 +39,8 @@ BAD = [
     ("The 10:30 slot was overbooked on 11/03/2026.", {"date"}, "11/03/2026"),
     ("Managing diabetes takes time, and we are here to help.", {"diagnosis"}, "diabetes"),
     ("Your colonoscopy was performed according to guidelines.", {"treatment"}, "colonoscopy"),
+    ("We hope your knee replacement is healing well.", {"treatment"}, "knee replacement"),
+    ("Your hip replacement followed our usual protocol.", {"treatment"}, "hip replacement"),
     ("We cannot refill oxycodone without an exam.", {"medication"}, "oxycodone"),
     ("Your prescription was sent to the pharmacy.", {"medication"}, "prescription"),
     ("Aetna denied the claim, not us.", {"insurance"}, "Aetna"),
