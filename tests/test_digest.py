@@ -547,6 +547,10 @@ def test_harm_review_in_a_digest_is_routed_not_answered() -> None:
     # Only the plain review has a deadline: "N days overdue" counts from the 7-day target.
     assert [(u.id, u.age_days, u.overdue_days) for u in d.unanswered] == [(7, 27, 0), (8, 27, 20)]
     assert "20 days overdue" in mail.text and mail.text.count("days overdue") == 1  # type: ignore[attr-defined]
+    # The heading's count says the harm review is among them, but not to be answered in public.
+    assert d.routed_total == 1
+    for part in (mail.text, mail.html):  # type: ignore[attr-defined]
+        assert "1 routed to risk management, no public reply" in " ".join(part.split())
 
 
 def test_praise_has_no_complaint_chips_or_highlighting() -> None:

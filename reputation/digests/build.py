@@ -273,6 +273,7 @@ class Digest:
     site_ratings: tuple[SiteRating, ...] = ()
     mentions: tuple[MentionItem, ...] = ()
     mentions_total: int = 0
+    routed_total: int = 0  # of unanswered_total: routed to risk management, no public reply
 
 
 def _stars(rating: float | None) -> str:
@@ -548,6 +549,7 @@ def build_digest(
     )
     items = [_item(r, tz, now, deadline_days, drafts) for r in waiting]
     overdue = sum(1 for r in items if r.overdue)
+    routed = sum(1 for r in items if r.risk)
     crawls = source_health(data.crawls, data.sources, now, tz)
     trend_mean = _mean([r.rating for r in window if r.rating is not None], min_reviews)
     prior_mean = _mean([r.rating for r in before if r.rating is not None], min_reviews)
@@ -611,6 +613,7 @@ def build_digest(
         unanswered=tuple(items[:MAX_LISTED]),
         unanswered_total=len(waiting),
         overdue_total=overdue,
+        routed_total=routed,
         deadline_days=deadline_days,
         response=response,
         alerts=alerts,
