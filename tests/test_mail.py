@@ -230,6 +230,7 @@ def test_follow_ups_thread_per_recipient(db: Database, tmp_path: Path) -> None:
     opening = notify(first, "fired", NOW)
     # A source problem holds no reviews: its footer says nothing of highlighted sentences.
     assert "highlighted" not in opening.body_html and "»like this«" not in opening.body_text
+    assert "sources.\nUnsubscribe from alerts" in opening.body_text.replace("\r\n", "\n")
     second = _subscribe(db, "second@example.org", "alerts")
     later = NOW + timedelta(days=7)
     assert notify(first, "reminder", later).in_reply_to == opening.message_id
