@@ -14,6 +14,7 @@ from repmon.app import App, cell, console, now_option, pass_app
 from repmon.relay import drain
 from reputation.mail.outbox import count_by_status, list_messages
 from reputation.storage.models import OUTBOX_STATUSES
+from reputation.wording import plural
 
 __all__ = ["outbox"]
 
@@ -74,10 +75,17 @@ def outbox_flush(app: App, now: datetime) -> None:
     """Deliver every due message now (SMTP, or the maildir when smtp.host is empty)."""
     settings = app.settings
     target = "maildir " + str(settings.maildir) if not settings["smtp.host"] else "SMTP"
-    report = asyncio.run(drain(app.database(), settings, lambda: now))
+    db = app.database()
+    report = asyncio.run(drain(db, settings, lambda: now))
     console.print(
         f"outbox flushed via {escape(target)}: {report.sent} sent, {report.retrying} retrying, "
         f"{report.failed} failed" + (f", {report.recovered} recovered" if report.recovered else "")
     )
     for problem in report.problems:
         console.print(f"  {escape(problem)}")
+    with db.session() as session:
+        waiting = count_by_status(session).get("pending", 0)
+    if waiting:  # retried later with backoff (by the daemon, or the next flush)
+        console.print(f"{plural(waiting, 'message')} still waiting to be sent")
+    if report.retrying or report.failed:
+        raise SystemExit(1)
