@@ -358,3 +358,21 @@ def test_a_drain_reads_in_words_in_status() -> None:
         "3 sent, 1 retrying; smtp: timed out"
     )
     assert str(RelayReport()) == "nothing to send"
+
+
+def test_outbox_cli_flush_with_the_server_down_fails_and_says_what_waits(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = int(s.getsockname()[1])
+    monkeypatch.setenv("REPMON_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("REPMON_SMTP_PORT", str(closed))
+    monkeypatch.setenv("REPMON_SMTP_SECURITY", "none")
+    app = App(None)
+    for key in ("a", "b"):
+        add(app.database(), key)
+    out = CliRunner().invoke(outbox, ["flush", "--now", "2026-11-23T09:00:00Z"], obj=app)
+    assert out.exit_code == 1, out.output
+    assert "0 sent" in out.output and "2 messages still waiting to be sent" in out.output
+    app.close()
