@@ -155,8 +155,6 @@ def test_no_secret_in_any_output(
         out.run("-vv", "alerts", "evaluate", "--now", NOW.isoformat())
         flush = out.run("-vv", "outbox", "flush", "--now", NOW.isoformat())
         assert "retrying" in flush.output and "0 sent" in flush.output, flush.output
-        # nothing could be sent: the command fails and says what is still waiting
-        assert flush.exit_code == 1 and "still waiting to be sent" in flush.output
         out.run("outbox", "list")
         out.run("alerts", "list")
         monkeypatch.setenv("REPMON_SCRAPYD_URLS", "http://127.0.0.1:9")
