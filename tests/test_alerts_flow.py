@@ -132,6 +132,9 @@ def test_alerts_cli_list_show_backtest(db: Database, tmp_path: Path, monkeypatch
     assert "Ongoing" in table and "New" not in table, table
     assert run(main, ["alerts", "show", "1"]).exit_code == 0
     bt = run(main, ["alerts", "backtest", "--from", "2026-01-01", "--to", "2026-11-21"])
+    ahead = ["alerts", "backtest", "--from", "2026-11-01", "--to", "2027-03-01"]
+    future = run(main, [*ahead, "--now", NOW.isoformat()])
+    assert future.exit_code == 2 and "--to 2027-03-01 is in the future" in future.output
     assert bt.exit_code == 0 and "would have fired" in bt.output, bt.output
     silence = run(main, ["alerts", "silence", "--match", "kind=unanswered", "--reason", "triaged"])
     assert silence.exit_code == 0 and "silence 1" in silence.output

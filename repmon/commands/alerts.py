@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import click
 from rich.table import Table
@@ -154,12 +154,19 @@ def alerts_silence(
 @click.option("--from", "start", type=click.DateTime(), required=True, help="First day.")
 @click.option("--to", "end", type=click.DateTime(), required=True, help="Day after the last.")
 @click.option("--json", "as_json", is_flag=True, help="Every alert it would have raised.")
+@now_option
 @pass_app
-def alerts_backtest(app: App, start: datetime, end: datetime, as_json: bool) -> None:
+def alerts_backtest(app: App, start: datetime, end: datetime, as_json: bool, now: datetime) -> None:
     """Replay stored history day by day with the current thresholds; print alerts per month."""
     start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
     if end <= start:
         raise RepmonError("--to must be after --from")
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=UTC)
+    if end > tomorrow:  # days still to come have no reviews: they would read as quiet ones
+        raise RepmonError(
+            f"--to {end:%Y-%m-%d} is in the future: a backtest replays days that happened "
+            f"(at the latest --to {tomorrow:%Y-%m-%d})"
+        )
     t = Thresholds.from_settings(app.settings)
     with app.database().session() as session:
         history = load_history(session, end, all_facts=True)
