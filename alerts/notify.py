@@ -59,6 +59,7 @@ __all__ = [
 
 MAX_REVIEWS = 8
 SUBJECT_MAX = 70
+NEW_FOR = timedelta(days=1)  # a firing alert reads New in lists for a day after it fired
 # Mail topics in the order they are enqueued: what needs a person first comes first.
 MAIL_ORDER = ("safety", "cluster", "rating_drop", "crawl_health", "replies")
 Move = tuple[Transition, Alert]
@@ -416,9 +417,6 @@ def alert_views(
     """Stored alerts, newest first (of one state, if given), each with its view."""
     rows = session.scalars(select_alerts(state))
     return [(a, describe_alert(session, a, _stored_event(a, now), now)) for a in rows]
-
-
-NEW_FOR = timedelta(days=1)  # a firing alert reads New in lists for a day after it fired
 
 
 def _stored_event(alert: Alert, now: datetime) -> str:

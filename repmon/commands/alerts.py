@@ -140,7 +140,7 @@ def alerts_silence(
         session.add(silence)
         session.flush()
         matched = (
-            f"mutes {open_now} open alert{'s' if open_now != 1 else ''} now"
+            f"mutes {plural(open_now, 'open alert')} now"
             if open_now
             else "matches no open alert now; it mutes matching alerts that open before it ends"
         )

@@ -55,6 +55,11 @@ def config() -> None:
     """Inspect the effective configuration."""
 
 
+def _without_password(value: str) -> str:
+    """A URL's password as ***, the rest readable (database.url, scrapyd.urls)."""
+    return _USERINFO.sub(r"\1***@", value)
+
+
 @config.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_app
@@ -62,7 +67,7 @@ def config_show(app: App, as_json: bool) -> None:
     """Print every setting, its value (secrets masked) and where it came from."""
     # Secrets are masked by the settings table; a password inside a URL (database.url,
     # scrapyd.urls) is masked here, keeping the rest of the URL readable.
-    rows = [(name, _USERINFO.sub(r"\1***@", value), o) for name, value, o in app.settings.masked()]
+    rows = [(name, _without_password(value), o) for name, value, o in app.settings.masked()]
     if as_json:
         click.echo(json.dumps({name: {"value": v, "origin": o} for name, v, o in rows}, indent=2))
         return
@@ -76,8 +81,7 @@ def config_show(app: App, as_json: bool) -> None:
     console.print(f"relative paths resolve against {where}: {settings.base_dir}", highlight=False)
     console.print(f"  data_dir     {settings.data_dir}", highlight=False)
     console.print(f"  mail.maildir {settings.maildir}", highlight=False)
-    database = _USERINFO.sub(r"\1***@", settings.database_url)
-    console.print(f"  database     {database}", highlight=False)
+    console.print(f"  database     {_without_password(settings.database_url)}", highlight=False)
 
 
 @click.group()

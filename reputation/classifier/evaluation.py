@@ -197,17 +197,24 @@ def _read_labels(labels_path: Path, make: Callable[[Any], _G]) -> list[_G]:
     for number, line in _numbered_lines(labels_path):
         if not line.strip():
             continue
+        row = _json_line(labels_path, number, line)
         try:
-            golds.append(make(json.loads(line)))
+            golds.append(make(row))
         except KeyError as exc:
             raise ValueError(f"{labels_path}:{number}: no {exc} field") from exc
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"{labels_path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
-            ) from None
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{labels_path}:{number}: bad label line ({exc})") from exc
     return golds
+
+
+def _json_line(path: Path, number: int, line: str) -> Any:
+    """One line of a JSONL file parsed; ValueError names the file and line when it is not JSON."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
+        ) from None
 
 
 def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -251,12 +258,7 @@ def load_texts(corpus_path: Path, ids: set[str]) -> dict[str, tuple[str, float |
         review_id = line[8 : line.find('"', 8)] if line.startswith('{"id": "') else None
         if (review_id is not None and review_id not in ids) or not line.strip():
             continue  # cheap skip without parsing the line
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"{corpus_path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
-            ) from None
+        row = _json_line(corpus_path, number, line)
         if not isinstance(row, dict):
             raise ValueError(f"{corpus_path}:{number}: not a JSON object with id and text")
         if row.get("id") in ids:

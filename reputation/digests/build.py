@@ -556,7 +556,7 @@ def build_digest(
     week_mean = _mean([r.rating for r in new if r.rating is not None], min_reviews)
     last_mean = _mean([r.rating for r in last_week if r.rating is not None], min_reviews)
     alerts = tuple(sorted(data.alerts, key=lambda a: (a.rank, a.fired_at)))
-    local_end = (end - timedelta(seconds=1)).astimezone(zone(tz))
+    local_end = (end - timedelta(seconds=1)).astimezone(local)
     period = f"{day_label(week.monday(), year=False)} – {day_label(local_end)}"
     mentions = _mentions(data, week.bounds(tz)[0], end, tz)
     change_new = _change(len(new), len(last_week), "", "last week")
